@@ -1,0 +1,113 @@
+"""The `cockpit` command: global options, subcommand registry, errors as one line.
+
+Each subcommand module exposes `register(subparsers)` and keeps its module-level imports light
+(standard library, config, store, domain); heavy modules (Textual, httpx) are imported inside
+the handlers that need them, so `cockpit log` starts as fast as the store allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cockpit import __version__
+from cockpit.config import Config, ConfigError, database_path, find_config, load_config
+from cockpit.domain import Clock, system_clock
+from cockpit.store import Store, StoreError
+
+
+class UsageError(Exception):
+    """Bad arguments (exit status 2)."""
+
+
+@dataclass
+class Context:
+    """What every subcommand gets: the parsed arguments, configuration and store, opened lazily."""
+
+    args: argparse.Namespace
+    clock: Clock = system_clock
+    _config: Config | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(find_config(self.args.config))
+        return self._config
+
+    @property
+    def db_path(self) -> Path:
+        return database_path(self.config, self.args.db)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(
+                self.db_path, clock=self.clock, busy_timeout_ms=self.config.database.busy_timeout_ms
+            )
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _modules() -> list[object]:
+    from cockpit.cli import incident
+
+    return [incident]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"cockpit: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cockpit",
+        description="A terminal incident cockpit. Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    parser.add_argument(
+        "--config", metavar="FILE", help="configuration file (default: $COCKPIT_CONFIG or user dir)"
+    )
+    parser.add_argument(
+        "--db", metavar="FILE", help="database file (default: $COCKPIT_DB or user data dir)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in _modules():
+        module.register(subparsers)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 failure, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context(args, clock=clock)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from cockpit.cli.incident import open_app
+
+            return open_app(ctx)
+        return int(handler(ctx) or 0)
+    except UsageError as exc:
+        print(f"cockpit: error: {exc}", file=sys.stderr)
+        return 2
+    except (ConfigError, StoreError) as exc:
+        print(f"cockpit: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cockpit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    finally:
+        ctx.close()

@@ -1,0 +1,300 @@
+"""Subcommands that create and change incidents: init, declare, log, status, severity, assign,
+list and show. Each is a thin call into the store, the same call the app makes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cockpit.config import user_config_path, write_starter
+from cockpit.domain import (
+    USER_KINDS,
+    Kind,
+    find_severity,
+    format_duration,
+    format_local,
+    one_line,
+    parse_incident_ref,
+    parse_moment,
+    parse_status,
+)
+
+if TYPE_CHECKING:
+    from cockpit.cli import Context
+
+MAX_STDIN_BYTES = 4 * 1024 * 1024
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("init", help="write a starter config.toml")
+    p.add_argument("path", nargs="?", help="where to write it (default: the user config dir)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("declare", help="declare an incident; prints its id")
+    p.add_argument("title")
+    p.add_argument("--severity", "-s", required=True, metavar="SEV-n")
+    p.add_argument("--service", default="")
+    p.add_argument("--runbook", metavar="NAME", help="runbook file name without .md")
+    p.add_argument("--commander", metavar="PERSON")
+    p.add_argument("--communicator", metavar="PERSON")
+    p.add_argument("--at", metavar="TIME", help="when impact started (backdates it)")
+    p.set_defaults(handler=cmd_declare)
+
+    p = sub.add_parser("log", help="append a timeline entry ('-' reads standard input)")
+    _incident_option(p)
+    p.add_argument("--kind", "-k", default="note", choices=[k.value for k in USER_KINDS])
+    p.add_argument("--at", metavar="TIME", help="when it happened (backdates; needs --reason)")
+    p.add_argument("--reason", metavar="TEXT", help="why the entry is backdated")
+    p.add_argument("text", nargs="+", help="the text, or - to read standard input")
+    p.set_defaults(handler=cmd_log)
+
+    p = sub.add_parser("status", help="change the incident status")
+    _incident_option(p)
+    p.add_argument("status", help="investigating, identified, monitoring or resolved")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("severity", help="change the incident severity")
+    _incident_option(p)
+    p.add_argument("severity", metavar="SEV-n")
+    p.set_defaults(handler=cmd_severity)
+
+    p = sub.add_parser("assign", help="give a role to a person ('' clears it)")
+    _incident_option(p)
+    p.add_argument("role")
+    p.add_argument("person")
+    p.set_defaults(handler=cmd_assign)
+
+    p = sub.add_parser("list", help="list open incidents (--all for every one)")
+    p.add_argument("--all", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("show", help="show one incident (--json for scripts)")
+    p.add_argument("incident", nargs="?", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+
+def _incident_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--incident", "-i", metavar="ID", help="INC-n (default: the open one)")
+
+
+def incident_id(ctx: Context, raw: str | None) -> int:
+    """The incident a command means: `--incident`, else the only open one."""
+    from cockpit.cli import UsageError
+
+    explicit = None
+    if raw is not None:
+        try:
+            explicit = parse_incident_ref(raw)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return ctx.store.resolve_incident_id(explicit)
+
+
+def _moment(ctx: Context, raw: str) -> Any:
+    from cockpit.cli import UsageError
+
+    try:
+        return parse_moment(raw, ctx.clock())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_init(ctx: Context) -> int:
+    path = Path(ctx.args.path) if ctx.args.path else user_config_path()
+    write_starter(path, force=ctx.args.force)
+    print(path)
+    return 0
+
+
+def cmd_declare(ctx: Context) -> int:
+    from cockpit.cli import UsageError
+
+    config = ctx.config
+    try:
+        severity = find_severity(config.severities, ctx.args.severity)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    impact = _moment(ctx, ctx.args.at) if ctx.args.at else None
+    runbook = ctx.args.runbook
+    if runbook:
+        runbook = _check_runbook(ctx, runbook)
+    roles = {"commander": ctx.args.commander or "", "communicator": ctx.args.communicator or ""}
+    incident = ctx.store.declare(
+        ctx.args.title,
+        severity.name,
+        config.author,
+        service=ctx.args.service,
+        runbook=runbook,
+        impact_started_at=impact,
+        roles=roles,
+    )
+    print(incident.ref)
+    return 0
+
+
+def _check_runbook(ctx: Context, name: str) -> str:
+    """Validate a runbook name against the configured directories (when runbooks are loaded)."""
+    try:
+        from cockpit.runbooks import find_runbook
+    except ImportError:  # runbook support not built yet: accept the name as given
+        return name
+    from cockpit.cli import UsageError
+
+    try:
+        return find_runbook(ctx.config.runbook_dirs, name).name
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_log(ctx: Context) -> int:
+    from cockpit.cli import UsageError
+
+    words: list[str] = ctx.args.text
+    meta: dict[str, Any] | None = None
+    if words == ["-"]:
+        data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+        truncated = len(data) > MAX_STDIN_BYTES
+        text = data[:MAX_STDIN_BYTES].decode("utf-8", errors="replace").rstrip("\n")
+        if truncated:
+            text += "\n[… truncated at 4 MiB]"
+        meta = {"captured": True}
+    else:
+        text = " ".join(words)
+    if not text.strip():
+        raise UsageError("nothing to log (empty text)")
+    at = _moment(ctx, ctx.args.at) if ctx.args.at else None
+    if ctx.args.reason and at is None:
+        raise UsageError("--reason goes with --at")
+    if at is not None and not (ctx.args.reason or "").strip():
+        raise UsageError("a backdated entry needs --reason (say why it is logged late)")
+    target = incident_id(ctx, ctx.args.incident)
+    entry = ctx.store.append(
+        target,
+        Kind(ctx.args.kind),
+        text,
+        ctx.config.author,
+        at=at,
+        reason=ctx.args.reason,
+        meta=meta,
+    )
+    if sys.stdout.isatty():
+        print(f"logged {entry.kind.value} #{entry.id} on INC-{target}")
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    from cockpit.cli import UsageError
+
+    try:
+        status = parse_status(ctx.args.status)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    target = incident_id(ctx, ctx.args.incident)
+    entry = ctx.store.set_status(target, status, ctx.config.author)
+    print(one_line(entry.text) if entry else f"INC-{target} is already {status.value}")
+    return 0
+
+
+def cmd_severity(ctx: Context) -> int:
+    from cockpit.cli import UsageError
+
+    try:
+        severity = find_severity(ctx.config.severities, ctx.args.severity)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    target = incident_id(ctx, ctx.args.incident)
+    entry = ctx.store.set_severity(target, severity.name, ctx.config.author)
+    print(one_line(entry.text) if entry else f"INC-{target} is already {severity.name}")
+    return 0
+
+
+def cmd_assign(ctx: Context) -> int:
+    from cockpit.cli import UsageError
+
+    role = ctx.args.role.strip().lower()
+    if role not in ctx.config.role_names:
+        raise UsageError(
+            f"unknown role {role!r} (expected one of {', '.join(ctx.config.role_names)})"
+        )
+    target = incident_id(ctx, ctx.args.incident)
+    entry = ctx.store.assign(target, role, ctx.args.person, ctx.config.author)
+    print(one_line(entry.text) if entry else f"{role} is already {ctx.args.person or 'nobody'}")
+    return 0
+
+
+def cmd_list(ctx: Context) -> int:
+    now = ctx.clock()
+    incidents = ctx.store.incidents(open_only=not ctx.args.all)
+    if not incidents:
+        print("no open incidents" if not ctx.args.all else "no incidents")
+        return 0
+    for incident in incidents:
+        age = format_duration(
+            (incident.resolved_at or now) - incident.declared_at
+        )
+        print(
+            f"{incident.ref:<8} {incident.severity:<6} {incident.status.value:<13} "
+            f"{age:>10}  {one_line(incident.title)}"
+        )
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    from cockpit.board import build_board, incident_json
+
+    target = incident_id(ctx, ctx.args.incident)
+    now = ctx.clock()
+    board = build_board(ctx.store, ctx.config, target, now, **_board_options(ctx, target))
+    if ctx.args.json:
+        json.dump(incident_json(ctx.store, board), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    incident = board.incident
+    print(f"{incident.ref}  {incident.severity}  {one_line(incident.title)}")
+    print(f"  status     {incident.status.value}")
+    if incident.service:
+        print(f"  service    {one_line(incident.service)}")
+    print(f"  declared   {format_local(incident.declared_at, now)} "
+          f"({format_duration(board.since_declared)} ago)")
+    for role in ctx.config.role_names:
+        holder = incident.roles.get(role, "")
+        flag = "  ⚠ required" if role in board.missing_roles else ""
+        print(f"  {role:<12} {one_line(holder) or '—'}{flag}")
+    if incident.runbook:
+        print(f"  runbook    {incident.runbook}")
+    if board.deadline:
+        state = "OVERDUE" if board.overdue else "due"
+        print(f"  next update {state} at {format_local(board.deadline.due_at, now)}")
+    print()
+    for entry in ctx.store.entries(target):
+        print(
+            f"  {format_local(entry.at, now)}  {entry.kind.value:<10} {one_line(entry.author):<12} "
+            f"{one_line(entry.text)}"
+        )
+    deliveries = ctx.store.deliveries(target)
+    if deliveries:
+        print()
+        for d in deliveries:
+            error = f"  {one_line(d.last_error)}" if d.last_error else ""
+            print(f"  delivery #{d.id} {d.target:<12} {d.state:<9} attempts={d.attempts}{error}")
+    return 0
+
+
+def _board_options(ctx: Context, incident: int) -> dict[str, Any]:
+    """Extra inputs to the board that later modules provide (runbook cadence override)."""
+    return {}
+
+
+def open_app(ctx: Context) -> int:
+    """`cockpit` with no subcommand: the Textual app."""
+    try:
+        from cockpit.tui.app import run_app
+    except ImportError:
+        print("cockpit: the terminal app is not built yet; see `cockpit --help`", file=sys.stderr)
+        return 1
+    return run_app(ctx.config, ctx.db_path, clock=ctx.clock)

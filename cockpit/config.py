@@ -1,0 +1,456 @@
+"""config.toml: find it, load it with tomllib, validate it, and write a starter with tomli-w.
+
+Every mistake is reported as one `ConfigError` line naming the file, the key and what was
+expected. Tables are plain dataclasses; `_build` checks a TOML table against a dataclass's
+fields, so a new section is one dataclass and one field on `Config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import os
+import re
+import string
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cockpit.domain import DEFAULT_SEVERITIES, Severity
+
+PACKAGE_RUNBOOKS = Path(__file__).parent / "runbooks"
+
+
+class ConfigError(Exception):
+    """A configuration problem, as one line a person can act on."""
+
+
+# ---- the tables ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """Who is typing: the author of entries written from this machine."""
+
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """Where the SQLite file lives ("" = the platform's user data directory)."""
+
+    path: str = ""
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class SeverityConfig:
+    """One severity level and its communication policy (minutes; omit for no cadence)."""
+
+    name: str
+    label: str = ""
+    description: str = ""
+    first_update_minutes: int | None = None
+    update_every_minutes: int | None = None
+    required_roles: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RolesConfig:
+    """The roles an incident can have, in display order."""
+
+    names: list[str] = field(default_factory=lambda: ["commander", "communicator"])
+
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "acknowledge": (
+        "We are aware of an issue affecting {service}. Our engineering team is investigating. "
+        "We will provide an update within {next_update_minutes} minutes."
+    ),
+    "update": (
+        "{title}: we are still working on the issue affecting {service} (status: {status}). "
+        "{summary} Next update within {next_update_minutes} minutes."
+    ),
+    "resolution": (
+        "The issue affecting {service} has been resolved as of {time}. {summary} "
+        "We will follow up with a full post-mortem within 48 hours."
+    ),
+}
+
+TEMPLATE_FIELDS = (
+    "id",
+    "title",
+    "service",
+    "severity",
+    "status",
+    "next_update_minutes",
+    "time",
+    "summary",
+    "commander",
+    "communicator",
+    "duration",
+)
+"""The placeholders a template may use."""
+
+
+@dataclass(frozen=True)
+class TemplatesConfig:
+    """Status-update texts; placeholders in braces are filled from the incident."""
+
+    acknowledge: str = DEFAULT_TEMPLATES["acknowledge"]
+    update: str = DEFAULT_TEMPLATES["update"]
+    resolution: str = DEFAULT_TEMPLATES["resolution"]
+
+
+@dataclass(frozen=True)
+class RunbooksConfig:
+    """Directories searched for runbook Markdown files (`~` expanded), before the bundled ones."""
+
+    dirs: list[str] = field(default_factory=list)
+    include_bundled: bool = True
+
+
+@dataclass(frozen=True)
+class PostmortemConfig:
+    """Where exports go and when the post-mortem is due after resolution."""
+
+    dir: str = "."
+    due_hours: int = 48
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; `source` is the file it came from (None for built-in)."""
+
+    user: UserConfig = field(default_factory=UserConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    severity: list[SeverityConfig] = field(default_factory=list)
+    roles: RolesConfig = field(default_factory=RolesConfig)
+    templates: TemplatesConfig = field(default_factory=TemplatesConfig)
+    runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
+    postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
+    source: Path | None = None
+
+    @property
+    def author(self) -> str:
+        """The name entries are written under: configured, else the login name."""
+        return self.user.name or login_name()
+
+    @property
+    def severities(self) -> tuple[Severity, ...]:
+        if not self.severity:
+            return DEFAULT_SEVERITIES
+        return tuple(
+            Severity(
+                s.name,
+                s.label,
+                s.description,
+                s.first_update_minutes,
+                s.update_every_minutes,
+                tuple(s.required_roles),
+            )
+            for s in self.severity
+        )
+
+    @property
+    def runbook_dirs(self) -> list[Path]:
+        dirs = [Path(d).expanduser() for d in self.runbooks.dirs]
+        if self.runbooks.include_bundled:
+            dirs.append(PACKAGE_RUNBOOKS)
+        return dirs
+
+    @property
+    def role_names(self) -> list[str]:
+        return list(self.roles.names)
+
+
+_NOT_IN_FILE = {"source"}
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "responder"
+
+
+# ---- locating -------------------------------------------------------------------------------
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("cockpit", appauthor=False)) / "config.toml"
+
+
+def user_data_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("cockpit", appauthor=False)) / "cockpit.db"
+
+
+def find_config(explicit: str | None, env: typing.Mapping[str, str] | None = None) -> Path | None:
+    """`--config`, then `$COCKPIT_CONFIG`, then the user config directory; None = defaults."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("COCKPIT_CONFIG"):
+        return Path(env["COCKPIT_CONFIG"]).expanduser()
+    candidate = user_config_path()
+    return candidate if candidate.is_file() else None
+
+
+def database_path(
+    config: Config, explicit: str | None, env: typing.Mapping[str, str] | None = None
+) -> Path:
+    """`--db`, then `$COCKPIT_DB`, then `[database] path`, then the user data directory."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("COCKPIT_DB"):
+        return Path(env["COCKPIT_DB"]).expanduser()
+    if config.database.path:
+        path = Path(config.database.path).expanduser()
+        if not path.is_absolute() and config.source is not None:
+            path = config.source.parent / path
+        return path
+    return user_data_path()
+
+
+# ---- loading and validating ---------------------------------------------------------------
+
+
+def load_config(path: Path | None) -> Config:
+    """The configuration in `path`, or the built-in defaults when `path` is None."""
+    if path is None:
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (run `cockpit init`)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    return config_from_dict(data, path)
+
+
+def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Validate parsed TOML into a `Config`; raises ConfigError naming file and key."""
+    where = str(path) if path else "<config>"
+    config = _build(Config, data, "", where, skip=_NOT_IN_FILE)
+    config = dataclasses.replace(config, source=path)
+    _check_semantics(config, where)
+    return config
+
+
+def _check_semantics(config: Config, where: str) -> None:
+    names: set[str] = set()
+    for index, sev in enumerate(config.severity):
+        key = f"severity[{index}]"
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,31}", sev.name):
+            raise ConfigError(
+                f"{where}: {key}.name: expected a short name like 'SEV-1', got {sev.name!r}"
+            )
+        if sev.name in names:
+            raise ConfigError(f"{where}: {key}.name: severity {sev.name!r} is defined twice")
+        names.add(sev.name)
+        for role in sev.required_roles:
+            if role not in config.roles.names:
+                raise ConfigError(
+                    f"{where}: {key}.required_roles: unknown role {role!r} "
+                    f"(expected one of {', '.join(config.roles.names)})"
+                )
+    for role in config.roles.names:
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", role):
+            raise ConfigError(
+                f"{where}: roles.names: expected lower-case role names, got {role!r}"
+            )
+    for name in ("acknowledge", "update", "resolution"):
+        check_template(getattr(config.templates, name), f"{where}: templates.{name}")
+
+
+def check_template(text: str, where: str) -> None:
+    """Raise ConfigError if `text` uses a placeholder we cannot fill (no `{oops}` to customers)."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: bad braces in template ({exc}); write {{{{ for a literal {{")
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in TEMPLATE_FIELDS:
+            raise ConfigError(
+                f"{where}: unknown placeholder {{{name}}} "
+                f"(expected one of {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)})"
+            )
+        if spec or conversion:
+            raise ConfigError(f"{where}: placeholder {{{name}}} takes no format options")
+
+
+_MAX_INT = 10**9
+
+
+def _build(cls: type[Any], table: Any, prefix: str, where: str, skip: set[str] = set()) -> Any:  # noqa: B006
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: {prefix.rstrip('.') or 'top level'}: expected a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+    for key in table:
+        if key not in fields:
+            expected = ", ".join(fields)
+            raise ConfigError(f"{where}: {prefix}{key}: unknown key (expected one of {expected})")
+    values: dict[str, Any] = {}
+    for name, fld in fields.items():
+        if name not in table:
+            if fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{where}: {prefix}{name}: missing (required)")
+            continue
+        values[name] = _coerce(hints[name], table[name], f"{prefix}{name}", where)
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, key, where)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, f"{key}.", where)  # type: ignore[arg-type]
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: {key}: expected a list, got {_tname(value)}")
+        return [_coerce(args[0], item, f"{key}[{i}]", where) for i, item in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {key}: expected a table, got {_tname(value)}")
+        return {k: _coerce(args[1], v, f"{key}.{k}", where) for k, v in value.items()}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {key}: expected true or false, got {_tname(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: {key}: expected a whole number, got {_tname(value)}")
+        if value < 0:
+            raise ConfigError(f"{where}: {key}: expected a number >= 0, got {value}")
+        if value > _MAX_INT:
+            raise ConfigError(f"{where}: {key}: expected a number <= {_MAX_INT}, got {value}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: {key}: expected a number, got {_tname(value)}")
+        if value < 0:
+            raise ConfigError(f"{where}: {key}: expected a number >= 0, got {value}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: {key}: expected a string, got {_tname(value)}")
+        return value
+    raise TypeError(f"unsupported config type {hint!r} for {key}")  # a bug, not user input
+
+
+def _tname(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+# ---- writing a starter file ------------------------------------------------------------------
+
+_COMMENTS: dict[str, str] = {
+    "user": "Who you are: the author of every entry you write. Empty = your login name.",
+    "database": "Where the SQLite file lives. Empty path = your user data directory.",
+    "roles": "The roles an incident can have, in the order the roles pane shows them.",
+    "severity": (
+        "The severity taxonomy, most severe first. Minutes drive the update countdown:\n"
+        "first update within first_update_minutes of declaring, then every\n"
+        "update_every_minutes until resolved. Leave both out for no cadence."
+    ),
+    "templates": (
+        "Status-update texts. Placeholders: "
+        + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+        + "."
+    ),
+    "runbooks": "Directories with runbook Markdown files, searched before the bundled ones.",
+    "postmortem": "Where `cockpit export` writes, and hours after resolution a post-mortem is due.",
+}
+
+
+def starter_config(author: str = "") -> Config:
+    """The configuration `cockpit init` writes: the defaults, spelled out."""
+    return Config(
+        user=UserConfig(name=author),
+        severity=[
+            SeverityConfig(
+                s.name,
+                s.label,
+                s.description,
+                s.first_update_minutes,
+                s.update_every_minutes,
+                list(s.required_roles),
+            )
+            for s in DEFAULT_SEVERITIES
+        ],
+    )
+
+
+def config_to_toml(config: Config) -> str:
+    """Serialise with tomli-w, one table at a time, each preceded by a comment."""
+    import tomli_w
+
+    chunks = [
+        "# cockpit configuration. Every key is documented in config.toml.example.\n"
+        "# Secrets are never written here: name environment variables with *_env keys.\n"
+    ]
+    for fld in dataclasses.fields(config):
+        if fld.name in _NOT_IN_FILE:
+            continue
+        value = _plain(getattr(config, fld.name))
+        if value in (None, [], {}):
+            continue
+        comment = _COMMENTS.get(fld.name, "")
+        text = "".join(f"# {line}\n" for line in comment.splitlines())
+        text += tomli_w.dumps({fld.name: value}, multiline_strings=True)
+        chunks.append(text)
+    return "\n".join(chunks)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) is not None
+        }
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def write_starter(path: Path, force: bool = False, author: str = "") -> Path:
+    """Write a starter config.toml; refuses to overwrite unless `force`."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path}: already exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = config_to_toml(starter_config(author))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path
