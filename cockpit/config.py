@@ -21,7 +21,7 @@ from typing import Any
 
 from cockpit.domain import DEFAULT_SEVERITIES, Severity
 
-PACKAGE_RUNBOOKS = Path(__file__).parent / "runbooks"
+PACKAGE_RUNBOOKS = Path(__file__).parent / "bundled_runbooks"
 
 
 class ConfigError(Exception):
