@@ -97,6 +97,14 @@ TEMPLATE_FIELDS = (
 
 
 @dataclass(frozen=True)
+class DeclareConfig:
+    """Defaults when declaring an incident without saying otherwise."""
+
+    default_severity: str = "SEV-2"
+    default_service: str = ""
+
+
+@dataclass(frozen=True)
 class TemplatesConfig:
     """Status-update texts; placeholders in braces are filled from the incident."""
 
@@ -129,6 +137,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     severity: list[SeverityConfig] = field(default_factory=list)
     roles: RolesConfig = field(default_factory=RolesConfig)
+    declare: DeclareConfig = field(default_factory=DeclareConfig)
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
     postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
@@ -245,7 +254,7 @@ def load_config(path: Path | None) -> Config:
 def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     """Validate parsed TOML into a `Config`; raises ConfigError naming file and key."""
     where = str(path) if path else "<config>"
-    config = _build(Config, data, "", where, skip=_NOT_IN_FILE)
+    config: Config = _build(Config, data, "", where, skip=_NOT_IN_FILE)
     config = dataclasses.replace(config, source=path)
     _check_semantics(config, where)
     return config
@@ -268,11 +277,15 @@ def _check_semantics(config: Config, where: str) -> None:
                     f"{where}: {key}.required_roles: unknown role {role!r} "
                     f"(expected one of {', '.join(config.roles.names)})"
                 )
+    known = [s.name for s in config.severities]
+    if config.declare.default_severity not in known:
+        raise ConfigError(
+            f"{where}: declare.default_severity: unknown severity "
+            f"{config.declare.default_severity!r} (expected one of {', '.join(known)})"
+        )
     for role in config.roles.names:
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", role):
-            raise ConfigError(
-                f"{where}: roles.names: expected lower-case role names, got {role!r}"
-            )
+            raise ConfigError(f"{where}: roles.names: expected lower-case role names, got {role!r}")
     for name in ("acknowledge", "update", "resolution"):
         check_template(getattr(config.templates, name), f"{where}: templates.{name}")
 
@@ -282,7 +295,9 @@ def check_template(text: str, where: str) -> None:
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise ConfigError(f"{where}: bad braces in template ({exc}); write {{{{ for a literal {{")
+        raise ConfigError(
+            f"{where}: bad braces in template ({exc}); write {{{{ for a literal {{"
+        ) from None
     for _, name, spec, conversion in parsed:
         if name is None:
             continue
@@ -380,6 +395,7 @@ _COMMENTS: dict[str, str] = {
         "first update within first_update_minutes of declaring, then every\n"
         "update_every_minutes until resolved. Leave both out for no cadence."
     ),
+    "declare": "Defaults for declaring an incident (the severity must be one defined above).",
     "templates": (
         "Status-update texts. Placeholders: "
         + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)

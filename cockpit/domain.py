@@ -92,7 +92,7 @@ DEFAULT_SEVERITIES: tuple[Severity, ...] = (
         update_every_minutes=30,
         required_roles=("commander",),
     ),
-    Severity("SEV-3", "Minor", "Minor feature broken, cosmetic or single-user issue. Ticket queue."),
+    Severity("SEV-3", "Minor", "Minor feature broken, cosmetic or single-user issue."),
 )
 
 
@@ -338,7 +338,11 @@ def format_countdown(delta: timedelta) -> str:
     return ("-" if delta < timedelta(0) else "") + text
 
 
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences (colours, cursor moves)
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC sequences (titles, hyperlinks)
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # other C0/C1 controls, keeping \t and \n
+)
 
 
 def strip_control(text: str) -> str:

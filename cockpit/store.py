@@ -46,7 +46,7 @@ class IncidentNotFound(StoreError):
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["incidents"].create(
+    db.table("incidents").create(
         {
             "id": int,
             "title": str,
@@ -65,7 +65,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"title", "severity", "status", "declared_at", "impact_started_at"},
         defaults={"service": "", "declared_by": ""},
     )
-    db["entries"].create(
+    db.table("entries").create(
         {
             "id": int,
             "incident_id": int,
@@ -82,12 +82,12 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"incident_id", "at", "written_at", "kind", "author", "text"},
         foreign_keys=[("incident_id", "incidents", "id")],
     )
-    db["roles"].create(
+    db.table("roles").create(
         {"incident_id": int, "role": str, "person": str, "since": str},
         pk=("incident_id", "role"),
         foreign_keys=[("incident_id", "incidents", "id")],
     )
-    db["action_items"].create(
+    db.table("action_items").create(
         {
             "id": int,
             "incident_id": int,
@@ -102,7 +102,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         defaults={"state": "open", "owner": ""},
         foreign_keys=[("incident_id", "incidents", "id")],
     )
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {
             "id": int,
             "incident_id": int,
@@ -139,7 +139,7 @@ def _v1(db: sqlite_utils.Database) -> None:
 
 def _v2(db: sqlite_utils.Database) -> None:
     # Remote identities an incident has at each service (Slack root `ts`, status-page id).
-    db["remote_refs"].create(
+    db.table("remote_refs").create(
         {"incident_id": int, "target": str, "key": str, "value": str, "updated_at": str},
         pk=("incident_id", "target", "key"),
         foreign_keys=[("incident_id", "incidents", "id")],
@@ -253,7 +253,7 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{path.parent}: cannot create directory: {exc.strerror}") from None
+                raise StoreError(f"{path.parent}: cannot create folder: {exc.strerror}") from None
         try:
             conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
         except sqlite3.Error as exc:
@@ -605,9 +605,7 @@ class Store:
                 params.append(stamp)
         elif old is Status.RESOLVED:
             sets.append("resolved_at = NULL")  # reopened
-        conn.execute(
-            f"UPDATE incidents SET {', '.join(sets)} WHERE id = ?", (*params, incident_id)
-        )
+        conn.execute(f"UPDATE incidents SET {', '.join(sets)} WHERE id = ?", (*params, incident_id))
         text = f"status {old.value} → {status.value}"
         if note:
             text += f": {note}"
@@ -878,7 +876,7 @@ def _explain(path: Path, exc: BaseException) -> str:
             "(or close the other writer)"
         )
     if "disk is full" in lowered or "disk i/o" in lowered:
-        return f"{path}: disk full or failing ({message}); nothing was written, free space and retry"
+        return f"{path}: disk full or failing ({message}); nothing was written, free space"
     if "readonly" in lowered or "read-only" in lowered:
         return f"{path}: database is read-only ({message}); check the file and folder permissions"
     if "not a database" in lowered or "malformed" in lowered:

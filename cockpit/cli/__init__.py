@@ -83,7 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in _modules():
         module.register(subparsers)  # type: ignore[attr-defined]
+    _accept_global_options_anywhere(parser)
     return parser
+
+
+def _accept_global_options_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let `cockpit list --db X` work as well as `cockpit --db X list`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                for flag in ("--config", "--db"):
+                    if flag not in child._option_string_actions:
+                        child.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                _accept_global_options_anywhere(child)
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:

@@ -36,8 +36,8 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("declare", help="declare an incident; prints its id")
     p.add_argument("title")
-    p.add_argument("--severity", "-s", required=True, metavar="SEV-n")
-    p.add_argument("--service", default="")
+    p.add_argument("--severity", "-s", metavar="SEV-n", help="default: [declare] default_severity")
+    p.add_argument("--service", help="default: [declare] default_service")
     p.add_argument("--runbook", metavar="NAME", help="runbook file name without .md")
     p.add_argument("--commander", metavar="PERSON")
     p.add_argument("--communicator", metavar="PERSON")
@@ -116,7 +116,9 @@ def cmd_declare(ctx: Context) -> int:
 
     config = ctx.config
     try:
-        severity = find_severity(config.severities, ctx.args.severity)
+        severity = find_severity(
+            config.severities, ctx.args.severity or config.declare.default_severity
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     impact = _moment(ctx, ctx.args.at) if ctx.args.at else None
@@ -128,7 +130,7 @@ def cmd_declare(ctx: Context) -> int:
         ctx.args.title,
         severity.name,
         config.author,
-        service=ctx.args.service,
+        service=config.declare.default_service if ctx.args.service is None else ctx.args.service,
         runbook=runbook,
         impact_started_at=impact,
         roles=roles,
@@ -139,14 +141,16 @@ def cmd_declare(ctx: Context) -> int:
 
 def _check_runbook(ctx: Context, name: str) -> str:
     """Validate a runbook name against the configured directories (when runbooks are loaded)."""
-    try:
-        from cockpit.runbooks import find_runbook
-    except ImportError:  # runbook support not built yet: accept the name as given
-        return name
+    from importlib import import_module
+
     from cockpit.cli import UsageError
 
     try:
-        return find_runbook(ctx.config.runbook_dirs, name).name
+        find_runbook = import_module("cockpit.runbooks").find_runbook
+    except ImportError:  # runbook support not built yet: accept the name as given
+        return name
+    try:
+        return str(find_runbook(ctx.config.runbook_dirs, name).name)
     except LookupError as exc:
         raise UsageError(str(exc)) from None
 
@@ -234,9 +238,7 @@ def cmd_list(ctx: Context) -> int:
         print("no open incidents" if not ctx.args.all else "no incidents")
         return 0
     for incident in incidents:
-        age = format_duration(
-            (incident.resolved_at or now) - incident.declared_at
-        )
+        age = format_duration((incident.resolved_at or now) - incident.declared_at)
         print(
             f"{incident.ref:<8} {incident.severity:<6} {incident.status.value:<13} "
             f"{age:>10}  {one_line(incident.title)}"
@@ -259,8 +261,10 @@ def cmd_show(ctx: Context) -> int:
     print(f"  status     {incident.status.value}")
     if incident.service:
         print(f"  service    {one_line(incident.service)}")
-    print(f"  declared   {format_local(incident.declared_at, now)} "
-          f"({format_duration(board.since_declared)} ago)")
+    print(
+        f"  declared   {format_local(incident.declared_at, now)} "
+        f"({format_duration(board.since_declared)} ago)"
+    )
     for role in ctx.config.role_names:
         holder = incident.roles.get(role, "")
         flag = "  ⚠ required" if role in board.missing_roles else ""
@@ -292,9 +296,11 @@ def _board_options(ctx: Context, incident: int) -> dict[str, Any]:
 
 def open_app(ctx: Context) -> int:
     """`cockpit` with no subcommand: the Textual app."""
+    from importlib import import_module
+
     try:
-        from cockpit.tui.app import run_app
+        run_app = import_module("cockpit.tui.app").run_app
     except ImportError:
         print("cockpit: the terminal app is not built yet; see `cockpit --help`", file=sys.stderr)
         return 1
-    return run_app(ctx.config, ctx.db_path, clock=ctx.clock)
+    return int(run_app(ctx.config, ctx.db_path, clock=ctx.clock))
