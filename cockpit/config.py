@@ -12,7 +12,6 @@ import getpass
 import os
 import re
 import string
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -236,6 +235,8 @@ def load_config(path: Path | None) -> Config:
     """The configuration in `path`, or the built-in defaults when `path` is None."""
     if path is None:
         return Config()
+    import tomllib  # only when there is a file to read: keeps `cockpit log` start-up short
+
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

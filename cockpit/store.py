@@ -2,8 +2,8 @@
 
 Every change to an incident goes through a method here, in one `BEGIN IMMEDIATE` transaction
 that is committed before the method returns: the CLI and the TUI share these code paths.
-This module imports only the standard library, sqlite-utils and the domain, so `cockpit log`
-starts fast.
+This module imports only the standard library and the domain (sqlite-utils is loaded when a
+migration or a query needs it), so `cockpit log` starts fast.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from cockpit.domain import (
     Clock,
@@ -30,6 +28,9 @@ from cockpit.domain import (
     parse_utc,
     system_clock,
 )
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -224,9 +225,21 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Clock) -> None:
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self.path = path
         self.clock = clock
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the same connection, for schema work and ad-hoc queries.
+
+        Imported on first use: appends run on plain sqlite3, so `cockpit log` starts fast.
+        """
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- opening
 
