@@ -353,6 +353,15 @@ def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def storable(text: str) -> str:
+    """Text that can be stored as UTF-8: lone surrogates (from undecodable input) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def one_line(text: str) -> str:
     """Terminal-safe single line: control characters removed, line breaks shown as ' ⏎ '."""
     return strip_control(text).replace("\r\n", "\n").replace("\n", " ⏎ ").replace("\t", " ")
