@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident
+    from cockpit.cli import incident, oncall
 
-    return [incident]
+    return [incident, oncall]
 
 
 class _Parser(argparse.ArgumentParser):
