@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident, oncall
+    from cockpit.cli import incident, setup
 
-    return [incident, oncall]
+    return [incident, setup]
 
 
 class _Parser(argparse.ArgumentParser):
