@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident
+    from cockpit.cli import app, incident
 
-    return [incident]
+    return [incident, app]
 
 
 class _Parser(argparse.ArgumentParser):
