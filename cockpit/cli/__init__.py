@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident, setup
+    from cockpit.cli import app, incident, setup
 
-    return [incident, setup]
+    return [incident, app, setup]
 
 
 class _Parser(argparse.ArgumentParser):
