@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident, oncall, runbooks
+    from cockpit.cli import incident, runbooks, setup
 
-    return [incident, oncall, runbooks]
+    return [incident, setup, runbooks]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,4 +1,4 @@
-"""`cockpit oncall`: who holds the pager now, who is next, and when it changes hands."""
+"""Set-up commands: `cockpit oncall` (who holds the pager) and `cockpit doctor` (check it all)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("oncall", help="who is on call now and next (from [oncall])")
     p.add_argument("--at", metavar="TIME", help="ask about another moment (ISO-8601)")
     p.set_defaults(handler=cmd_oncall)
+
+    p = sub.add_parser("doctor", help="check config, database, runbooks and services")
+    p.set_defaults(handler=cmd_doctor)
 
 
 def _when(moment: datetime) -> str:
@@ -44,3 +47,14 @@ def cmd_oncall(ctx: Context) -> int:
         print(f"now   {one_line(shift.person)} (since {_when(shift.since)})")
     print(f"next  {one_line(shift.next_person)} from {_when(shift.next_handoff)}")
     return 0
+
+
+def cmd_doctor(ctx: Context) -> int:
+    from cockpit.doctor import run_doctor
+
+    checks = run_doctor(ctx.args.config, ctx.args.db)
+    for check in checks:
+        print(one_line(check.line()))
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
