@@ -529,8 +529,8 @@ CACHE = RunbookCache()
 
 
 def runbook_files(dirs: Iterable[Path]) -> tuple[list[Path], list[RunbookError]]:
-    """The runbook files in `dirs`, the first directory winning for each name; a configured
-    directory that is missing is an error, not a crash."""
+    """The runbook files in `dirs`, the first directory winning for each name. A missing
+    directory is skipped; one that cannot be listed is an error, not a crash."""
     seen: set[str] = set()
     files: list[Path] = []
     errors: list[RunbookError] = []
@@ -538,8 +538,7 @@ def runbook_files(dirs: Iterable[Path]) -> tuple[list[Path], list[RunbookError]]
         try:
             candidates = sorted(directory.iterdir())
         except FileNotFoundError:
-            errors.append(RunbookError(directory, "no such runbook directory"))
-            continue
+            continue  # `cockpit runbooks` and `cockpit doctor` point out missing folders
         except NotADirectoryError:
             errors.append(RunbookError(directory, "not a directory (runbooks.dirs lists folders)"))
             continue

@@ -72,7 +72,7 @@ def test_runbooks_lists_title_trigger_path_and_malformed_files(cli: Cli, runbook
 def test_runbooks_reports_a_missing_configured_directory(cli: Cli, runbook_dir: Path) -> None:
     code, out, _ = cli("runbooks")
     assert code == 0
-    assert f"{runbook_dir}: no such runbook directory" in out
+    assert f"no such runbook directory: {runbook_dir} (see [runbooks] dirs)" in out
 
 
 def test_declare_with_runbook_checks_the_name(cli: Cli) -> None:

@@ -57,13 +57,18 @@ def cmd_runbooks(ctx: Context) -> int:
             )
         print(f"    rules    {' · '.join(rules)}")
         print(f"    path     {runbook.path}")
+    missing = [d for d in ctx.config.runbook_dirs if not d.exists()]
     if errors:
         if runbooks:
             print()
         print(f"cannot use {len(errors)} file{'s' if len(errors) != 1 else ''}:")
         for error in errors:
             print(f"  {one_line(str(error))}")
-    return 1 if errors and ctx.args.check else 0
+    if missing:
+        print()
+        for directory in missing:
+            print(f"no such runbook directory: {directory} (see [runbooks] dirs)")
+    return 1 if (errors or missing) and ctx.args.check else 0
 
 
 def cmd_draft(ctx: Context) -> int:
