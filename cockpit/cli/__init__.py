@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident
+    from cockpit.cli import incident, postmortem
 
-    return [incident]
+    return [incident, postmortem]
 
 
 class _Parser(argparse.ArgumentParser):
