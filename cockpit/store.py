@@ -26,6 +26,7 @@ from cockpit.domain import (
     format_utc,
     incident_ref,
     parse_utc,
+    storable,
     system_clock,
 )
 
@@ -396,7 +397,7 @@ class Store:
         roles: Mapping[str, str] | None = None,
     ) -> Incident:
         """Create an incident, with its `declared` entry and initial roles, in one transaction."""
-        title = title.strip()
+        title, service, author = storable(title).strip(), storable(service), storable(author)
         if not title:
             raise StoreError("an incident needs a title")
         now = self.clock()
@@ -500,6 +501,7 @@ class Store:
 
         `at` backdates (or post-dates) the claimed time; a backdated entry needs a `reason`.
         """
+        text, author = storable(text), storable(author)
         now = self.clock()
         claimed = at or now
         if at is not None:
@@ -545,10 +547,10 @@ class Store:
                 format_utc(at),
                 format_utc(written_at),
                 kind.value,
-                author,
-                text,
+                storable(author),
+                storable(text),
                 corrects,
-                reason,
+                storable(reason) if reason else reason,
                 json.dumps(meta, separators=(",", ":")) if meta else None,
             ),
         )
@@ -761,6 +763,7 @@ class Store:
         `deliveries` holds (target, action, payload). A status change rides along in the same
         transaction; the first update also stamps `acknowledged_at`.
         """
+        text = storable(text)
         if not text.strip():
             raise StoreError("a status update needs some text")
         now = self.clock()
