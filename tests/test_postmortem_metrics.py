@@ -358,3 +358,22 @@ def test_store_written_timelines_agree_with_the_board(db_path):
         assert metrics.resolved_at == m(110) and metrics.end == m(110)
         assert metrics.updates.sent == 2 and metrics.updates.required == 2
         assert metrics.updates.missed == (MissedDeadline(2, m(44), m(110), "update", "SEV-1"),)
+
+
+def test_what_happens_after_resolution_and_odd_entries_do_not_count():
+    t = Timeline("SEV-9")  # a severity the configuration no longer defines: no cadence
+    t.add(Kind.STATUS, m(5), meta={"from": "investigating", "to": "bogus"})
+    t.add(Kind.STATUS, m(6))  # no meta at all
+    t.add(Kind.ROLE, m(7), meta={"role": "commander"})  # no `to`
+    t.status(m(30), Status.INVESTIGATING, Status.RESOLVED)
+    t.update(m(40))  # a follow-up after resolution
+    t.role(m(50), "commander", "", "zoe")
+
+    got = t.metrics(now=m(99))
+
+    assert got.resolved_at == m(30) and got.time_at_status() == {"investigating": mins(30)}
+    assert got.acknowledged_at == m(40)  # first update, even if after resolution
+    assert got.updates.sent == 0 and got.updates.required == 0 and got.updates.missed == ()
+    assert got.roles == (Tenure("commander", "zoe", m(50), None),)
+    assert got.initial_severity == got.peak_severity == got.final_severity == "SEV-9"
+    assert got.detection == timedelta(0)
