@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import app, incident, runbooks, setup
+    from cockpit.cli import app, incident, postmortem, runbooks, setup
 
-    return [incident, app, runbooks, setup]
+    return [incident, app, runbooks, postmortem, setup]
 
 
 class _Parser(argparse.ArgumentParser):
