@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident
+    from cockpit.cli import incident, updates
 
-    return [incident]
+    return [incident, updates]
 
 
 class _Parser(argparse.ArgumentParser):
