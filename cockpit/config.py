@@ -8,11 +8,11 @@ fields, so a new section is one dataclass and one field on `Config`.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import getpass
 import os
 import re
 import string
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.domain import DEFAULT_SEVERITIES, Severity
+from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
 
 PACKAGE_RUNBOOKS = Path(__file__).parent / "bundled_runbooks"
 
@@ -130,6 +131,17 @@ class PostmortemConfig:
 
 
 @dataclass(frozen=True)
+class OncallConfig:
+    """A weekly on-call rotation; empty `people` means no rotation."""
+
+    people: list[str] = field(default_factory=list)
+    start: dt.date | None = None
+    handoff_day: str = "monday"
+    handoff_time: str = "09:00"
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class SlackConfig:
     """Slack: webhook mode (`webhook_url`/`webhook_url_env`) or bot mode (`token_env`, `channel`).
 
@@ -197,6 +209,7 @@ class Config:
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
     postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
+    oncall: OncallConfig = field(default_factory=OncallConfig)
     slack: SlackConfig | None = None
     statuspage: StatuspageConfig | None = None
     source: Path | None = None
@@ -232,6 +245,22 @@ class Config:
     @property
     def role_names(self) -> list[str]:
         return list(self.roles.names)
+
+    @property
+    def rotation(self) -> Rotation | None:
+        """The on-call rotation, or None when `[oncall] people` is empty (validated on load)."""
+        oncall = self.oncall
+        if not oncall.people or oncall.start is None:
+            return None
+        from zoneinfo import ZoneInfo
+
+        return Rotation(
+            tuple(oncall.people),
+            oncall.start,
+            parse_weekday(oncall.handoff_day),
+            parse_clock_time(oncall.handoff_time),
+            ZoneInfo(oncall.timezone),
+        )
 
 
 _NOT_IN_FILE = {"source"}
@@ -294,6 +323,8 @@ def load_config(path: Path | None) -> Config:
     """The configuration in `path`, or the built-in defaults when `path` is None."""
     if path is None:
         return Config()
+    import tomllib  # only when there is a file to read: keeps `cockpit log` start-up short
+
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -345,8 +376,30 @@ def _check_semantics(config: Config, where: str) -> None:
     for role in config.roles.names:
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", role):
             raise ConfigError(f"{where}: roles.names: expected lower-case role names, got {role!r}")
+    _check_oncall(config.oncall, where)
     for name in ("acknowledge", "update", "resolution"):
         check_template(getattr(config.templates, name), f"{where}: templates.{name}")
+
+
+def _check_oncall(oncall: OncallConfig, where: str) -> None:
+    if not oncall.people:
+        return
+    if oncall.start is None:
+        raise ConfigError(f"{where}: oncall.start: missing (the date of the first hand-off)")
+    for key, parse in (("handoff_day", parse_weekday), ("handoff_time", parse_clock_time)):
+        try:
+            parse(getattr(oncall, key))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: oncall.{key}: {exc}") from None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(oncall.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: oncall.timezone: unknown time zone {oncall.timezone!r} "
+            "(expected an IANA name like 'Europe/Berlin')"
+        ) from None
 
 
 def check_template(text: str, where: str) -> None:
@@ -531,6 +584,15 @@ def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
         if value < 0:
             raise ConfigError(f"{where}: {key}: expected a number >= 0, got {value}")
         return float(value)
+    if hint is dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: {key}: expected a date like 2026-11-02, got {value!r}")
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key}: expected a string, got {_tname(value)}")
@@ -568,6 +630,7 @@ _COMMENTS: dict[str, str] = {
     ),
     "runbooks": "Directories with runbook Markdown files, searched before the bundled ones.",
     "postmortem": "Where `cockpit export` writes, and hours after resolution a post-mortem is due.",
+    "oncall": "A weekly on-call rotation: people in order, first hand-off date, day, time, zone.",
     "slack": (
         "Slack. Webhook mode: webhook_url_env names the variable holding the webhook URL.\n"
         "Bot mode: token_env (a variable holding xoxb-...) and channel (its id)."

@@ -286,7 +286,10 @@ def parse_moment(text: str, now: datetime) -> datetime:
     if match and (raw.startswith("-") or raw.lower().endswith("ago")):
         amount, unit = int(match.group(1)), match.group(2).lower()[0]
         seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit] * amount
-        return now - timedelta(seconds=seconds)
+        try:
+            return now - timedelta(seconds=seconds)
+        except OverflowError:
+            raise ValueError(f"too far in the past: {text!r}") from None
     clock = re.match(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", raw)
     if clock:
         hour, minute, second = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
@@ -351,6 +354,15 @@ def strip_control(text: str) -> str:
     Newlines and tabs are kept; callers that need one line replace them.
     """
     return _CONTROL.sub("", text)
+
+
+def storable(text: str) -> str:
+    """Text that can be stored as UTF-8: lone surrogates (from undecodable input) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def one_line(text: str) -> str:

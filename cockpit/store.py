@@ -2,8 +2,8 @@
 
 Every change to an incident goes through a method here, in one `BEGIN IMMEDIATE` transaction
 that is committed before the method returns: the CLI and the TUI share these code paths.
-This module imports only the standard library, sqlite-utils and the domain, so `cockpit log`
-starts fast.
+This module imports only the standard library and the domain (sqlite-utils is loaded when a
+migration or a query needs it), so `cockpit log` starts fast.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from cockpit.domain import (
     Clock,
@@ -28,8 +26,12 @@ from cockpit.domain import (
     format_utc,
     incident_ref,
     parse_utc,
+    storable,
     system_clock,
 )
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -224,9 +226,21 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Clock) -> None:
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self.path = path
         self.clock = clock
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the same connection, for schema work and ad-hoc queries.
+
+        Imported on first use: appends run on plain sqlite3, so `cockpit log` starts fast.
+        """
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- opening
 
@@ -339,7 +353,7 @@ class Store:
         roles: Mapping[str, str] | None = None,
     ) -> Incident:
         """Create an incident, with its `declared` entry and initial roles, in one transaction."""
-        title = title.strip()
+        title, service, author = storable(title).strip(), storable(service), storable(author)
         if not title:
             raise StoreError("an incident needs a title")
         now = self.clock()
@@ -443,6 +457,7 @@ class Store:
 
         `at` backdates (or post-dates) the claimed time; a backdated entry needs a `reason`.
         """
+        text, author = storable(text), storable(author)
         now = self.clock()
         claimed = at or now
         if at is not None:
@@ -488,10 +503,10 @@ class Store:
                 format_utc(at),
                 format_utc(written_at),
                 kind.value,
-                author,
-                text,
+                storable(author),
+                storable(text),
                 corrects,
-                reason,
+                storable(reason) if reason else reason,
                 json.dumps(meta, separators=(",", ":")) if meta else None,
             ),
         )
@@ -704,6 +719,7 @@ class Store:
         `deliveries` holds (target, action, payload). A status change rides along in the same
         transaction; the first update also stamps `acknowledged_at`.
         """
+        text = storable(text)
         if not text.strip():
             raise StoreError("a status update needs some text")
         now = self.clock()

@@ -74,14 +74,18 @@ def run_cli(
     timeout: float = 30,
 ) -> subprocess.CompletedProcess[str]:
     """Run `cockpit ARGS` as a real process; returns the completed process (text mode)."""
-    if isinstance(input, bytes):
-        input = input.decode("utf-8", errors="surrogateescape")
-    return subprocess.run(
+    raw = input.encode("utf-8") if isinstance(input, str) else input
+    done = subprocess.run(
         [sys.executable, "-m", "cockpit", *args],
-        input=input,
+        input=raw,
         capture_output=True,
-        text=True,
         env=env or cli_env(db, config),
         timeout=timeout,
         cwd=ROOT,
+    )
+    return subprocess.CompletedProcess(
+        done.args,
+        done.returncode,
+        done.stdout.decode("utf-8", errors="replace"),
+        done.stderr.decode("utf-8", errors="replace"),
     )

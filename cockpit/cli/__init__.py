@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident, updates
+    from cockpit.cli import incident, setup, updates
 
-    return [incident, updates]
+    return [incident, setup, updates]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,10 +116,14 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return 1
+    except OSError as exc:  # the environment, not a bug: unreadable stdin, missing file, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cockpit: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("cockpit: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 1
     finally:
         ctx.close()

@@ -1,0 +1,162 @@
+"""`cockpit doctor`: check the set-up before the incident, one line per check with a fix.
+
+Checks run in order: configuration, database, runbooks, clipboard, then every configured
+service with a harmless authenticated call (added by the comms layer through `service_checks`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cockpit.config import Config, ConfigError, database_path, find_config, load_config
+from cockpit.store import SCHEMA_VERSION, Store, StoreError
+
+MIN_FREE_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check: what was checked, whether it passed, and how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False  # passed, but worth a look
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok and not self.warning else ("warn" if self.ok else "FAIL")
+        text = f"{mark}  {self.name:<14} {self.detail}"
+        if self.fix:
+            text += f" — {self.fix}"
+        return text
+
+
+def check_config(explicit: str | None) -> tuple[Check, Config | None]:
+    path = find_config(explicit)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return Check("config", False, str(exc), "fix the key named, or run `cockpit init`"), None
+    if path is None:
+        return Check(
+            "config", True, "no file: built-in defaults (nothing is sent anywhere)"
+        ), config
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        detail = f"{path} is readable by others (mode {mode & 0o777:o})"
+        return Check("config", True, detail, f"chmod 600 {path}", warning=True), config
+    return Check("config", True, f"{path}"), config
+
+
+def check_database(config: Config, explicit: str | None) -> Iterator[Check]:
+    path = database_path(config, explicit)
+    existed = path.exists()
+    try:
+        store = Store.open(path, busy_timeout_ms=config.database.busy_timeout_ms)
+    except StoreError as exc:
+        yield Check("database", False, str(exc), "check the path (--db, $COCKPIT_DB)")
+        return
+    with store:
+        integrity = store.integrity_check()
+        if integrity != "ok":
+            yield Check(
+                "database",
+                False,
+                f"{path}: integrity check failed: {integrity}",
+                "copy the file aside and run `sqlite3 FILE .recover`",
+            )
+        else:
+            note = "" if existed else " (created now)"
+            yield Check(
+                "database",
+                True,
+                f"{path}: integrity ok, schema {store.schema_version()}/{SCHEMA_VERSION}{note}",
+            )
+    free = shutil.disk_usage(path.parent).free
+    if free < MIN_FREE_BYTES:
+        yield Check(
+            "disk",
+            False,
+            f"{free // (1024 * 1024)} MiB free next to {path}",
+            "free some space: a full disk stops every write",
+        )
+    else:
+        yield Check("disk", True, f"{free // (1024 * 1024 * 1024)} GiB free")
+    if not os.access(path.parent, os.W_OK):
+        yield Check("database", False, f"{path.parent} is not writable", "fix the permissions")
+
+
+def check_runbooks(config: Config) -> Iterator[Check]:
+    from importlib import import_module
+
+    try:
+        load_runbooks = import_module("cockpit.runbooks").load_runbooks
+    except ImportError:
+        return
+    runbooks, errors = load_runbooks(config.runbook_dirs)
+    for error in errors:
+        yield Check("runbook", False, str(error), "fix the file, or move it out of the folder")
+    for folder in config.runbook_dirs:
+        if not Path(folder).is_dir():
+            yield Check(
+                "runbooks", False, f"{folder}: no such folder", "fix [runbooks] dirs in config"
+            )
+    yield Check("runbooks", True, f"{len(runbooks)} runbooks, {len(errors)} with errors")
+
+
+def check_clipboard(env: dict[str, str] | None = None) -> Check:
+    """Copying a runbook command uses OSC 52: the terminal must allow it."""
+    env = dict(os.environ) if env is None else env
+    if env.get("TMUX"):
+        return Check(
+            "clipboard",
+            True,
+            "inside tmux: copying works when tmux passes OSC 52 through",
+            "add `set -g set-clipboard on` to ~/.tmux.conf",
+            warning=True,
+        )
+    term = env.get("TERM_PROGRAM") or env.get("TERM", "")
+    if not term or term == "dumb":
+        return Check("clipboard", False, "no terminal detected", "run cockpit in a real terminal")
+    known = ("iTerm", "WezTerm", "kitty", "alacritty", "foot", "vscode", "ghostty", "Apple")
+    if any(name.lower() in term.lower() for name in known):
+        return Check("clipboard", True, f"{term} supports OSC 52 copying")
+    return Check(
+        "clipboard",
+        True,
+        f"{term}: copying uses OSC 52, which most modern terminals allow",
+        "if `c` does not copy, enable clipboard access in your terminal's settings",
+        warning=True,
+    )
+
+
+ServiceChecks = Callable[[Config], list[Check]]
+
+
+def service_checks(config: Config) -> list[Check]:
+    """A harmless authenticated call to every configured service (from the comms layer)."""
+    from importlib import import_module
+
+    try:
+        probe = import_module("cockpit.comms.probe").probe_services
+    except ImportError:
+        return []
+    return list(probe(config))
+
+
+def run_doctor(config_path: str | None, db_path: str | None) -> list[Check]:
+    """Every check, in order; a broken configuration stops the checks that need it."""
+    first, config = check_config(config_path)
+    checks = [first]
+    if config is None:
+        return checks
+    checks.extend(check_database(config, db_path))
+    checks.extend(check_runbooks(config))
+    checks.append(check_clipboard())
+    checks.extend(service_checks(config))
+    return checks

@@ -1,0 +1,164 @@
+"""Bad input, generated: configuration files, timeline text, time strings and CLI arguments.
+
+Each either works or fails with one clear line; nothing raises past the boundary and nothing
+already stored is damaged.
+"""
+
+from __future__ import annotations
+
+import io
+import string
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tomli_w
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cockpit.cli import main
+from cockpit.config import Config, ConfigError, load_config
+from cockpit.domain import Kind, parse_moment
+from cockpit.store import Store, StoreError
+from tests.conftest import FakeClock, run_cli
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+KEYS = st.sampled_from(
+    [
+        "user",
+        "name",
+        "database",
+        "path",
+        "busy_timeout_ms",
+        "severity",
+        "first_update_minutes",
+        "update_every_minutes",
+        "required_roles",
+        "roles",
+        "names",
+        "declare",
+        "default_severity",
+        "templates",
+        "update",
+        "runbooks",
+        "dirs",
+        "postmortem",
+        "due_hours",
+        "label",
+        "bogus",
+        "SEV-1",
+    ]
+)
+SCALARS = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.datetimes(),
+)
+TOML_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@SETTINGS
+@given(st.dictionaries(KEYS, TOML_VALUES, max_size=6))
+def test_random_toml_is_loaded_or_refused_in_one_line(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("cfg") / "config.toml"
+    path.write_text(tomli_w.dumps(data))
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        assert str(exc).startswith(str(path))
+    else:
+        assert isinstance(config, Config)
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_random_bytes_as_config(tmp_path_factory, raw):
+    path = tmp_path_factory.mktemp("cfg") / "config.toml"
+    path.write_bytes(raw)
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+
+
+@SETTINGS
+@given(text=st.text(min_size=1, max_size=400))
+def test_any_text_is_stored_exactly(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("db") / "c.db"
+    with Store.open(path, clock=FakeClock()) as store:
+        incident = store.declare("x", "SEV-2", "alice")
+        kept = store.append(incident.id, Kind.NOTE, "kept", "alice")
+        try:
+            entry = store.append(incident.id, Kind.NOTE, text, "alice")
+        except StoreError:
+            assert not text.strip()  # only empty text is refused
+        else:
+            assert store.entry(entry.id).text == text
+        assert store.entry(kept.id).text == "kept"
+        assert store.integrity_check() == "ok"
+
+
+def test_lone_surrogates_and_a_megabyte_line(store: Store):
+    incident = store.declare("x", "SEV-2", "alice")
+    odd = store.append(incident.id, Kind.NOTE, "bad \udcff byte \ud800 and 😀", "alice")
+    assert store.entry(odd.id).text == "bad \ufffd byte \ufffd and 😀"
+    huge = "x" * 1_000_000 + "\x1b[2J"
+    entry = store.append(incident.id, Kind.NOTE, huge, "alice")
+    assert store.entry(entry.id).text == huge
+
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@SETTINGS
+@given(st.text(max_size=40) | st.from_regex(r"-?\d{1,12}\s*[smhd]\w*( ago)?", fullmatch=True))
+def test_time_strings_parse_or_explain(raw):
+    try:
+        moment = parse_moment(raw, NOW)
+    except ValueError as exc:
+        assert str(exc)
+    else:
+        assert moment.tzinfo is not None
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.text(alphabet=string.printable + "é😀\u202e", max_size=12)
+        | st.sampled_from(["--at", "--reason", "--kind", "--incident", "-", "--db", "log"]),
+        max_size=6,
+    )
+)
+def test_random_log_arguments_never_traceback(tmp_path_factory, capsys, monkeypatch, words):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"piped \xff output\n")))
+    db = tmp_path_factory.mktemp("db") / "c.db"
+    with Store.open(db, clock=FakeClock()) as store:
+        store.declare("x", "SEV-2", "alice")
+    args = ["--db", str(db), "log", *words]
+    try:
+        status = main(args, clock=FakeClock())
+    except SystemExit as exit_:  # argparse usage errors
+        status = exit_.code
+    assert status in (0, 1, 2)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if status:
+        assert err.strip().splitlines()[-1].startswith("cockpit")
+
+
+def test_invalid_utf8_on_the_command_line_and_stdin(tmp_path: Path):
+    db = tmp_path / "c.db"
+    run_cli("declare", "x", "-s", "SEV-2", db=db)
+    done = run_cli("log", "-", input=b"caf\xe9 \xff\xfe output\n", db=db)
+    assert done.returncode == 0, done.stderr
+    with Store.open(db) as store:
+        assert store.entries(1)[-1].text == "caf\ufffd \ufffd\ufffd output"
