@@ -202,7 +202,7 @@ class Statuspage(Target):
             after = retry_after(response, attempt.now())
             return Retry(f"rate limited by Statuspage (HTTP {status})", after)
         if status >= 500:
-            return Retry(f"Statuspage: {service_error(response)}", maybe_landed=write)
+            return Retry(f"Statuspage: {self._error(response)}", maybe_landed=write)
         if status not in (200, 201):
             return Permanent(f"Statuspage: {self._error(response)}")
         try:

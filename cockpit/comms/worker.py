@@ -140,6 +140,7 @@ class DeliveryWorker:
         self.owner = owner_id()
         self._running: dict[tuple[int, str], asyncio.Task[None]] = {}
         self._holds: dict[str, datetime] = {}  # target -> not before (its Retry-After)
+        self._tried: set[int] = set()  # deliveries attempted by this worker
         self._wake = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
 
@@ -148,8 +149,9 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self, *, until_idle: bool = False, budget: float | None = None) -> None:
-        """Deliver; with `until_idle`, return once nothing is pending; stop starting new
-        attempts `budget` seconds (of the injected clock) from now."""
+        """Deliver until cancelled, or with `until_idle` until nothing is pending. After
+        `budget` seconds (of the injected clock) no retry starts; whatever was queued still
+        gets its attempt."""
         deadline = self.clock() + timedelta(seconds=budget) if budget is not None else None
         _quiet_http_logs()
         headers = {"User-Agent": f"cockpit/{__version__}"}
@@ -160,7 +162,7 @@ class DeliveryWorker:
                     self._wake.clear()
                     now = self.clock()
                     stopping = deadline is not None and now >= deadline
-                    next_due = self._start_due(now, start=not stopping)
+                    next_due = self._start_due(now, retries=not stopping)
                     if not self._running and (stopping or (until_idle and next_due is None)):
                         return
                     # Sleep only towards a lane that is waiting: lanes in flight end by
@@ -175,8 +177,12 @@ class DeliveryWorker:
 
     # -- scheduling
 
-    def _start_due(self, now: datetime, *, start: bool) -> datetime | None:
-        """Start every lane whose head is due; the earliest moment another one will be."""
+    def _start_due(self, now: datetime, *, retries: bool) -> datetime | None:
+        """Start every lane whose head is due; the earliest moment another one will be.
+
+        Without `retries` (the budget is spent) only deliveries not yet tried in this run
+        start, so a drain always gives everything queued one attempt, and then ends.
+        """
         heads: dict[tuple[int, str], Delivery] = {}
         for delivery in self.store.deliveries(states=PENDING_STATES):
             heads.setdefault(lane(delivery), delivery)
@@ -186,7 +192,8 @@ class DeliveryWorker:
                 continue
             ready_at = self._ready_at(delivery, now)
             if ready_at <= now:
-                if start:
+                if retries or delivery.id not in self._tried:
+                    self._tried.add(delivery.id)
                     self._running[key] = asyncio.create_task(self._attempt(delivery))
             else:
                 earliest = _earliest(earliest, ready_at)
@@ -198,6 +205,8 @@ class DeliveryWorker:
             owner = str(delivery.payload.get(OWNER_KEY, ""))
             if owner != self.owner and not owner_alive(owner):
                 ready = now  # its process is gone: take it over at once
+            else:  # someone is sending it: look again soon, take over when the lease ends
+                ready = min(ready, now + timedelta(seconds=self.poll_seconds))
         hold = self._holds.get(delivery.target)
         return max(ready, hold) if hold else ready
 
@@ -245,17 +254,22 @@ class DeliveryWorker:
         now = self.clock()
         in_doubt = delivery.state == "sending" or bool(delivery.payload.get(DOUBT_KEY))
         payload = {**delivery.payload, OWNER_KEY: self.owner, DOUBT_KEY: in_doubt}
+        target = self.targets.get(delivery.target)
+        # Long enough for every step of a delivery to time out (Slack bot mode: up to four
+        # calls); a crashed owner is noticed at once anyway, by its pid.
+        lease = (
+            max(self.lease, timedelta(seconds=4 * (target.timeout + 5))) if target else self.lease
+        )
         claimed = self.store.claim_delivery(
             delivery.id,
             state=delivery.state,
             attempts=delivery.attempts,
-            lease_until=now + self.lease,
+            lease_until=now + lease,
             payload=payload,
         )
         if claimed is None:
             return  # another process took it
         self._notify(claimed)
-        target = self.targets.get(delivery.target)
         attempt = _Attempt(self.store, claimed, self.clock, in_doubt)
         if target is None:
             missing = Permanent(
