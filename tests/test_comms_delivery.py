@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cockpit.comms.outbox import DOUBT_KEY, retry, undelivered
+from cockpit.comms.outbox import DOUBT_KEY, OutboxError, retry, undelivered
 from cockpit.comms.publish import publish
 from cockpit.comms.worker import DeliveryWorker
 from cockpit.config import Config, config_from_dict
@@ -686,3 +686,95 @@ async def test_secrets_never_reach_the_database_errors_or_logs(
         assert secret not in errors
         assert secret.encode() not in stored
         assert secret not in caplog.text
+
+
+# ---- the outbox by hand ---------------------------------------------------------------------
+
+
+async def test_retrying_an_update_older_than_one_delivered_is_refused(
+    store, clock, slack, statuspage, monkeypatch
+):
+    config = config_for("statuspage", slack, statuspage)
+    incident = declare(store)
+    monkeypatch.setenv(STATUSPAGE_KEY_ENV, "wrong")
+    publish(store, config, incident.id, "Investigating.", None, "alice", clock)
+    await drain(store, config, clock)
+    monkeypatch.setenv(STATUSPAGE_KEY_ENV, statuspage.api_key)
+    publish(store, config, incident.id, "Resolved.", Status.RESOLVED, "alice", clock)
+    await drain(store, config, clock)
+    old, new = store.deliveries()
+    assert (old.state, new.state) == ("failed", "sent")
+    assert undelivered(store) == []  # the newer update made the failed one moot
+    with pytest.raises(OutboxError, match=r"older than #2, which was delivered"):
+        retry(store, old.id, clock())
+    with pytest.raises(OutboxError, match="only failed deliveries"):
+        retry(store, new.id, clock())
+
+
+async def test_a_target_removed_from_the_configuration_fails_with_a_clear_error(
+    store, clock, slack, statuspage
+):
+    incident = declare(store)
+    publish(store, config_for("bot", slack, statuspage), incident.id, "x", None, "alice", clock)
+    await drain(store, config_from_dict({}), clock)
+    (delivery,) = store.deliveries()
+    assert delivery.state == "failed"
+    assert delivery.last_error == (
+        "slack is not configured any more (no [slack] table); add it back and retry"
+    )
+
+
+async def test_a_rate_limit_holds_every_lane_of_that_target_only(store, clock, slack, statuspage):
+    config = wired_config(slack, statuspage, mode="bot")
+    first, second = declare(store), declare(store)
+    slack.script("chat.postMessage", RATE_LIMITED["bot"])
+    publish(store, config, first.id, "One.", None, "alice", clock)
+    publish(store, config, second.id, "Two.", None, "alice", clock)
+    start = clock()
+    run = await drain(store, config, clock)
+    by_lane = {(d.incident_id, d.target): d for d in store.deliveries()}
+    assert {d.state for d in by_lane.values()} == {"sent"}
+    # Slack asked for 7 s: the other incident's Slack delivery waited too; Statuspage did not.
+    slack_two = run.first(by_lane[(second.id, "slack")].id, "sent")
+    page_two = run.first(by_lane[(second.id, "statuspage")].id, "sent")
+    assert slack_two.sent_at is not None and slack_two.sent_at >= start.replace(second=7)
+    assert page_two.sent_at == start
+
+
+def test_state_text_for_people(store, clock):
+    from datetime import timedelta
+
+    from cockpit.comms.outbox import state_text
+
+    incident = declare(store)
+    delivery_id = store.enqueue(incident.id, "slack", "update", {"key": "k"})
+    assert state_text(store.delivery(delivery_id), clock()) == "queued"
+    store.update_delivery(
+        delivery_id,
+        state="retrying",
+        next_attempt_at=clock() + timedelta(seconds=42),
+        last_error="Slack chat.postMessage: internal_error",
+    )
+    assert state_text(store.delivery(delivery_id), clock()) == (
+        "retrying in 00:42 (Slack chat.postMessage: internal_error)"
+    )
+    store.update_delivery(delivery_id, state="failed", last_error="Statuspage: HTTP 401 x\x1b[2J")
+    assert state_text(store.delivery(delivery_id), clock()) == "failed: Statuspage: HTTP 401 x"
+
+
+async def test_the_check_pages_through_a_long_busy_thread(store, clock, slack, statuspage):
+    config = config_for("bot", slack, statuspage, timeout=0.3)
+    incident = declare(store)
+    publish(store, config, incident.id, "Investigating.", None, "alice", clock)
+    await drain(store, config, clock)
+    (root,) = slack.roots()
+    for n in range(450):  # people talking in the thread
+        chatter = {"type": "message", "ts": f"{float(root['ts']) + n + 1:.6f}", "text": f"+{n}"}
+        slack.messages["C0INCIDENT"].append({**chatter, "thread_ts": root["ts"]})
+    slack.script("chat.postMessage", Hang(30, commit=True))
+    publish(store, config, incident.id, "Identified.", Status.IDENTIFIED, "alice", clock)
+    await drain(store, config, clock)
+    ours = [m for m in slack.replies(root["ts"]) if "metadata" in m]
+    assert [m["blocks"][1]["text"]["text"] for m in ours] == ["Investigating.", "Identified."]
+    pages = slack.calls("conversations.replies")
+    assert len(pages) >= 3 and pages[-1].query.get("cursor")

@@ -285,3 +285,19 @@ def test_store_claim_is_compare_and_set(store, clock):
         delivery_id, state="queued", attempts=0, lease_until=until, payload={}
     )
     assert again is None
+
+
+def test_publishing_imports_neither_httpx_nor_textual():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys\n"
+        "from cockpit.comms import outbox, publish, templates\n"
+        "from cockpit.cli import updates\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'textual'))\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

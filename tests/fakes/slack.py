@@ -108,11 +108,12 @@ class FakeSlack(FakeServer):
         return [m for m in self.messages[channel] if m.get("thread_ts") in (None, m["ts"])]
 
     def replies(self, root_ts: str, channel: str = "C0INCIDENT") -> list[dict[str, Any]]:
-        return [
+        found = [
             m
             for m in self.messages[channel]
             if m.get("thread_ts") == root_ts and m["ts"] != root_ts
         ]
+        return sorted(found, key=lambda m: float(m["ts"]))
 
     # -- routing
 
