@@ -188,8 +188,10 @@ class FakeSlack(FakeServer):
         self._last_post[key] = now
         return False
 
-    def _next_ts(self) -> str:
-        stamp = max(self.clock().timestamp(), self._last_ts + 0.000001)
+    def _next_ts(self, channel: str) -> str:
+        """Monotonic per channel, like Slack's (also past messages a test put there)."""
+        latest = max((float(m["ts"]) for m in self.messages[channel]), default=0.0)
+        stamp = max(self.clock().timestamp(), self._last_ts + 0.000001, latest + 0.000001)
         self._last_ts = stamp
         return f"{stamp:.6f}"
 
@@ -230,7 +232,7 @@ class FakeSlack(FakeServer):
             "type": "message",
             "subtype": "bot_message",
             "bot_id": "B0FAKEBOT",
-            "ts": self._next_ts(),
+            "ts": self._next_ts(channel),
             "text": text,
         }
         for key in ("blocks", "metadata", "reply_broadcast"):
