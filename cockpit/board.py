@@ -6,6 +6,7 @@ next-update pane and `cockpit show` all read it, so they always agree.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,15 @@ from cockpit.domain import (
     missing_roles,
     next_update_deadline,
     since_declared,
+)
+from cockpit.runbooks import (
+    Escalation,
+    Runbook,
+    RunbookError,
+    escalation_for,
+    escalation_recorded,
+    linked_runbook,
+    step_state,
 )
 from cockpit.store import Store
 
@@ -36,6 +46,9 @@ class Board:
     deadline: Deadline | None
     missing_roles: tuple[str, ...]
     every_minutes_override: int | None = None
+    runbook: Runbook | None = None  # the linked runbook, when it can be read
+    runbook_problem: str | None = None  # why the linked runbook cannot be used
+    escalation: Escalation | None = None
 
     @property
     def since_declared(self) -> timedelta:
@@ -44,6 +57,11 @@ class Board:
     @property
     def overdue(self) -> bool:
         return self.deadline is not None and self.deadline.overdue(self.now)
+
+    @property
+    def escalation_due(self) -> bool:
+        """The runbook's escalation deadline has passed (recorded or not)."""
+        return self.escalation is not None and self.escalation.due(self.now)
 
 
 def unknown_severity(name: str) -> Severity:
@@ -59,12 +77,25 @@ def build_board(
     *,
     every_minutes_override: int | None = None,
 ) -> Board:
-    """Read the incident and compute its deadline and flags at `now`."""
+    """Read the incident and compute its deadline and flags at `now`.
+
+    A linked runbook's `update_every_minutes` overrides the cadence unless the caller passes
+    its own override; its escalation rule becomes `escalation`.
+    """
     incident = store.incident(incident_id)
     try:
         severity = find_severity(config.severities, incident.severity)
     except ValueError:
         severity = unknown_severity(incident.severity)
+    linked = linked_runbook(config.runbook_dirs, incident.runbook)
+    runbook = linked if isinstance(linked, Runbook) else None
+    problem = linked.problem if isinstance(linked, RunbookError) else None
+    if every_minutes_override is None and runbook is not None:
+        every_minutes_override = runbook.update_every_minutes
+    escalation = escalation_for(incident, runbook)
+    if escalation is not None:
+        recorded = escalation_recorded(store, incident_id, escalation.runbook)
+        escalation = dataclasses.replace(escalation, recorded_at=recorded)
     count, last = store.updates_sent(incident_id)
     deadline = next_update_deadline(incident, severity, last, count, every_minutes_override)
     return Board(
@@ -76,6 +107,9 @@ def build_board(
         deadline=deadline,
         missing_roles=tuple(missing_roles(incident, severity)),
         every_minutes_override=every_minutes_override,
+        runbook=runbook,
+        runbook_problem=problem,
+        escalation=escalation,
     )
 
 
@@ -127,4 +161,27 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
             }
             for d in store.deliveries(incident.id)
         ],
+        "checklist": _checklist_json(store, board),
+        "escalation": _escalation_json(board.escalation),
+    }
+
+
+def _checklist_json(store: Store, board: Board) -> list[dict[str, Any]]:
+    if board.runbook is None:
+        return []
+    done = step_state(store, board.incident.id, board.runbook.name)
+    return [
+        {"step": s.number, "title": s.title, "done": s.number in done, "command": s.command}
+        for s in board.runbook.steps
+    ]
+
+
+def _escalation_json(escalation: Escalation | None) -> dict[str, Any] | None:
+    if escalation is None:
+        return None
+    return {
+        "runbook": escalation.runbook,
+        "to": escalation.to,
+        "due_at": format_utc(escalation.due_at),
+        "recorded_at": _stamp(escalation.recorded_at),
     }

@@ -582,6 +582,52 @@ class Store:
         ).fetchone()
         return int(row[0]), _dt(row[1])
 
+    def find_entry(
+        self, incident_id: int, kind: Kind, meta: Mapping[str, str | int]
+    ) -> Entry | None:
+        """The first entry of `kind` whose meta has all of `meta`'s values, if any."""
+        sql, params = self._meta_query(incident_id, kind, meta)
+        row = self.conn.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
+        return _entry(row) if row else None
+
+    def append_once(
+        self,
+        incident_id: int,
+        kind: Kind,
+        text: str,
+        author: str,
+        *,
+        meta: Mapping[str, Any],
+        key: Sequence[str],
+    ) -> Entry | None:
+        """Append unless an entry of `kind` already agrees with `meta` on the `key` fields.
+
+        The check and the insert share one write transaction, so processes racing to record
+        the same event (an escalation firing) write it exactly once; None when it existed.
+        """
+        now = self.clock()
+        match = {name: meta[name] for name in key}
+        sql, params = self._meta_query(incident_id, kind, match)
+        with self._write() as conn:
+            self._require_incident(conn, incident_id)
+            if conn.execute(sql + " LIMIT 1", params).fetchone() is not None:
+                return None
+            entry_id = self._insert_entry(
+                conn, incident_id, kind, author, text, now, now, meta=meta
+            )
+        return self.entry(entry_id)
+
+    @staticmethod
+    def _meta_query(incident_id: int, kind: Kind, meta: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        sql = "SELECT * FROM entries WHERE incident_id = ? AND kind = ?"
+        params: list[Any] = [incident_id, kind.value]
+        for name, value in meta.items():
+            if not name.isidentifier():
+                raise ValueError(f"not a meta field name: {name!r}")
+            sql += f" AND json_extract(meta, '$.{name}') = ?"
+            params.append(value)
+        return sql, params
+
     # -- changes that write an entry
 
     def set_status(

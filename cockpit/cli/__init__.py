@@ -57,15 +57,18 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident, setup, updates
+    from cockpit.cli import app, incident, runbooks, setup, updates
 
-    return [incident, setup, updates]
+    return [incident, app, runbooks, setup, updates]
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        from cockpit.domain import one_line
+
         self.print_usage(sys.stderr)
-        self.exit(2, f"cockpit: error: {message}\n")
+        # Arguments echoed back may hold control characters (a stray \r would hide the line).
+        self.exit(2, f"cockpit: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -270,7 +270,9 @@ def cmd_show(ctx: Context) -> int:
         flag = "  ⚠ required" if role in board.missing_roles else ""
         print(f"  {role:<12} {one_line(holder) or '—'}{flag}")
     if incident.runbook:
-        print(f"  runbook    {incident.runbook}")
+        from cockpit.cli.runbooks import print_checklist
+
+        print_checklist(ctx, board)
     if board.deadline:
         state = "OVERDUE" if board.overdue else "due"
         print(f"  next update {state} at {format_local(board.deadline.due_at, now)}")
