@@ -935,6 +935,38 @@ class Store:
                 (*values.values(), delivery_id),
             )
 
+    def claim_delivery(
+        self,
+        delivery_id: int,
+        *,
+        state: str,
+        attempts: int,
+        lease_until: datetime,
+        payload: Mapping[str, Any],
+    ) -> Delivery | None:
+        """Take a delivery for one attempt if it is still as the caller saw it.
+
+        Compare-and-set on (state, attempts), so two delivering processes never send the same
+        delivery at once: the winner gets the row back in state `sending` with one more
+        attempt and `next_attempt_at` = the end of its lease; the loser gets None.
+        """
+        stamp = format_utc(self.clock())
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, "
+                "next_attempt_at = ?, payload = ?, updated_at = ? "
+                "WHERE id = ? AND state = ? AND attempts = ?",
+                (
+                    format_utc(lease_until),
+                    json.dumps(payload, separators=(",", ":")),
+                    stamp,
+                    delivery_id,
+                    state,
+                    attempts,
+                ),
+            )
+        return self.delivery(delivery_id) if cursor.rowcount == 1 else None
+
     def remote_ref(self, incident_id: int, target: str, key: str) -> str | None:
         """An id the incident has at a service (Slack root `ts`, status-page incident id)."""
         row = self.conn.execute(
