@@ -149,6 +149,12 @@ class Target(ABC):
         """Steps after the post itself landed (Slack: refresh the root message)."""
         return Sent(remote_id)
 
+    async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
+        """A harmless authenticated call for `cockpit doctor`: `Sent(note=what was checked)`
+        if the service accepts our credentials, `Permanent(error)` if not, `Retry(reason)` if
+        it cannot be reached; None when the service offers no such call."""
+        return None
+
     def secrets(self) -> list[str]:
         """Secret strings (and secret parts of URLs) to scrub from anything shown or stored."""
         return []
