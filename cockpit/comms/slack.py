@@ -240,7 +240,9 @@ class SlackBot(Target):
             )
             if not isinstance(result, dict):
                 return result
-            root = str(result["ts"])
+            root = _posted_ts(result)
+            if root is None:
+                return Retry("Slack chat.postMessage: answer without the message ts", None, True)
             attempt.set_ref(self._root_ref(), root)
             attempt.set_ref(f"root_key:{self.channel}", attempt.key)
         body: dict[str, Any] = {
@@ -255,7 +257,9 @@ class SlackBot(Target):
         result = await self._call(http, "chat.postMessage", attempt, body)
         if not isinstance(result, dict):
             return result
-        ts = str(result["ts"])
+        ts = _posted_ts(result)
+        if ts is None:
+            return Retry("Slack chat.postMessage: answer without the message ts", None, True)
         attempt.landed(ts)
         return await self.finish(http, attempt, ts)
 
@@ -309,17 +313,19 @@ class SlackBot(Target):
             result = await self._call(http, method, attempt, query, read=True)
             if not isinstance(result, dict):
                 return result
-            for message in result.get("messages", []):
-                meta = message.get("metadata") or {}
-                tag = meta.get("event_payload") or {}
+            messages = result.get("messages")
+            for message in messages if isinstance(messages, list) else []:
+                meta = _table(message, "metadata")
+                tag = _table(meta, "event_payload")
                 if (
                     meta.get("event_type") == EVENT_TYPE
                     and tag.get("delivery") == attempt.key
                     and tag.get("part") == part
+                    and _posted_ts(message) is not None
                 ):
-                    return str(message["ts"])
-            cursor = (result.get("response_metadata") or {}).get("next_cursor") or ""
-            if not cursor:
+                    return _posted_ts(message)
+            cursor = _table(result, "response_metadata").get("next_cursor") or ""
+            if not isinstance(cursor, str) or not cursor:
                 return None
         return Retry(f"Slack: could not find out whether the earlier {part} post landed")
 
@@ -352,7 +358,7 @@ class SlackBot(Target):
             return Permanent(f"Slack {method}: {service_error(response)}")
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             return Retry(f"Slack {method}: not a JSON answer", maybe_landed=landed)
         if not isinstance(data, dict):
             return Retry(f"Slack {method}: unexpected answer", maybe_landed=landed)
@@ -372,3 +378,14 @@ class SlackBot(Target):
             return [self.token()]
         except Exception:
             return []
+
+
+def _table(value: Any, key: str) -> dict[str, Any]:
+    """`value[key]` if both are JSON objects, else an empty one (answers may be malformed)."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _posted_ts(message: Mapping[str, Any]) -> str | None:
+    ts = message.get("ts")
+    return ts if isinstance(ts, str) and ts else None

@@ -166,7 +166,11 @@ class Statuspage(Target):
             if not isinstance(listed, list):
                 return listed
             for incident in listed:
-                if isinstance(incident, dict) and self._ours(incident, attempt):
+                if (
+                    isinstance(incident, dict)
+                    and self._ours(incident, attempt)
+                    and incident.get("id")
+                ):
                     remote = str(incident["id"])
                     attempt.set_ref("incident", remote)
                     return remote
@@ -207,7 +211,7 @@ class Statuspage(Target):
             return Permanent(f"Statuspage: {self._error(response)}")
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             return Retry("Statuspage: not a JSON answer", maybe_landed=write)
         if not isinstance(data, expect):
             return Retry("Statuspage: unexpected answer", maybe_landed=write)
@@ -217,7 +221,7 @@ class Statuspage(Target):
     def _error(response: httpx.Response) -> str:
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return service_error(response)
         if isinstance(data, dict):
             message = data.get("message") or data.get("error")

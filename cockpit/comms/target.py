@@ -18,6 +18,7 @@ need, each written durably the moment it is learnt.
 
 from __future__ import annotations
 
+import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -180,9 +181,11 @@ def retry_after(response: httpx.Response, now: datetime) -> float | None:
     if not raw:
         return None
     try:
-        return max(float(raw), 0.0)
+        seconds = float(raw)
     except ValueError:
         pass
+    else:  # "nan" and "1e400" parse as floats but are not a wait
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
@@ -207,6 +210,10 @@ def transport_outcome(exc: Exception, timeout: float) -> Retry:
     """Retry for a network failure; `maybe_landed` unless the request never left."""
     import httpx
 
+    from cockpit.comms.transport import AnswerRefused
+
+    if isinstance(exc, AnswerRefused):  # too large, too slow, corrupt: it may have acted
+        return Retry(f"{one_line(str(exc))} (may have been received)", maybe_landed=True)
     if isinstance(exc, httpx.ConnectTimeout):
         return Retry(f"could not connect within {min(5.0, timeout):g} s")
     if isinstance(exc, httpx.ConnectError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import random
 import socket
@@ -22,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from cockpit import __version__
+from cockpit.comms import transport
 from cockpit.comms.outbox import DOUBT_KEY, OWNER_KEY, PENDING_STATES, lane
 from cockpit.comms.target import (
     MissingSecret,
@@ -154,8 +155,7 @@ class DeliveryWorker:
         gets its attempt."""
         deadline = self.clock() + timedelta(seconds=budget) if budget is not None else None
         _quiet_http_logs()
-        headers = {"User-Agent": f"cockpit/{__version__}"}
-        async with httpx.AsyncClient(headers=headers, follow_redirects=False) as http:
+        async with transport.client() as http:
             self._http = http
             try:
                 while True:
@@ -336,7 +336,7 @@ class DeliveryWorker:
             if attempt.in_doubt or (isinstance(outcome, Retry) and outcome.maybe_landed):
                 payload[DOUBT_KEY] = True
             if isinstance(outcome, Retry):
-                if outcome.after is not None:
+                if outcome.after is not None and math.isfinite(outcome.after):
                     delay = min(outcome.after, MAX_RETRY_AFTER) + self.jitter()
                     self._holds[delivery.target] = now + timedelta(seconds=delay)
                     reason = f"{outcome.reason}, asked to wait {outcome.after:g} s"
