@@ -141,6 +141,8 @@ def test_time_strings_parse_or_explain(raw):
 def test_random_log_arguments_never_traceback(tmp_path_factory, capsys, monkeypatch, words):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"piped \xff output\n")))
     db = tmp_path_factory.mktemp("db") / "c.db"
+    # A generated `--db friday` creates a database named `friday`: never in the checkout.
+    monkeypatch.chdir(db.parent)
     with Store.open(db, clock=FakeClock()) as store:
         store.declare("x", "SEV-2", "alice")
     args = ["--db", str(db), "log", *words]
