@@ -135,6 +135,11 @@ class SlackWebhook(Target):
             return Retry(f"Slack: {service_error(response)}", maybe_landed=True)
         return Permanent(f"Slack webhook: {service_error(response)}")
 
+    async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
+        """A webhook only posts: there is no harmless call. Only check its URL is set."""
+        self.url()  # raises MissingSecret naming the variable
+        return None
+
     def secrets(self) -> list[str]:
         try:
             url = self.url()
@@ -333,12 +338,13 @@ class SlackBot(Target):
         self,
         http: httpx.AsyncClient,
         method: str,
-        attempt: Attempt,
+        attempt: Attempt | None,
         body: dict[str, Any],
         *,
         read: bool = False,
     ) -> dict[str, Any] | Outcome:
-        """One Web API call: the decoded answer when `ok`, otherwise the outcome it means."""
+        """One Web API call: the decoded answer when `ok`, otherwise the outcome it means
+        (`attempt` is None for a probe, which never waits for a Retry-After)."""
         headers = {"Authorization": f"Bearer {self.token()}"}
         url = f"{self.api}/{method}"
         if read:
@@ -350,7 +356,7 @@ class SlackBot(Target):
             )
         landed = not read
         if response.status_code == 429:
-            after = retry_after(response, attempt.now())
+            after = _after(response, attempt)
             return Retry(f"rate limited by Slack ({method}, HTTP 429)", after)
         if response.status_code >= 500:
             return Retry(f"Slack {method}: {service_error(response)}", maybe_landed=landed)
@@ -366,12 +372,23 @@ class SlackBot(Target):
             return data
         error = str(data.get("error") or "unknown_error")
         if error in _RATE_LIMITED:
-            return Retry(f"Slack {method}: {error}", retry_after(response, attempt.now()))
+            return Retry(f"Slack {method}: {error}", _after(response, attempt))
         if error in _TRANSIENT:
             return Retry(f"Slack {method}: {error}", maybe_landed=landed)
         if error == "missing_scope" and data.get("needed"):
             error += f" (needs {data['needed']})"
         return Permanent(f"Slack {method}: {error}")
+
+    async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
+        """`auth.test`: reads who the token belongs to; posts nothing."""
+        result = await self._call(http, "auth.test", None, {}, read=True)
+        if not isinstance(result, dict):
+            return result
+        who = clean_line(str(result.get("user") or "the bot"), 60)
+        team = clean_line(str(result.get("team") or "its workspace"), 60)
+        return Sent(
+            note=f"bot token accepted (auth.test: {who} in {team}); posts to {self.channel}"
+        )
 
     def secrets(self) -> list[str]:
         try:
@@ -389,3 +406,7 @@ def _table(value: Any, key: str) -> dict[str, Any]:
 def _posted_ts(message: Mapping[str, Any]) -> str | None:
     ts = message.get("ts")
     return ts if isinstance(ts, str) and ts else None
+
+
+def _after(response: httpx.Response, attempt: Attempt | None) -> float | None:
+    return retry_after(response, attempt.now() if attempt is not None else None)

@@ -46,7 +46,8 @@ class Statuspage(Target):
     def __init__(self, config: StatuspageConfig) -> None:
         super().__init__(config.timeout_seconds)
         self.config = config
-        self.base = f"{config.api_url.rstrip('/')}/pages/{config.page_id}/incidents"
+        self.page_url = f"{config.api_url.rstrip('/')}/pages/{config.page_id}"
+        self.base = f"{self.page_url}/incidents"
 
     def api_key(self) -> str:
         return secret(self.config.api_key, self.config.api_key_env, "statuspage.api_key")
@@ -184,18 +185,23 @@ class Statuspage(Target):
 
     @overload
     def _classify(
-        self, response: httpx.Response, attempt: Attempt, *, write: bool
+        self, response: httpx.Response, attempt: Attempt | None, *, write: bool
     ) -> dict[str, Any] | Outcome: ...
 
     @overload
     def _classify(
-        self, response: httpx.Response, attempt: Attempt, *, write: bool, expect: type[list[Any]]
+        self,
+        response: httpx.Response,
+        attempt: Attempt | None,
+        *,
+        write: bool,
+        expect: type[list[Any]],
     ) -> list[Any] | Outcome: ...
 
     def _classify(
         self,
         response: httpx.Response,
-        attempt: Attempt,
+        attempt: Attempt | None,
         *,
         write: bool,
         expect: type[dict[str, Any]] | type[list[Any]] = dict,
@@ -203,7 +209,7 @@ class Statuspage(Target):
         """The decoded answer (of the `expect`ed shape), or the outcome the response means."""
         status = response.status_code
         if status in (420, 429):
-            after = retry_after(response, attempt.now())
+            after = retry_after(response, attempt.now() if attempt else None)
             return Retry(f"rate limited by Statuspage (HTTP {status})", after)
         if status >= 500:
             return Retry(f"Statuspage: {self._error(response)}", maybe_landed=write)
@@ -230,6 +236,15 @@ class Statuspage(Target):
             if message:
                 return f"HTTP {response.status_code} {clean_line(str(message), 200)}"
         return service_error(response)
+
+    async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
+        """Read the page (GET /pages/{id}): proves the key and the page id; changes nothing."""
+        response = await http.get(self.page_url, headers=self._headers(), timeout=self.timeouts())
+        page = self._classify(response, None, write=False)
+        if not isinstance(page, dict):
+            return page
+        name = clean_line(str(page.get("name") or self.config.page_id), 80)
+        return Sent(note=f"API key reads the page “{name}”")
 
     def secrets(self) -> list[str]:
         try:

@@ -175,8 +175,9 @@ class Target(ABC):
 # ---- shared HTTP classification --------------------------------------------------------------
 
 
-def retry_after(response: httpx.Response, now: datetime) -> float | None:
-    """Seconds the service asked us to wait (delta-seconds or an HTTP date), if it said."""
+def retry_after(response: httpx.Response, now: datetime | None) -> float | None:
+    """Seconds the service asked us to wait (delta-seconds or an HTTP date), if it said.
+    Without `now` (a probe, which never waits) only delta-seconds are understood."""
     raw = response.headers.get("retry-after", "").strip()
     if not raw:
         return None
@@ -190,7 +191,7 @@ def retry_after(response: httpx.Response, now: datetime) -> float | None:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
+    if when.tzinfo is None or now is None:
         return None
     return max((when - now).total_seconds(), 0.0)
 

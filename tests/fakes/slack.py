@@ -132,6 +132,7 @@ class FakeSlack(FakeServer):
             "chat.update": self._update,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
+            "auth.test": self._auth_test,
         }
         if route not in methods:
             return json_response(404, {"ok": False, "error": "unknown_method"})
@@ -270,6 +271,17 @@ class FakeSlack(FakeServer):
                 message[key] = copy.deepcopy(body[key])
         self.updates.append(copy.deepcopy(body))
         return {"ok": True, "channel": channel, "ts": message["ts"], "text": message["text"]}
+
+    def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake-team.slack.com/",
+            "team": "Fake Team",
+            "user": "cockpit",
+            "team_id": "T0FAKE",
+            "user_id": "U0FAKEBOT",
+            "bot_id": "B0FAKEBOT",
+        }
 
     def _page(self, items: list[dict[str, Any]], query: dict[str, Any]) -> dict[str, Any] | None:
         try:

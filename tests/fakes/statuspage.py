@@ -59,6 +59,8 @@ class FakeStatuspage(FakeServer):
 
     def route(self, request: Request) -> str:
         parts = request.path.strip("/").split("/")
+        if len(parts) == 3 and parts[1] == "pages" and request.method == "GET":
+            return "page"  # v1 / pages / {page}
         # v1 / pages / {page} / incidents [/ {id} | unresolved]
         if len(parts) == 4 and parts[3] == "incidents":
             return "create" if request.method == "POST" else "list"
@@ -80,6 +82,8 @@ class FakeStatuspage(FakeServer):
             return json_response(404, {"message": "Not found"})
         if parts[2] != self.page_id:
             return json_response(404, {"message": "Page not found"})
+        if route == "page":
+            return json_response(200, self.page())
         if route == "create":
             return self._create(request)
         if route == "list":
@@ -92,6 +96,15 @@ class FakeStatuspage(FakeServer):
         if route == "get":
             return json_response(200, incident)
         return self._update(incident, request)
+
+    def page(self) -> dict[str, Any]:
+        return {
+            "id": self.page_id,
+            "name": "Fake Status",
+            "subdomain": "fake-status",
+            "url": "https://status.example.com",
+            "time_zone": "Etc/UTC",
+        }
 
     def _limited(self) -> bool:
         if not self.rate_limit:

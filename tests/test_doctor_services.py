@@ -1,0 +1,228 @@
+"""`cockpit doctor` service checks: a harmless authenticated call per target, against the fakes.
+
+Good tokens pass, wrong tokens fail with the service's words and a fix naming the variable,
+closed ports fail as unreachable; each is one line, and any failure exits non-zero. Nothing is
+ever posted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+import tomli_w
+
+from cockpit.comms.probe import probe_services
+from cockpit.comms.target import Outcome, Permanent, Preview, Retry, Sent, Target
+from cockpit.config import Config
+from tests.conftest import cli_env, run_cli
+from tests.fakes import FakeSlack, FakeStatuspage, Hang, Reply, refused_url
+from tests.fakes.wiring import (
+    SLACK_TOKEN_ENV,
+    STATUSPAGE_KEY_ENV,
+    secrets_env,
+    slack_table,
+    statuspage_table,
+)
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeSlack, FakeStatuspage]]:
+    slack, page = FakeSlack().start(), FakeStatuspage().start()
+    yield slack, page  # type: ignore[misc]
+    slack.stop()
+    page.stop()
+
+
+def doctor(tmp_path: Path, tables: dict[str, Any], **env: str) -> tuple[int, list[str]]:
+    config = tmp_path / "config.toml"
+    config.write_text(tomli_w.dumps(tables))
+    config.chmod(0o600)
+    environment = cli_env(tmp_path / "c.db", config, TERM="xterm-256color", **env)
+    done = run_cli("doctor", env=environment)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout.splitlines()
+
+
+def line(lines: list[str], name: str) -> str:
+    (found,) = [text for text in lines if text[6:].startswith(f"{name} ")]
+    return found
+
+
+def wired(slack: FakeSlack, page: FakeStatuspage, mode: str = "bot") -> dict[str, Any]:
+    return {"slack": slack_table(slack, mode), "statuspage": statuspage_table(page)}
+
+
+def test_good_tokens_pass(tmp_path, fakes):
+    slack, page = fakes
+    status, lines = doctor(tmp_path, wired(slack, page), **secrets_env(slack, page))
+    assert status == 0, lines
+    assert line(lines, "slack") == (
+        "ok    slack          bot token accepted (auth.test: cockpit in Fake Team); "
+        "posts to C0INCIDENT"
+    )
+    assert line(lines, "statuspage") == "ok    statuspage     API key reads the page “Fake Status”"
+    assert lines[-1].endswith(" 0 failed")
+    assert [name for name, _ in slack.requests] == ["auth.test"]
+    assert [name for name, _ in page.requests] == ["page"]
+    assert slack.messages["C0INCIDENT"] == [] and page.incidents == {}  # nothing posted
+
+
+def test_wrong_tokens_fail_naming_the_variable(tmp_path, fakes):
+    slack, page = fakes
+    env = {SLACK_TOKEN_ENV: "xoxb-revoked-0000", STATUSPAGE_KEY_ENV: "wrong-key"}
+    status, lines = doctor(tmp_path, wired(slack, page), **env)
+    assert status == 1
+    assert line(lines, "slack") == (
+        "FAIL  slack          Slack auth.test: invalid_auth — check $TEST_SLACK_TOKEN "
+        "(slack.token_env) and the other [slack] settings"
+    )
+    assert line(lines, "statuspage") == (
+        "FAIL  statuspage     Statuspage: HTTP 401 Could not authenticate — check "
+        "$TEST_STATUSPAGE_KEY (statuspage.api_key_env) and the other [statuspage] settings"
+    )
+    assert lines[-1].endswith(" 2 failed")
+
+
+def test_unreachable_hosts_fail_as_unreachable(tmp_path, fakes):
+    slack, page = fakes
+    tables = wired(slack, page)
+    tables["slack"]["api_url"] = refused_url() + "/api"
+    tables["statuspage"]["api_url"] = refused_url() + "/v1"
+    started = time.monotonic()
+    status, lines = doctor(tmp_path, tables, **secrets_env(slack, page))
+    assert time.monotonic() - started < 15
+    assert status == 1
+    for name in ("slack", "statuspage"):
+        shown = line(lines, name)
+        assert shown.startswith(f"FAIL  {name:<14} unreachable: could not connect"), shown
+        assert shown.endswith(f"— check the network and {name}.api_url")
+
+
+def test_a_missing_variable_fails_naming_it(tmp_path, fakes):
+    slack, page = fakes
+    env = {k: v for k, v in secrets_env(slack, page).items() if k != SLACK_TOKEN_ENV}
+    status, lines = doctor(tmp_path, wired(slack, page), **env)
+    assert status == 1
+    assert line(lines, "slack").startswith(
+        "FAIL  slack          environment variable TEST_SLACK_TOKEN is not set"
+    )
+    assert line(lines, "statuspage").startswith("ok ")
+    assert slack.requests == []
+
+
+def test_webhook_mode_is_a_warning_and_never_posts(tmp_path, fakes):
+    slack, page = fakes
+    status, lines = doctor(tmp_path, wired(slack, page, "webhook"), **secrets_env(slack, page))
+    assert status == 0, lines
+    assert line(lines, "slack") == (
+        "warn  slack          webhook mode: no harmless call to check it with, so not checked "
+        "(nothing was sent) — publish an update on a drill incident to try it"
+    )
+    assert slack.requests == [] and slack.webhook_messages == []
+
+
+def test_no_services_configured(tmp_path):
+    status, lines = doctor(tmp_path, {"user": {"name": "alice"}})
+    assert status == 0
+    assert line(lines, "services") == (
+        "ok    services       none configured: updates stay on the timeline"
+    )
+
+
+def test_an_echoed_secret_is_redacted_and_a_rate_limit_only_warns(tmp_path, fakes):
+    slack, page = fakes
+    slack.script("auth.test", Reply(401, f"denied for Bearer {slack.token}"))
+    page.script("page", Reply(429, {"message": "slow down"}, {"Retry-After": "60"}))
+    status, lines = doctor(tmp_path, wired(slack, page), **secrets_env(slack, page))
+    assert status == 1
+    shown = "\n".join(lines)
+    assert slack.token not in shown and page.api_key not in shown
+    assert line(lines, "slack").startswith("FAIL  slack          Slack auth.test: HTTP 401 denied")
+    assert line(lines, "statuspage").startswith("warn  statuspage     reachable but rate limited")
+
+
+# ---- any target: the probe contract, in process ---------------------------------------------
+
+
+class Scripted(Target):
+    """A target whose probe does what the test says (like the ones issue 7 adds)."""
+
+    can_check: ClassVar[bool] = False
+
+    def __init__(self, name: str, result: Any, seconds: float = 0.0) -> None:
+        super().__init__(timeout=10.0)
+        self.name = name  # type: ignore[misc]
+        self.result = result
+        self.seconds = seconds
+
+    def render(self, message: Any) -> dict[str, Any]:
+        return {}
+
+    def describe(self, payload: Mapping[str, Any], *, continuing: bool) -> Preview:
+        return Preview(self.name, "", "")
+
+    async def post(self, http: httpx.AsyncClient, attempt: Any) -> Outcome:
+        raise AssertionError("a probe never posts")
+
+    async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
+        import asyncio
+
+        await asyncio.sleep(self.seconds)
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+    def secrets(self) -> list[str]:
+        return ["hunter2-secret"]
+
+
+def test_every_outcome_of_any_target_is_one_line():
+    targets: dict[str, Target] = {
+        t.name: t
+        for t in (
+            Scripted("instatus", Sent(note="key reads page\nacme")),
+            Scripted("betterstack", Permanent("HTTP 401 bad token hunter2-secret")),
+            Scripted("pagerduty", None),
+            Scripted("webhook", Retry("could not connect: refused")),
+            Scripted("buggy", KeyError("hunter2-secret")),
+        )
+    }
+    checks = probe_services(Config(), targets=targets)
+    lines = [c.line() for c in checks]
+    assert [c.name for c in checks] == list(targets)
+    assert all("\n" not in text and "hunter2" not in text for text in lines)
+    assert [c.ok for c in checks] == [True, False, True, False, False]
+    assert checks[0].detail == "key reads page ⏎ acme"
+    assert checks[1].fix == "check the [betterstack] settings"
+    assert checks[2].warning and "not checked" in checks[2].detail
+    assert checks[3].detail == "unreachable: could not connect: refused"
+    assert "this is a cockpit bug" in checks[4].detail
+
+
+def test_probes_run_concurrently_within_the_deadline():
+    targets: dict[str, Target] = {
+        name: Scripted(name, Sent(note="fine"), seconds=30) for name in ("one", "two", "three")
+    }
+    started = time.monotonic()
+    checks = probe_services(Config(), targets=targets, deadline=0.3)
+    assert time.monotonic() - started < 2  # three 30 s hangs, cut together at 0.3 s
+    assert [c.detail for c in checks] == ["unreachable: no answer within 0.3 s"] * 3
+
+
+def test_a_hanging_service_is_cut_short(fakes, monkeypatch):
+    slack, page = fakes
+    for name, value in secrets_env(slack, page).items():
+        monkeypatch.setenv(name, value)
+    slack.script("auth.test", Hang(30))
+    from cockpit.config import config_from_dict
+
+    config = config_from_dict({"slack": slack_table(slack, "bot", timeout=5)})
+    started = time.monotonic()
+    (check,) = probe_services(config, deadline=0.5)
+    assert time.monotonic() - started < 3
+    assert check.line().startswith("FAIL  slack          unreachable: ")
