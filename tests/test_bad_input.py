@@ -164,3 +164,112 @@ def test_invalid_utf8_on_the_command_line_and_stdin(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     with Store.open(db) as store:
         assert store.entries(1)[-1].text == "caf\ufffd \ufffd\ufffd output"
+
+
+# ---- runbook files --------------------------------------------------------------------------
+
+RUNBOOK_KEYS = st.sampled_from(
+    [
+        "title",
+        "trigger",
+        "severity",
+        "update_every_minutes",
+        "escalate_after_minutes",
+        "escalate_to",
+        "tags",
+        "Title",
+        "escalate",
+        "bogus",
+    ]
+)
+FRONT_MATTER = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "title": st.text(max_size=30),
+            "severity": st.sampled_from(["SEV-1", "SEV-2", ""]),
+            "update_every_minutes": st.integers(-5, 10**6),
+            "tags": st.lists(st.text(max_size=8), max_size=3),
+        },
+    ).map(tomli_w.dumps),
+    st.dictionaries(RUNBOOK_KEYS, TOML_VALUES, max_size=5).map(tomli_w.dumps),
+    st.text(alphabet="=[]\"'#.,{} \nabc123+-", max_size=80),  # mostly broken TOML
+)
+MARKDOWN_PIECES = [
+    *"#123456789.)-*+ \t\n`~>_[]()!<|\\abc",
+    *("1. ", "\n1. ", "\n## ", "```", "\n```sh\n", "+++", "---", "\r\n", "\r"),
+    *("\x1b[2J", "\x1b]0;pwned\x07", "\x00", "\u202e", "é", "😀", "\ufeff", "\udcff"),
+]
+NOISE = st.lists(st.sampled_from(MARKDOWN_PIECES), max_size=12).map("".join)
+MARKDOWN_LINE = st.one_of(
+    NOISE,
+    st.tuples(st.sampled_from(["# ", "## ", "### ", "#", "Title\n==="]), NOISE).map("".join),
+    st.tuples(st.sampled_from(["## Steps\n1. ", "## Fix\n\n2. "]), NOISE).map("".join),
+    st.tuples(st.sampled_from(["1. ", "2) ", "10. ", "   1. ", "1.", "- ", "> "]), NOISE).map(
+        "".join
+    ),
+    st.tuples(st.sampled_from(["   ", "\t", "    "]), NOISE).map("".join),
+    st.sampled_from(["```", "```sh", "~~~", "```text", "$ kubectl rollout undo", "`cmd`"]),
+)
+MARKDOWN = st.lists(MARKDOWN_LINE, max_size=25).map("\n".join)
+
+
+@st.composite
+def runbook_texts(draw: st.DrawFn) -> str:
+    body = draw(MARKDOWN)
+    shape = draw(st.sampled_from(["front matter"] * 3 + ["unclosed", "yaml", "none", "none"]))
+    if shape == "none":
+        return body
+    fence = "---" if shape == "yaml" else "+++"
+    closing = "" if shape == "unclosed" else f"{fence}\n"
+    return f"{fence}\n{draw(FRONT_MATTER)}\n{closing}{body}"
+
+
+@SETTINGS
+@given(runbook_texts())
+def test_any_runbook_text_parses_or_explains_in_one_line(text):
+    from cockpit.runbooks import Runbook, RunbookError, parse_runbook
+
+    path = Path("/runbooks/odd.md")
+    try:
+        runbook = parse_runbook(text, path)
+    except RunbookError as exc:
+        assert str(exc).startswith(f"{path}: ")
+        assert "\n" not in str(exc)
+    else:
+        assert isinstance(runbook, Runbook)
+        assert [step.number for step in runbook.steps] == list(range(1, len(runbook.steps) + 1))
+        shown = [runbook.title, runbook.trigger, *(s.title for s in runbook.steps)]
+        assert not any("\x1b" in line or "\x00" in line for line in shown)
+        assert "\n" not in runbook.title
+
+
+@settings(SETTINGS, max_examples=30)
+@given(texts=st.lists(runbook_texts() | st.binary(max_size=200), min_size=1, max_size=3))
+def test_cockpit_runbooks_lists_every_file_or_its_error(tmp_path_factory, capsys, texts):
+    folder = tmp_path_factory.mktemp("runbooks")
+    for n, text in enumerate(texts):
+        path = folder / f"rb-{n}.md"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    config = folder / "config.toml"
+    config.write_text(
+        tomli_w.dumps({"runbooks": {"dirs": [str(folder)], "include_bundled": False}})
+    )
+    db = folder / "c.db"
+    status = main(["--config", str(config), "--db", str(db), "runbooks"], clock=FakeClock())
+    out, err = capsys.readouterr()
+    assert status == 0 and "Traceback" not in err, err
+    for n in range(len(texts)):
+        listed = [line for line in out.splitlines() if f"rb-{n}" in line]
+        assert listed, out  # as a runbook (its name or path) or as a file it cannot use
+    errors = [line for line in out.splitlines() if line.startswith(f"  {folder}")]
+    assert all(": " in line for line in errors)
+    assert "\x1b" not in out
+    checked = main(
+        ["--config", str(config), "--db", str(db), "runbooks", "--check"], clock=FakeClock()
+    )
+    capsys.readouterr()
+    assert checked == (1 if errors else 0)
