@@ -45,6 +45,8 @@ KEY_ENV = "CRASH_STATUSPAGE_KEY"
 CHANNEL = "C0INCIDENT"
 PUBLISH_SHARE = 0.04
 """Share of the writer's operations that publish a status update (the rest append notes)."""
+STARTUP_SHARE = 0.2
+"""Share of kills aimed at start-up (imports, opening, migrations); the rest at work."""
 
 
 def tables(slack_api: str, page_api: str, page_id: str, components: list[str]) -> dict[str, Any]:
@@ -90,6 +92,8 @@ def writer(db: Path, config_json: str, out: Path, run: int, seed: int) -> None: 
         if incident is None:
             incident = store.declare("Checkout API errors", "SEV-1", "writer", service="checkout")
         threading.Thread(target=deliver, daemon=True).start()
+        confirmed.write("R 0 running\n")  # for the parent: from now on it appends
+        confirmed.flush()
         seq = 0
         while True:
             seq += 1
@@ -112,6 +116,7 @@ def writer(db: Path, config_json: str, out: Path, run: int, seed: int) -> None: 
 class Figures:
     kills: int = 0
     seconds: float = 0.0
+    kills_at_startup: int = 0
     kills_mid_delivery: int = 0
     entries_confirmed: int = 0
     updates_confirmed: int = 0
@@ -145,7 +150,8 @@ def read_confirmed(out: Path) -> dict[int, tuple[str, str]]:
         return found
     for line in out.read_text(encoding="utf-8").split("\n")[:-1]:  # the last may be cut off
         kind, entry_id, text = line.split(" ", 2)
-        found[int(entry_id)] = (kind, text)
+        if kind in ("E", "P"):
+            found[int(entry_id)] = (kind, text)
     return found
 
 
@@ -176,8 +182,9 @@ def check_store(db: Path, confirmed: dict[int, tuple[str, str]], figures: Figure
 
 def one_run(
     db: Path, config_json: str, out: Path, run: int, rng: random.Random, env: dict[str, str]
-) -> None:
-    """Start the writer, kill it with SIGKILL after a random delay, reap it."""
+) -> bool:
+    """Start the writer, kill it with SIGKILL after a random delay, reap it; whether the kill
+    was aimed at its start-up."""
     proc = subprocess.Popen(
         [sys.executable, __file__, "--writer", str(db), config_json, str(out), str(run)],
         cwd=ROOT,
@@ -185,8 +192,16 @@ def one_run(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    # From 0.1 s (still importing or opening) to 1.2 s (well into appending and delivering).
-    time.sleep(rng.uniform(0.1, 1.2))
+    at_startup = rng.random() < STARTUP_SHARE
+    if at_startup:  # while importing, opening, migrating or declaring
+        time.sleep(rng.uniform(0.0, 0.6))
+    else:  # while appending, publishing and delivering
+        running = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < running:
+            if out.exists() and out.stat().st_size:
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.8))
     if proc.poll() is not None:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         raise SystemExit(f"writer exited by itself ({proc.returncode}): {err[-2000:]}")
@@ -194,6 +209,7 @@ def one_run(
     proc.wait()  # reaped: its pid is gone, so its claims are taken over at once
     if proc.stderr:
         proc.stderr.close()
+    return at_startup
 
 
 def final_drain(db: Path, config_json: str) -> int:
@@ -295,7 +311,7 @@ def campaign(kills: int, duration: float, seed: int, flaky: float, workdir: Path
                 figures.problems.append(f"stopped after {run} kills: --duration {duration:g} s")
                 break
             out = workdir / f"confirmed-{run}.txt"
-            one_run(db, config_json, out, run, rng, env)
+            figures.kills_at_startup += one_run(db, config_json, out, run, rng, env)
             figures.kills += 1
             confirmed = read_confirmed(out)
             all_confirmed.update(confirmed)
@@ -319,7 +335,8 @@ def campaign(kills: int, duration: float, seed: int, flaky: float, workdir: Path
 def report(figures: Figures, seed: int, flaky: float) -> None:
     rows = [
         ("kills (SIGKILL)", figures.kills),
-        ("  of which mid-delivery", figures.kills_mid_delivery),
+        ("  aimed at start-up", figures.kills_at_startup),
+        ("  with a delivery in flight", figures.kills_mid_delivery),
         ("entries confirmed", figures.entries_confirmed),
         ("  of which status updates", figures.updates_confirmed),
         ("entries lost", figures.entries_lost),

@@ -1,4 +1,4 @@
-"""The crash campaign in its short form: a dozen SIGKILLs of a process that appends, publishes
+"""The crash campaign in its short form: ten SIGKILLs of a process that appends, publishes
 and delivers against the fakes; nothing confirmed is lost, nothing is delivered twice.
 
 The full campaign (200+ kills) is `bench/crash_campaign.py`; figures in RELIABILITY.md.
@@ -14,13 +14,13 @@ import sys
 from tests.conftest import ROOT
 
 
-def test_a_dozen_sigkills_lose_nothing_and_duplicate_nothing():
+def test_ten_sigkills_lose_nothing_and_duplicate_nothing():
     seed = random.randrange(1_000_000)  # a new schedule each run; the seed reproduces it
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "bench" / "crash_campaign.py"),
-            *("--kills", "12", "--duration", "60", "--seed", str(seed), "--json"),
+            *("--kills", "10", "--duration", "60", "--seed", str(seed), "--json"),
         ],
         capture_output=True,
         text=True,
@@ -30,8 +30,8 @@ def test_a_dozen_sigkills_lose_nothing_and_duplicate_nothing():
     assert done.stdout, done.stderr
     figures = json.loads(done.stdout.splitlines()[-1])
     shown = f"seed {seed}:\n{done.stdout}\n{done.stderr[-3000:]}"
-    assert figures["kills"] == 12, shown
-    assert figures["entries_confirmed"] > 100 and figures["updates_confirmed"] > 0, shown
+    assert figures["kills"] == 10, shown
+    assert figures["entries_confirmed"] > 20 and figures["updates_confirmed"] > 0, shown
     assert figures["entries_lost"] == 0, shown
     assert figures["integrity_failures"] == 0, shown
     assert figures["deliveries"] == 2 * figures["publications"], shown
