@@ -168,8 +168,19 @@ class Target(ABC):
     def redact(self, text: str) -> str:
         for value in sorted(self.secrets(), key=len, reverse=True):
             if len(value) >= 4:
-                text = text.replace(value, "…")
+                text = _without_cut_secret(text.replace(value, "…"), value)
         return text
+
+
+def _without_cut_secret(text: str, secret: str) -> str:
+    """An echo cut short inside the secret (a 200-character error line) still shows its
+    start: hide any 8 or more of its first characters that end the text or a cut (…)."""
+    for size in range(len(secret) - 1, 7, -1):
+        head = secret[:size]
+        if text.endswith(head):
+            text = text[: -len(head)] + "…"
+        text = text.replace(head + "…", "…")
+    return text
 
 
 # ---- shared HTTP classification --------------------------------------------------------------
