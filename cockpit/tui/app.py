@@ -10,14 +10,17 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.screen import Screen
 
 from cockpit.config import Config
 from cockpit.domain import Clock, system_clock
 from cockpit.store import Store
 from cockpit.tui.cockpit_screen import CockpitScreen
+from cockpit.tui.too_small import TooSmall, too_small
 
 
 class CockpitApp(App[int]):
@@ -35,6 +38,21 @@ class CockpitApp(App[int]):
 
     def get_default_screen(self) -> Screen[None]:
         return CockpitScreen(self.config, self.store, self.clock)
+
+    def on_mount(self) -> None:
+        self.fit(self.size)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.is_mounted:
+            self.fit(event.size)
+
+    def fit(self, size: Size) -> None:
+        """Cover the cockpit with a clear message while the terminal is too small."""
+        if not too_small(size):
+            if isinstance(self.screen, TooSmall):
+                self.pop_screen()
+        elif not any(isinstance(screen, TooSmall) for screen in self.screen_stack):
+            self.push_screen(TooSmall())
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every cockpit key that applies right now is also a command-palette entry."""
