@@ -7,6 +7,7 @@ already stored is damaged.
 from __future__ import annotations
 
 import io
+import os
 import string
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +22,13 @@ from cockpit.domain import Kind, parse_moment
 from cockpit.store import Store, StoreError
 from tests.conftest import FakeClock, run_cli
 
+FUZZ = float(os.environ.get("COCKPIT_FUZZ", "1"))
+"""Scales every example count: COCKPIT_FUZZ=20 runs the long campaign (RELIABILITY.md)."""
+
 SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(60 * FUZZ),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 KEYS = st.sampled_from(
@@ -244,7 +250,7 @@ def test_any_runbook_text_parses_or_explains_in_one_line(text):
         assert "\n" not in runbook.title
 
 
-@settings(SETTINGS, max_examples=30)
+@settings(SETTINGS, max_examples=int(30 * FUZZ))
 @given(texts=st.lists(runbook_texts() | st.binary(max_size=200), min_size=1, max_size=3))
 def test_cockpit_runbooks_lists_every_file_or_its_error(tmp_path_factory, capsys, texts):
     folder = tmp_path_factory.mktemp("runbooks")

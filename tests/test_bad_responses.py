@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from tests.fakes.wiring import (
 )
 
 TIMEOUT = 0.3
+FUZZ = float(os.environ.get("COCKPIT_FUZZ", "1"))  # COCKPIT_FUZZ=20: the long campaign
 TOKEN = "xoxb-hostile-0123456789-token"
 KEY = "sp-hostile-key-0123456789abcdef"
 JSON = "application/json; charset=utf-8"
@@ -263,7 +265,7 @@ HEADERS = st.dictionaries(
 
 
 @settings(
-    max_examples=25,
+    max_examples=int(25 * FUZZ),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
