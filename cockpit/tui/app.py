@@ -35,15 +35,17 @@ class CockpitApp(App[int]):
         self.config = config
         self.store = store
         self.clock = clock
+        self._fitting = False  # the first Resize comes before the screens exist
 
     def get_default_screen(self) -> Screen[None]:
         return CockpitScreen(self.config, self.store, self.clock)
 
     def on_mount(self) -> None:
+        self._fitting = True
         self.fit(self.size)
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.is_mounted:
+        if self._fitting:
             self.fit(event.size)
 
     def fit(self, size: Size) -> None:

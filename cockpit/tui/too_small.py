@@ -32,7 +32,7 @@ class TooSmall(ModalScreen[None]):
     def on_screen_resume(self) -> None:
         # Back on top (a palette above it closed) after the terminal grew meanwhile.
         if not too_small(self.app.size):
-            self.call_later(self.app.fit, self.app.size)
+            self.call_later(self.dismiss)
 
     @staticmethod
     def _message(size: Size) -> str:
