@@ -14,7 +14,13 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.board import Board
-from cockpit.domain import format_countdown, format_duration, format_local, one_line
+from cockpit.domain import (
+    format_countdown,
+    format_duration,
+    format_local,
+    one_line,
+    since_declared,
+)
 
 WARNING_SECONDS = 5 * 60
 """The countdown turns amber with this much time left."""
@@ -46,7 +52,7 @@ class IncidentHeader(Horizontal):
         incident = board.incident
         self.add_class(level_class(rank))
         badge.update(f" {one_line(incident.severity)} ")
-        elapsed = format_duration(board.since_declared)
+        elapsed = format_duration(since_declared(incident, now))
         if incident.is_open:
             clock = f"{elapsed} since declared"
         else:

@@ -127,6 +127,9 @@ class Timeline(ScrollView, can_focus=True):
         self._pages: LRUCache[int, list[Entry]] = LRUCache(16)
         self._lines: LRUCache[tuple[int, int, bool, bool, str], Strip] = LRUCache(1024)
 
+    def on_mount(self) -> None:
+        self.anchor()
+
     # -- what is shown
 
     def show_incident(self, incident_id: int | None) -> None:
@@ -216,10 +219,11 @@ class Timeline(ScrollView, can_focus=True):
         self.post_message(self.Selected(self.selected))
 
     def _scroll_to_cursor(self) -> None:
-        height = self.scrollable_content_region.height
         if self.following:
-            self.scroll_to(y=max(0, self.count - height), animate=False, immediate=True)
+            # Anchored: layout keeps the bottom in view, from the very first frame on.
+            self.scroll_end(animate=False, immediate=True)
             return
+        height = self.scrollable_content_region.height
         top = self.scroll_offset.y
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
