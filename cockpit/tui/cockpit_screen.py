@@ -54,6 +54,7 @@ _ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
 class CockpitScreen(Screen[None]):
     """Header, roles, next update, runbook and timeline of the incident being worked on."""
 
+    # `u` (status update), `e` and `p` (post-mortem) are kept free for the issues that add them.
     BINDINGS = [
         Binding("n", "note", "note", id="cockpit.note", tooltip="Log a note"),
         Binding("a", "action", "action", id="cockpit.action", tooltip="Log an action taken"),
@@ -114,10 +115,10 @@ class CockpitScreen(Screen[None]):
         """The only open incident; with several, the newest and the list; with none, the list."""
         try:
             open_ones = self.store.incidents(open_only=True)
-        except StoreError as exc:
+            self.show_incident(open_ones[0].id if open_ones else None)
+        except (StoreError, sqlite3.Error) as exc:
             self.report(exc)
             open_ones = []
-        self.show_incident(open_ones[0].id if open_ones else None)
         if len(open_ones) != 1:
             self.call_after_refresh(self.action_incidents)
 
@@ -195,7 +196,9 @@ class CockpitScreen(Screen[None]):
         if timeline.filter.active:
             timeline.border_subtitle = f"{timeline.filter.describe()} · {timeline.count} shown"
         elif self.incident_id is not None:
-            timeline.border_subtitle = f"{timeline.count} entries"
+            timeline.border_subtitle = (
+                "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
+            )
         else:
             timeline.border_subtitle = ""
 

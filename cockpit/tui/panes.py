@@ -86,14 +86,16 @@ class RolesPane(Static):
             if holder:
                 lines.append(Content.assemble(label, (holder, "bold")))
             elif role in board.missing_roles:
-                lines.append(
-                    Content.assemble(
-                        label, (f"⚠ none (required for {board.severity.name})", "$text-error")
-                    )
-                )
+                lines.append(Content.assemble(label, ("⚠ required", "$text-error")))
             else:
                 lines.append(Content.assemble(label, ("—", "$text-muted")))
         self.set_class(bool(board.missing_roles), "-missing")
+        # The border says why: "SEV-1 needs a communicator" reads at a glance.
+        self.border_subtitle = (
+            f"{board.severity.name} needs {', '.join(board.missing_roles)}"
+            if board.missing_roles
+            else ""
+        )
         self.update(Content("\n").join(lines))
 
 

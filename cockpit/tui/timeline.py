@@ -254,7 +254,9 @@ class Timeline(ScrollView, can_focus=True):
         self.call_after_refresh(self._scroll_to_cursor)
 
     def on_click(self, event: events.Click) -> None:
-        self._move_cursor(self.scroll_offset.y + event.y)
+        offset = event.get_content_offset(self)
+        if offset is not None:
+            self._move_cursor(self.scroll_offset.y + offset.y)
 
     # -- rendering
 

@@ -159,7 +159,8 @@ async def test_resolved_incident_hides_severity(
 async def test_assign_role(app: CockpitApp, store: Store, declared: int) -> None:
     async with app.run_test(size=SIZE) as pilot:
         roles = app.query_one(RolesPane)
-        assert "required for SEV-1" in text_of(roles)  # nobody is communicator yet
+        assert "⚠ required" in text_of(roles)  # nobody is communicator yet
+        assert roles.border_subtitle == "SEV-1 needs communicator"
         await pilot.press("r")
         assert isinstance(app.screen, RoleDialog)
         await pilot.press("down", "enter")  # communicator
@@ -172,6 +173,7 @@ async def test_assign_role(app: CockpitApp, store: Store, declared: int) -> None
         assert (last.kind, last.author) == (Kind.ROLE, AUTHOR)
         assert "zoe" in text_of(roles)
         assert "required" not in text_of(roles)
+        assert not roles.border_subtitle
         assert not roles.has_class("-missing")
         count = store.entry_count(declared)
         await pilot.press("r", "enter")

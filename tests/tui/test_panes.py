@@ -87,4 +87,6 @@ async def test_no_color_is_respected_and_states_stay_readable(
         # Without colour, the words carry the state.
         assert "SEV-1" in str(app.query_one("#severity", Static).render())
         assert str(app.query_one(NextUpdatePane).render()).startswith("OVERDUE 01:00")
-        assert "required for SEV-1" in str(app.query_one(RolesPane).render())
+        roles = app.query_one(RolesPane)
+        assert "⚠ required" in str(roles.render())
+        assert roles.border_subtitle == "SEV-1 needs commander, communicator"

@@ -146,3 +146,16 @@ def test_parse_filter() -> None:
         assert "bogus" in str(exc)
     else:
         raise AssertionError("an unknown kind must be refused")
+
+
+async def test_click_selects_the_line(config: Config, store: Store, clock: FakeClock) -> None:
+    bulk_incident(store, clock, 100)
+    app = make_app(config, store, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        timeline = app.query_one(Timeline)
+        top = timeline.scroll_offset.y
+        # The first content line sits below the border (row 1 of the widget).
+        await pilot.click(Timeline, offset=(10, 3))
+        assert timeline.cursor == top + 2
+        assert not timeline.following
