@@ -128,11 +128,11 @@ class CockpitScreen(Screen[None]):
         """Put another incident (or none) on screen."""
         self.incident_id = incident_id
         self._rang_for = None
+        # In this order, a commit racing with the load is either loaded or seen by the next poll.
         self._data_version = self._safe_data_version()
-        timeline = self.query_one(Timeline)
-        timeline.show_incident(incident_id)
         # The newest id of any incident: O(1) on the rowid, and entries_after filters by incident.
         self._last_entry_id = self.store.last_entry_id()
+        self.query_one(Timeline).show_incident(incident_id)
         self.refresh_board()
 
     def _safe_data_version(self) -> int:
@@ -297,7 +297,7 @@ class CockpitScreen(Screen[None]):
 
         try:
             incidents = self.store.incidents()
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             self.report(exc)
             return
 
@@ -313,7 +313,7 @@ class CockpitScreen(Screen[None]):
         if incident_id is not None:
             try:
                 self.show_incident(incident_id)
-            except StoreError as exc:
+            except (StoreError, sqlite3.Error) as exc:
                 self.report(exc)
 
     def action_filter(self) -> None:

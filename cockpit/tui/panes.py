@@ -142,6 +142,7 @@ class NextUpdatePane(Static):
                 f"({board.updates_sent} published)"
             )
         else:
-            second = f"first update due {severity.first_update_minutes} min after declaring"
+            minutes = severity.first_update_minutes or deadline.every_minutes
+            second = f"first update due {minutes} min after declaring"
         self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
         return deadline.overdue(now)
