@@ -90,3 +90,19 @@ async def test_no_color_is_respected_and_states_stay_readable(
         roles = app.query_one(RolesPane)
         assert "⚠ required" in str(roles.render())
         assert roles.border_subtitle == "SEV-1 needs commander, communicator"
+
+
+def test_app_import_stays_light() -> None:
+    """Opening the cockpit loads neither the HTTP client, nor Markdown, nor sqlite-utils."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cockpit.tui.app\n"
+        "heavy = [m for m in ('httpx', 'markdown_it', 'sqlite_utils') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
