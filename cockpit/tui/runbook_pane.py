@@ -6,7 +6,6 @@ only calls `RunbookPane.show(name, dirs)`.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -30,6 +29,8 @@ def read_runbook(name: str, dirs: list[Path]) -> tuple[str, str] | None:
 
 def _split(text: str, name: str) -> tuple[str, str]:
     """Strip `+++` TOML front matter; the title comes from it, else the first heading."""
+    import tomllib  # only when a runbook is shown
+
     title = ""
     body = text
     lines = text.splitlines(keepends=True)
