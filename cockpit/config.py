@@ -142,6 +142,62 @@ class OncallConfig:
 
 
 @dataclass(frozen=True)
+class SlackConfig:
+    """Slack: webhook mode (`webhook_url`/`webhook_url_env`) or bot mode (`token_env`, `channel`).
+
+    Secrets come from the environment variable a `*_env` key names, or literally from a
+    config file that only its owner can read.
+    """
+
+    webhook_url: str = ""
+    webhook_url_env: str = ""
+    token: str = ""
+    token_env: str = ""
+    channel: str = ""
+    api_url: str = "https://slack.com/api"
+    broadcast_resolution: bool = True
+    timeout_seconds: float = 10.0
+
+    @property
+    def mode(self) -> str:
+        """`webhook` or `bot`."""
+        return "webhook" if (self.webhook_url or self.webhook_url_env) else "bot"
+
+
+STATUSPAGE_IMPACTS = ("none", "maintenance", "minor", "major", "critical")
+STATUSPAGE_COMPONENT_STATUSES = (
+    "operational",
+    "under_maintenance",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+)
+
+
+@dataclass(frozen=True)
+class StatuspageConfig:
+    """Atlassian Statuspage: one incident per cockpit incident, kept in step with it."""
+
+    page_id: str
+    api_key: str = ""
+    api_key_env: str = ""
+    api_url: str = "https://api.statuspage.io/v1"
+    component_ids: list[str] = field(default_factory=list)
+    impact: dict[str, str] = field(
+        default_factory=lambda: {"SEV-1": "critical", "SEV-2": "major", "SEV-3": "minor"}
+    )
+    component_status: dict[str, str] = field(
+        default_factory=lambda: {
+            "SEV-1": "major_outage",
+            "SEV-2": "partial_outage",
+            "SEV-3": "degraded_performance",
+        }
+    )
+    deliver_notifications: bool = True
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; `source` is the file it came from (None for built-in)."""
 
@@ -154,6 +210,8 @@ class Config:
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
     postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
     oncall: OncallConfig = field(default_factory=OncallConfig)
+    slack: SlackConfig | None = None
+    statuspage: StatuspageConfig | None = None
     source: Path | None = None
 
     @property
@@ -288,6 +346,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     config: Config = _build(Config, data, "", where, skip=_NOT_IN_FILE)
     config = dataclasses.replace(config, source=path)
     _check_semantics(config, where)
+    _check_targets(config, where, path)
     return config
 
 
@@ -361,6 +420,112 @@ def check_template(text: str, where: str) -> None:
             )
         if spec or conversion:
             raise ConfigError(f"{where}: placeholder {{{name}}} takes no format options")
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_targets(config: Config, where: str, path: Path | None) -> None:
+    """Validate `[slack]` and `[statuspage]`. Never echo a value: it may be a secret."""
+    literal_secrets: list[str] = []
+    slack = config.slack
+    if slack is not None:
+        webhook = bool(slack.webhook_url or slack.webhook_url_env)
+        bot = bool(slack.token or slack.token_env or slack.channel)
+        if webhook and bot:
+            raise ConfigError(
+                f"{where}: slack: choose webhook mode (webhook_url_env) or bot mode "
+                "(token_env and channel), not both"
+            )
+        if not webhook and not bot:
+            raise ConfigError(
+                f"{where}: slack: set webhook_url_env (webhook mode) or token_env and channel "
+                "(bot mode)"
+            )
+        if slack.webhook_url and slack.webhook_url_env:
+            raise ConfigError(f"{where}: slack: set webhook_url or webhook_url_env, not both")
+        if slack.token and slack.token_env:
+            raise ConfigError(f"{where}: slack: set token or token_env, not both")
+        if bot and not (slack.token or slack.token_env):
+            raise ConfigError(f"{where}: slack.token_env: missing (bot mode needs a token)")
+        if bot and not slack.channel.strip():
+            raise ConfigError(f"{where}: slack.channel: missing (the channel id, like C0123ABC)")
+        if slack.webhook_url and not _is_http_url(slack.webhook_url):
+            raise ConfigError(f"{where}: slack.webhook_url: expected an https:// URL")
+        _check_url(slack.api_url, "slack.api_url", where)
+        _check_env_name(slack.webhook_url_env, "slack.webhook_url_env", where)
+        _check_env_name(slack.token_env, "slack.token_env", where)
+        _check_timeout(slack.timeout_seconds, "slack.timeout_seconds", where)
+        literal_secrets += [f"slack.{k}" for k in ("webhook_url", "token") if getattr(slack, k)]
+    page = config.statuspage
+    if page is not None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", page.page_id):
+            raise ConfigError(
+                f"{where}: statuspage.page_id: expected the page id, like gytm4qzbx9t6"
+            )
+        if not (page.api_key or page.api_key_env):
+            raise ConfigError(f"{where}: statuspage.api_key_env: missing (the API key's variable)")
+        if page.api_key and page.api_key_env:
+            raise ConfigError(f"{where}: statuspage: set api_key or api_key_env, not both")
+        _check_url(page.api_url, "statuspage.api_url", where)
+        _check_env_name(page.api_key_env, "statuspage.api_key_env", where)
+        _check_timeout(page.timeout_seconds, "statuspage.timeout_seconds", where)
+        severities = [s.name for s in config.severities]
+        for table, allowed in (
+            ("impact", STATUSPAGE_IMPACTS),
+            ("component_status", STATUSPAGE_COMPONENT_STATUSES),
+        ):
+            for sev, value in getattr(page, table).items():
+                if sev not in severities:
+                    raise ConfigError(
+                        f"{where}: statuspage.{table}.{sev}: unknown severity "
+                        f"(expected one of {', '.join(severities)})"
+                    )
+                if value not in allowed:
+                    raise ConfigError(
+                        f"{where}: statuspage.{table}.{sev}: expected one of "
+                        f"{', '.join(allowed)}, got {value!r}"
+                    )
+        if page.api_key:
+            literal_secrets.append("statuspage.api_key")
+    if literal_secrets and path is not None:
+        _check_private(path, literal_secrets[0], where)
+
+
+def _is_http_url(value: str) -> bool:
+    return re.match(r"https?://[^\s/]+", value) is not None
+
+
+def _check_url(value: str, key: str, where: str) -> None:
+    if not _is_http_url(value):
+        raise ConfigError(f"{where}: {key}: expected an http(s):// URL, got {value!r}")
+
+
+def _check_env_name(value: str, key: str, where: str) -> None:
+    if value and not _ENV_NAME.fullmatch(value):
+        # Do not echo it: people paste the secret itself here by mistake.
+        raise ConfigError(
+            f"{where}: {key}: expected the name of an environment variable (like "
+            "SLACK_BOT_TOKEN), not the secret itself"
+        )
+
+
+def _check_timeout(value: float, key: str, where: str) -> None:
+    if not 0 < value <= 300:
+        raise ConfigError(f"{where}: {key}: expected seconds between 0 and 300, got {value}")
+
+
+def _check_private(path: Path, key: str, where: str) -> None:
+    """A literal secret is allowed only in a file that no one but its owner can read."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        raise ConfigError(
+            f"{where}: {key}: holds a secret but the file can be read by others; run "
+            f"`chmod 600 {path}` or name an environment variable with {key}_env instead"
+        )
 
 
 _MAX_INT = 10**9
@@ -466,6 +631,11 @@ _COMMENTS: dict[str, str] = {
     "runbooks": "Directories with runbook Markdown files, searched before the bundled ones.",
     "postmortem": "Where `cockpit export` writes, and hours after resolution a post-mortem is due.",
     "oncall": "A weekly on-call rotation: people in order, first hand-off date, day, time, zone.",
+    "slack": (
+        "Slack. Webhook mode: webhook_url_env names the variable holding the webhook URL.\n"
+        "Bot mode: token_env (a variable holding xoxb-...) and channel (its id)."
+    ),
+    "statuspage": "Atlassian Statuspage: page_id, api_key_env, component_ids, severity -> impact.",
 }
 
 

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,8 @@ from cockpit.domain import (
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+    from cockpit.postmortem import ActionItem, ItemState, Postmortem
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -148,7 +150,35 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    # Post-mortems: the written fields (one row per incident; whys as a JSON list) and the
+    # entries starred as key moments, kept apart because entries are append-only.
+    db.table("postmortems").create(
+        {
+            "incident_id": int,
+            "summary": str,
+            "impact": str,
+            "root_cause": str,
+            "contributing_factors": str,
+            "went_well": str,
+            "went_poorly": str,
+            "lessons": str,
+            "completed_at": str,
+            "updated_at": str,
+            "updated_by": str,
+        },
+        pk="incident_id",
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db.table("stars").create(
+        {"incident_id": int, "entry_id": int, "starred_at": str, "starred_by": str},
+        pk=("incident_id", "entry_id"),
+        foreign_keys=[("incident_id", "incidents", "id"), ("entry_id", "entries", "id")],
+    )
+    db.executescript("CREATE INDEX action_items_by_incident ON action_items(incident_id, id);")
+
+
+MIGRATIONS = (_v1, _v2, _v3)
 """Forward migrations; `PRAGMA user_version` is the number applied."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -215,6 +245,20 @@ def _delivery(row: Mapping[str, Any]) -> Delivery:
         created_at=parse_utc(row["created_at"]),
         updated_at=_dt(row["updated_at"]),
         sent_at=_dt(row["sent_at"]),
+    )
+
+
+def _action_item(row: Mapping[str, Any]) -> ActionItem:
+    from cockpit.postmortem import ActionItem, ItemState  # only post-mortem work pays for it
+
+    return ActionItem(
+        id=row["id"],
+        incident_id=row["incident_id"],
+        title=row["title"],
+        owner=row["owner"] or "",
+        deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
+        state=ItemState(row["state"]),
+        created_at=_dt(row["created_at"]),
     )
 
 
@@ -891,6 +935,38 @@ class Store:
                 (*values.values(), delivery_id),
             )
 
+    def claim_delivery(
+        self,
+        delivery_id: int,
+        *,
+        state: str,
+        attempts: int,
+        lease_until: datetime,
+        payload: Mapping[str, Any],
+    ) -> Delivery | None:
+        """Take a delivery for one attempt if it is still as the caller saw it.
+
+        Compare-and-set on (state, attempts), so two delivering processes never send the same
+        delivery at once: the winner gets the row back in state `sending` with one more
+        attempt and `next_attempt_at` = the end of its lease; the loser gets None.
+        """
+        stamp = format_utc(self.clock())
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, "
+                "next_attempt_at = ?, payload = ?, updated_at = ? "
+                "WHERE id = ? AND state = ? AND attempts = ?",
+                (
+                    format_utc(lease_until),
+                    json.dumps(payload, separators=(",", ":")),
+                    stamp,
+                    delivery_id,
+                    state,
+                    attempts,
+                ),
+            )
+        return self.delivery(delivery_id) if cursor.rowcount == 1 else None
+
     def remote_ref(self, incident_id: int, target: str, key: str) -> str | None:
         """An id the incident has at a service (Slack root `ts`, status-page incident id)."""
         row = self.conn.execute(
@@ -915,6 +991,200 @@ class Store:
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- post-mortems: written fields, action items and starred entries (issue 6)
+
+    _POSTMORTEM_TEXT = (
+        "summary",
+        "impact",
+        "contributing_factors",
+        "went_well",
+        "went_poorly",
+        "lessons",
+    )
+
+    def postmortem(self, incident_id: int) -> Postmortem:
+        """The incident's post-mortem fields (all empty until someone writes one)."""
+        from cockpit.postmortem import Postmortem
+
+        self.incident(incident_id)
+        row = self.conn.execute(
+            "SELECT * FROM postmortems WHERE incident_id = ?", (incident_id,)
+        ).fetchone()
+        if row is None:
+            return Postmortem(incident_id)
+        return Postmortem(
+            incident_id=incident_id,
+            root_cause=tuple(json.loads(row["root_cause"] or "[]")),
+            completed_at=_dt(row["completed_at"]),
+            updated_at=_dt(row["updated_at"]),
+            updated_by=row["updated_by"] or "",
+            **{name: row[name] or "" for name in self._POSTMORTEM_TEXT},
+        )
+
+    def set_postmortem(
+        self,
+        incident_id: int,
+        author: str,
+        fields: Mapping[str, str | Sequence[str]] | None = None,
+        *,
+        completed: bool | None = None,
+    ) -> Postmortem:
+        """Change some post-mortem fields (the others are kept); `root_cause` is a list of whys.
+
+        `completed=True` marks the post-mortem complete (it stops being due), False reopens it.
+        """
+        values: dict[str, Any] = {}
+        for name, value in (fields or {}).items():
+            if name == "root_cause":
+                if isinstance(value, str):
+                    raise TypeError("root_cause is a list of whys, not one string")
+                whys = [str(why).strip() for why in value if str(why).strip()]
+                values[name] = json.dumps(whys, ensure_ascii=False)
+            elif name in self._POSTMORTEM_TEXT:
+                if not isinstance(value, str):
+                    raise TypeError(f"{name} is text")
+                values[name] = value
+            else:
+                raise StoreError(f"unknown post-mortem field {name!r}")
+        now = format_utc(self.clock())
+        if completed is not None:
+            values["completed_at"] = now if completed else None
+        values["updated_at"] = now
+        values["updated_by"] = author
+        columns = ", ".join(values)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values)
+        with self._write() as conn:
+            self._require_incident(conn, incident_id)
+            conn.execute(
+                f"INSERT INTO postmortems (incident_id, {columns}) "
+                f"VALUES (?, {', '.join('?' for _ in values)}) "
+                f"ON CONFLICT (incident_id) DO UPDATE SET {updates}",
+                (incident_id, *values.values()),
+            )
+        return self.postmortem(incident_id)
+
+    def action_items(
+        self, incident_id: int | None = None, *, states: Sequence[ItemState] | None = None
+    ) -> list[ActionItem]:
+        """Action items in the order they were added (of one incident, or of all)."""
+        sql = "SELECT * FROM action_items WHERE 1"
+        params: list[Any] = []
+        if incident_id is not None:
+            sql += " AND incident_id = ?"
+            params.append(incident_id)
+        if states:
+            sql += f" AND state IN ({', '.join('?' for _ in states)})"
+            params.extend(state.value for state in states)
+        rows = self.conn.execute(sql + " ORDER BY id", params)
+        return [_action_item(row) for row in rows]
+
+    def action_item(self, item_id: int) -> ActionItem:
+        row = self.conn.execute("SELECT * FROM action_items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no action item {item_id}")
+        return _action_item(row)
+
+    def add_action_item(
+        self, incident_id: int, title: str, *, owner: str = "", deadline: date | None = None
+    ) -> ActionItem:
+        """Add an open action item; it needs a title."""
+        from cockpit.postmortem import ItemState
+
+        if not title.strip():
+            raise StoreError("an action item needs a title")
+        with self._write() as conn:
+            self._require_incident(conn, incident_id)
+            cursor = conn.execute(
+                "INSERT INTO action_items (incident_id, title, owner, deadline, state, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    incident_id,
+                    title.strip(),
+                    owner.strip(),
+                    deadline.isoformat() if deadline else None,
+                    ItemState.OPEN.value,
+                    format_utc(self.clock()),
+                ),
+            )
+        return self.action_item(int(cursor.lastrowid or 0))
+
+    def update_action_item(self, item_id: int, **changes: object) -> ActionItem:
+        """Change an item's `title`, `owner`, `deadline` (a date, or None to clear) or `state`."""
+        values: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name == "title":
+                if not isinstance(value, str) or not value.strip():
+                    raise StoreError("an action item needs a title")
+                values[name] = value.strip()
+            elif name == "owner":
+                values[name] = str(value).strip()
+            elif name == "deadline":
+                if value is not None and not isinstance(value, date):
+                    raise TypeError("deadline is a date or None")
+                values[name] = value.isoformat() if value else None
+            elif name == "state":
+                from cockpit.postmortem import ItemState
+
+                values[name] = ItemState(str(value)).value
+            else:
+                raise StoreError(f"unknown action item field {name!r}")
+        self.action_item(item_id)
+        if values:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            with self._write() as conn:
+                conn.execute(
+                    f"UPDATE action_items SET {assignments} WHERE id = ?",
+                    (*values.values(), item_id),
+                )
+        return self.action_item(item_id)
+
+    def remove_action_item(self, item_id: int) -> None:
+        """Delete an action item added by mistake ("won't do" keeps the record instead)."""
+        self.action_item(item_id)
+        with self._write() as conn:
+            conn.execute("DELETE FROM action_items WHERE id = ?", (item_id,))
+
+    def star(self, entry_id: int, author: str) -> bool:
+        """Mark an entry as a key moment; False when it already was."""
+        entry = self.entry(entry_id)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO stars (incident_id, entry_id, starred_at, starred_by) "
+                "VALUES (?, ?, ?, ?)",
+                (entry.incident_id, entry_id, format_utc(self.clock()), author),
+            )
+        return cursor.rowcount > 0
+
+    def unstar(self, entry_id: int) -> bool:
+        """Remove the key-moment mark; False when the entry was not starred."""
+        entry = self.entry(entry_id)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM stars WHERE incident_id = ? AND entry_id = ?",
+                (entry.incident_id, entry_id),
+            )
+        return cursor.rowcount > 0
+
+    def timeline_rows(self, incident_id: int) -> list[tuple[Any, ...]]:
+        """Every entry as a plain tuple in timeline order, for exports of very long timelines.
+
+        (id, at, written_at, kind, author, text, reason, corrects) as stored: no `Entry`
+        objects, which cost more than the query itself at tens of thousands of rows.
+        """
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        cursor.execute(
+            "SELECT id, at, written_at, kind, author, text, reason, corrects FROM entries "
+            "WHERE incident_id = ? ORDER BY at, id",
+            (incident_id,),
+        )
+        return cursor.fetchall()
+
+    def starred(self, incident_id: int) -> set[int]:
+        """Ids of the incident's starred entries."""
+        rows = self.conn.execute("SELECT entry_id FROM stars WHERE incident_id = ?", (incident_id,))
+        return {int(row[0]) for row in rows}
 
 
 def _check_header(path: Path) -> None:

@@ -57,9 +57,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import incident, runbooks, setup
+    from cockpit.cli import app, incident, postmortem, runbooks, setup, updates
 
-    return [incident, setup, runbooks]
+    return [incident, app, runbooks, updates, postmortem, setup]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -233,16 +233,20 @@ def cmd_assign(ctx: Context) -> int:
 
 def cmd_list(ctx: Context) -> int:
     now = ctx.clock()
+    from cockpit.cli.postmortem import pending_lines
+
     incidents = ctx.store.incidents(open_only=not ctx.args.all)
     if not incidents:
         print("no open incidents" if not ctx.args.all else "no incidents")
-        return 0
     for incident in incidents:
         age = format_duration((incident.resolved_at or now) - incident.declared_at)
         print(
             f"{incident.ref:<8} {incident.severity:<6} {incident.status.value:<13} "
             f"{age:>10}  {one_line(incident.title)}"
         )
+    pending = pending_lines(ctx)
+    if pending:
+        print("\n" + "\n".join(pending))
     return 0
 
 

@@ -1,0 +1,114 @@
+"""From a draft to the outbox: the one way the CLI and the app publish a status update.
+
+`draft` picks and fills the template for the phase; `render_deliveries` turns the final text
+into one payload per configured target (the preview shows exactly those payloads); `publish`
+writes the timeline entry and the outbox rows in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+from cockpit.board import build_board
+from cockpit.comms.target import Message, Preview
+from cockpit.comms.targets import configured_targets
+from cockpit.comms.templates import (
+    Draft,
+    phase_for,
+    render_template,
+    template_fields,
+    template_text,
+)
+from cockpit.config import Config
+from cockpit.domain import Clock, Entry, Status
+from cockpit.store import Store, StoreError
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One target's delivery of an update: what is queued and how it reads."""
+
+    target: str
+    action: str
+    payload: dict[str, Any]
+    preview: Preview
+
+
+def draft(
+    store: Store,
+    config: Config,
+    incident_id: int,
+    *,
+    clock: Clock,
+    status: Status | None = None,
+    template: str | None = None,
+    summary: str = "",
+) -> Draft:
+    """The update to start from: the phase's template (or `template`) filled in."""
+    now = clock()
+    board = build_board(store, config, incident_id, now)
+    status = status or board.incident.status
+    name = template or phase_for(board.updates_sent, status)
+    fields = template_fields(board, status, summary, now)
+    return Draft(name, status, render_template(template_text(config, name), fields))
+
+
+def render_deliveries(
+    store: Store, config: Config, incident_id: int, text: str, status: Status | None, clock: Clock
+) -> list[Rendered]:
+    """One payload per configured target for this text (no secrets in them)."""
+    incident = store.incident(incident_id)
+    status = status or incident.status
+    count, _ = store.updates_sent(incident_id)
+    phase = phase_for(count, status)
+    now = clock()
+    rendered = []
+    for name, target in configured_targets(config).items():
+        message = Message(incident, text, status, phase, now, uuid4().hex)
+        payload = target.render(message)
+        continuing = any(
+            d.target == name and d.state != "failed" for d in store.deliveries(incident_id)
+        )
+        rendered.append(
+            Rendered(name, phase, payload, target.describe(payload, continuing=continuing))
+        )
+    return rendered
+
+
+def preview(
+    store: Store, config: Config, incident_id: int, text: str, status: Status | None, clock: Clock
+) -> list[Preview]:
+    """What each configured target would receive if `text` were published now."""
+    return [r.preview for r in render_deliveries(store, config, incident_id, text, status, clock)]
+
+
+def publish(
+    store: Store,
+    config: Config,
+    incident_id: int,
+    text: str,
+    status: Status | None,
+    author: str,
+    clock: Clock,
+) -> Entry:
+    """Record the update on the timeline and queue it for every target, atomically.
+
+    The next-update countdown restarts from this entry; `status` (if given) changes the
+    incident's status in the same transaction.
+    """
+    text = text.strip()
+    if not text:
+        raise StoreError("a status update needs some text")
+    rendered = render_deliveries(store, config, incident_id, text, status, clock)
+    count, _ = store.updates_sent(incident_id)
+    phase = phase_for(count, status or store.incident(incident_id).status)
+    return store.publish(
+        incident_id,
+        text,
+        author,
+        status=status,
+        deliveries=[(r.target, r.action, r.payload) for r in rendered],
+        meta={"phase": phase},
+    )

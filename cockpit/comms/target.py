@@ -1,0 +1,222 @@
+"""What every delivery target implements, and the outcome vocabulary they share.
+
+A target renders a message into a JSON payload when the update is published (so the preview
+is exactly what is sent), and later sends that payload. Every send ends in one `Outcome`:
+
+- `Sent(remote_id)`: the service has it.
+- `Retry(reason, after, maybe_landed)`: try again; `after` is the service's own wait
+  (Retry-After), otherwise the worker backs off; `maybe_landed` says the service may have
+  acted on it (timeout after the request went out, 5xx, `internal_error`).
+- `Permanent(error)`: retrying cannot help (bad token, unknown channel); shown with the
+  service's own error until someone fixes the configuration and retries.
+
+A target that can tell whether an earlier attempt landed sets `can_check` and implements
+`find_previous`; the worker calls it before posting again when an attempt is in doubt.
+Targets never touch the store directly: an `Attempt` gives them the remote references they
+need, each written durably the moment it is learnt.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from cockpit.domain import Incident, Status, one_line
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True)
+class Sent:
+    remote_id: str | None = None
+    note: str | None = None  # something worth showing although it was delivered
+
+
+@dataclass(frozen=True)
+class Retry:
+    reason: str
+    after: float | None = None
+    maybe_landed: bool = False
+
+
+@dataclass(frozen=True)
+class Permanent:
+    error: str
+
+
+Outcome = Sent | Retry | Permanent
+Found = str | Outcome | None
+"""What `find_previous` learns: the remote id that landed, None if nothing did, or an
+Outcome if the check itself failed."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One published update as a target renders it."""
+
+    incident: Incident
+    text: str
+    status: Status
+    phase: str  # acknowledge, update, resolution
+    at: datetime
+    key: str  # unique per delivery; tags what we post so a retry can find it
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a target will receive, for a person: a heading and the text as shown there."""
+
+    target: str
+    heading: str
+    text: str
+
+
+class Attempt(Protocol):
+    """One delivery attempt, as a target sees it."""
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def remote_id(self) -> str | None: ...
+
+    def now(self) -> datetime: ...
+
+    def ref(self, name: str) -> str | None:
+        """A remote id this incident already has at this target (root `ts`, incident id)."""
+
+    def set_ref(self, name: str, value: str) -> None:
+        """Remember a remote id; durable when this returns."""
+
+    def landed(self, remote_id: str) -> None:
+        """The post itself is done (durably noted); later steps may still be pending."""
+
+
+class MissingSecret(Exception):
+    """A secret's environment variable is not set."""
+
+
+def secret(literal: str, env_name: str, key: str, env: Mapping[str, str] | None = None) -> str:
+    """The secret from the variable `env_name` names, else the literal from the file."""
+    env = os.environ if env is None else env
+    if env_name:
+        value = env.get(env_name, "").strip()
+        if not value:
+            raise MissingSecret(
+                f"environment variable {env_name} is not set ({key}_env); set it and retry"
+            )
+        return value
+    return literal
+
+
+class Target(ABC):
+    """A service that receives status updates. Subclasses are small: render, describe, send."""
+
+    name: ClassVar[str]
+    can_check: ClassVar[bool] = False
+    at_least_once: ClassVar[bool] = False  # cannot check: a retry after a timeout may repeat
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    @abstractmethod
+    def render(self, message: Message) -> dict[str, Any]:
+        """The JSON payload stored in the outbox (no secrets in it)."""
+
+    @abstractmethod
+    def describe(self, payload: Mapping[str, Any], *, continuing: bool) -> Preview:
+        """A person's view of `payload`; `continuing` if this incident was sent here before."""
+
+    @abstractmethod
+    async def post(self, http: httpx.AsyncClient, attempt: Attempt) -> Outcome:
+        """Deliver the payload, all steps, from whatever the attempt says is already done."""
+
+    async def find_previous(self, http: httpx.AsyncClient, attempt: Attempt) -> Found:
+        """Did an earlier attempt land? Its remote id, None if not, or an Outcome if the
+        check itself failed. Only called when `can_check`."""
+        raise NotImplementedError
+
+    async def finish(self, http: httpx.AsyncClient, attempt: Attempt, remote_id: str) -> Outcome:
+        """Steps after the post itself landed (Slack: refresh the root message)."""
+        return Sent(remote_id)
+
+    async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
+        """A harmless authenticated call for `cockpit doctor`: `Sent(note=what was checked)`
+        if the service accepts our credentials, `Permanent(error)` if not, `Retry(reason)` if
+        it cannot be reached; None when the service offers no such call."""
+        return None
+
+    def secrets(self) -> list[str]:
+        """Secret strings (and secret parts of URLs) to scrub from anything shown or stored."""
+        return []
+
+    def timeouts(self) -> httpx.Timeout:
+        import httpx
+
+        return httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
+
+    def redact(self, text: str) -> str:
+        for value in sorted(self.secrets(), key=len, reverse=True):
+            if len(value) >= 4:
+                text = text.replace(value, "…")
+        return text
+
+
+# ---- shared HTTP classification --------------------------------------------------------------
+
+
+def retry_after(response: httpx.Response, now: datetime) -> float | None:
+    """Seconds the service asked us to wait (delta-seconds or an HTTP date), if it said."""
+    raw = response.headers.get("retry-after", "").strip()
+    if not raw:
+        return None
+    try:
+        return max(float(raw), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max((when - now).total_seconds(), 0.0)
+
+
+def service_error(response: httpx.Response, limit: int = 200) -> str:
+    """The service's own words for a failed response, as one short safe line."""
+    kind = response.headers.get("content-type", "")
+    if "html" in kind:
+        return f"HTTP {response.status_code} (an HTML error page)"
+    text = one_line(response.text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"HTTP {response.status_code} {text}".rstrip()
+
+
+def transport_outcome(exc: Exception, timeout: float) -> Retry:
+    """Retry for a network failure; `maybe_landed` unless the request never left."""
+    import httpx
+
+    if isinstance(exc, httpx.ConnectTimeout):
+        return Retry(f"could not connect within {min(5.0, timeout):g} s")
+    if isinstance(exc, httpx.ConnectError):
+        detail = one_line(str(exc)) or "connection failed"
+        return Retry(f"could not connect: {detail}")
+    if isinstance(exc, httpx.PoolTimeout):
+        return Retry("no free connection (pool timeout)")
+    if isinstance(exc, httpx.ReadTimeout):
+        return Retry(f"no answer within {timeout:g} s (may have been received)", maybe_landed=True)
+    if isinstance(exc, httpx.WriteTimeout):
+        return Retry(f"sending timed out after {timeout:g} s", maybe_landed=True)
+    detail = one_line(str(exc)) or type(exc).__name__
+    return Retry(f"connection lost: {detail}", maybe_landed=True)

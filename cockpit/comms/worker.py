@@ -1,0 +1,386 @@
+"""The delivery worker: drains the outbox over async httpx without ever blocking its caller.
+
+Each lane (one target, one incident) has at most one attempt in flight and goes in order;
+lanes run concurrently, so a hanging or failing service delays nobody else. Every attempt
+is claimed in the database first (compare-and-set, with a lease naming this process), so
+two cockpit processes never send the same delivery at once and a delivery a crashed
+process left in `sending` is picked up again, as "in doubt", as soon as that process is
+gone. Waiting for a retry uses the injected clock and sleep, so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from cockpit import __version__
+from cockpit.comms.outbox import DOUBT_KEY, OWNER_KEY, PENDING_STATES, lane
+from cockpit.comms.target import (
+    MissingSecret,
+    Outcome,
+    Permanent,
+    Retry,
+    Sent,
+    Target,
+    transport_outcome,
+)
+from cockpit.comms.targets import configured_targets
+from cockpit.config import Config
+from cockpit.domain import Clock, one_line, system_clock
+from cockpit.store import Delivery, Store, StoreError
+
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 300.0
+MAX_RETRY_AFTER = 3600.0
+LEASE = timedelta(minutes=5)
+"""How long a claim holds if its process cannot be checked (a hung process, another host)."""
+
+Sleep = Callable[[float], Awaitable[None]]
+log = logging.getLogger("cockpit.comms")
+
+
+def backoff(attempts: int, jitter: float) -> float:
+    """Capped exponential backoff: 2, 4, 8 … 300 s, each scaled by 0.5–1 (`jitter` in [0, 1))."""
+    base = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(max(attempts - 1, 0), 16))
+    return base * (0.5 + jitter / 2)
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process that claimed a delivery may still be sending it.
+
+    A killed process must have been reaped to count as gone (a zombie still has its pid).
+    """
+    host, _, pid = owner.rpartition(":")
+    if not host or host != socket.gethostname():
+        return True  # cannot tell from here: wait for the lease to end
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, OverflowError):
+        return True
+    return True
+
+
+class _Attempt:
+    """What a target sees of one attempt; every write goes straight to the store."""
+
+    def __init__(self, store: Store, delivery: Delivery, clock: Clock, in_doubt: bool) -> None:
+        self.store = store
+        self.delivery = delivery
+        self.clock = clock
+        self.in_doubt = in_doubt
+        self.remote_id = delivery.remote_id
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        return self.delivery.payload
+
+    @property
+    def key(self) -> str:
+        return str(self.delivery.payload.get("key") or f"delivery-{self.delivery.id}")
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def ref(self, name: str) -> str | None:
+        return self.store.remote_ref(self.delivery.incident_id, self.delivery.target, name)
+
+    def set_ref(self, name: str, value: str) -> None:
+        self.store.set_remote_ref(self.delivery.incident_id, self.delivery.target, name, value)
+
+    def landed(self, remote_id: str) -> None:
+        self.store.update_delivery(self.delivery.id, remote_id=remote_id)
+        self.remote_id = remote_id
+
+
+def _quiet_http_logs() -> None:
+    # httpx logs every request URL at INFO; a webhook URL is a secret.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class DeliveryWorker:
+    """Delivers queued updates until stopped (the app) or until the outbox is drained."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        clock: Clock = system_clock,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        targets: Mapping[str, Target] | None = None,
+        poll_seconds: float = 1.0,
+        on_change: Callable[[Delivery], None] | None = None,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
+        self.targets = dict(targets if targets is not None else configured_targets(config))
+        self.poll_seconds = poll_seconds
+        self.on_change = on_change
+        self.lease = lease
+        self.owner = owner_id()
+        self._running: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._holds: dict[str, datetime] = {}  # target -> not before (its Retry-After)
+        self._tried: set[int] = set()  # deliveries attempted by this worker
+        self._wake = asyncio.Event()
+        self._http: httpx.AsyncClient | None = None
+
+    def wake(self) -> None:
+        """Look at the outbox now (something was just published)."""
+        self._wake.set()
+
+    async def run(self, *, until_idle: bool = False, budget: float | None = None) -> None:
+        """Deliver until cancelled, or with `until_idle` until nothing is pending. After
+        `budget` seconds (of the injected clock) no retry starts; whatever was queued still
+        gets its attempt."""
+        deadline = self.clock() + timedelta(seconds=budget) if budget is not None else None
+        _quiet_http_logs()
+        headers = {"User-Agent": f"cockpit/{__version__}"}
+        async with httpx.AsyncClient(headers=headers, follow_redirects=False) as http:
+            self._http = http
+            try:
+                while True:
+                    self._wake.clear()
+                    now = self.clock()
+                    stopping = deadline is not None and now >= deadline
+                    next_due = self._start_due(now, retries=not stopping)
+                    if not self._running and (stopping or (until_idle and next_due is None)):
+                        return
+                    # Sleep only towards a lane that is waiting: lanes in flight end by
+                    # themselves (timeouts), and an injected sleep may return at once.
+                    wake_at = (
+                        None if stopping or next_due is None else _earliest(next_due, deadline)
+                    )
+                    await self._wait(wake_at, poll=not until_idle)
+            finally:
+                await self._cancel_running()
+                self._http = None
+
+    # -- scheduling
+
+    def _start_due(self, now: datetime, *, retries: bool) -> datetime | None:
+        """Start every lane whose head is due; the earliest moment another one will be.
+
+        Without `retries` (the budget is spent) only deliveries not yet tried in this run
+        start, so a drain always gives everything queued one attempt, and then ends.
+        """
+        heads: dict[tuple[int, str], Delivery] = {}
+        for delivery in self.store.deliveries(states=PENDING_STATES):
+            heads.setdefault(lane(delivery), delivery)
+        earliest: datetime | None = None
+        for key, delivery in heads.items():
+            if key in self._running:
+                continue
+            ready_at = self._ready_at(delivery, now)
+            if ready_at <= now:
+                if retries or delivery.id not in self._tried:
+                    self._tried.add(delivery.id)
+                    self._running[key] = asyncio.create_task(self._attempt(delivery))
+            else:
+                earliest = _earliest(earliest, ready_at)
+        return earliest
+
+    def _ready_at(self, delivery: Delivery, now: datetime) -> datetime:
+        ready = delivery.next_attempt_at or now
+        if delivery.state == "sending":
+            owner = str(delivery.payload.get(OWNER_KEY, ""))
+            if owner != self.owner and not owner_alive(owner):
+                ready = now  # its process is gone: take it over at once
+            else:  # someone is sending it: look again soon, take over when the lease ends
+                ready = min(ready, now + timedelta(seconds=self.poll_seconds))
+        hold = self._holds.get(delivery.target)
+        return max(ready, hold) if hold else ready
+
+    async def _wait(self, wake_at: datetime | None, *, poll: bool) -> None:
+        waits: set[asyncio.Future[Any]] = set(self._running.values())
+        timers: list[asyncio.Future[Any]] = []
+        if wake_at is not None:
+            delay = max((wake_at - self.clock()).total_seconds(), 0.0)
+            timers.append(asyncio.ensure_future(self.sleep(delay)))
+        if poll:
+            timers.append(asyncio.ensure_future(self._poll()))
+        if not waits and not timers:
+            return
+        try:
+            await asyncio.wait(waits | set(timers), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for timer in timers:
+                timer.cancel()
+            await asyncio.gather(*timers, return_exceptions=True)
+
+    async def _poll(self) -> None:
+        # Real time on purpose: other processes publish on the wall clock.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def _cancel_running(self) -> None:
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._running.clear()
+
+    # -- one attempt
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        try:
+            await self._attempt_once(delivery)
+        except StoreError as exc:
+            # The database refused (locked, disk full); the claim's lease brings it back.
+            log.warning("delivery #%s: %s", delivery.id, one_line(str(exc)))
+        finally:
+            self._running.pop(lane(delivery), None)
+
+    async def _attempt_once(self, delivery: Delivery) -> None:
+        now = self.clock()
+        in_doubt = delivery.state == "sending" or bool(delivery.payload.get(DOUBT_KEY))
+        payload = {**delivery.payload, OWNER_KEY: self.owner, DOUBT_KEY: in_doubt}
+        target = self.targets.get(delivery.target)
+        # Long enough for every step of a delivery to time out (Slack bot mode: up to four
+        # calls); a crashed owner is noticed at once anyway, by its pid.
+        lease = (
+            max(self.lease, timedelta(seconds=4 * (target.timeout + 5))) if target else self.lease
+        )
+        claimed = self.store.claim_delivery(
+            delivery.id,
+            state=delivery.state,
+            attempts=delivery.attempts,
+            lease_until=now + lease,
+            payload=payload,
+        )
+        if claimed is None:
+            return  # another process took it
+        self._notify(claimed)
+        attempt = _Attempt(self.store, claimed, self.clock, in_doubt)
+        if target is None:
+            missing = Permanent(
+                f"{delivery.target} is not configured any more (no [{delivery.target}] table); "
+                "add it back and retry"
+            )
+            self._record(claimed, None, attempt, missing)
+            return
+        outcome: Outcome
+        try:
+            outcome = await self._send(target, attempt)
+        except asyncio.CancelledError:
+            self._release(claimed)
+            raise
+        except MissingSecret as exc:
+            outcome = Permanent(str(exc))
+        except Exception as exc:  # a bug in a target must not stop the other lanes
+            detail = target.redact(one_line(f"{type(exc).__name__}: {exc}"))
+            log.error("delivery #%s to %s: %s", claimed.id, target.name, detail)
+            outcome = Permanent(f"unexpected error ({detail}); this is a cockpit bug")
+        self._record(claimed, target, attempt, outcome)
+
+    async def _send(self, target: Target, attempt: _Attempt) -> Outcome:
+        assert self._http is not None
+        http = self._http
+        try:
+            if attempt.remote_id:
+                return await target.finish(http, attempt, attempt.remote_id)
+            if attempt.in_doubt and target.can_check:
+                found = await target.find_previous(http, attempt)
+                if isinstance(found, Sent | Retry | Permanent):
+                    return found
+                if found is not None:
+                    attempt.landed(found)
+                    return await target.finish(http, attempt, found)
+                attempt.in_doubt = False  # checked: the earlier attempt did not land
+            return await target.post(http, attempt)
+        except httpx.TransportError as exc:
+            return transport_outcome(exc, target.timeout)
+
+    def _record(
+        self, delivery: Delivery, target: Target | None, attempt: _Attempt, outcome: Outcome
+    ) -> None:
+        now = self.clock()
+        payload = {k: v for k, v in attempt.payload.items() if k not in (OWNER_KEY, DOUBT_KEY)}
+
+        def shown(text: str | None) -> str | None:
+            if not text:
+                return None
+            text = one_line(text)
+            return (target.redact(text) if target else text)[:500]
+
+        if isinstance(outcome, Sent):
+            self.store.update_delivery(
+                delivery.id,
+                state="sent",
+                sent_at=now,
+                next_attempt_at=None,
+                remote_id=outcome.remote_id or attempt.remote_id,
+                last_error=shown(outcome.note),
+                payload=payload,
+            )
+        else:
+            if attempt.in_doubt or (isinstance(outcome, Retry) and outcome.maybe_landed):
+                payload[DOUBT_KEY] = True
+            if isinstance(outcome, Retry):
+                if outcome.after is not None:
+                    delay = min(outcome.after, MAX_RETRY_AFTER) + self.jitter()
+                    self._holds[delivery.target] = now + timedelta(seconds=delay)
+                    reason = f"{outcome.reason}, asked to wait {outcome.after:g} s"
+                else:
+                    delay = backoff(delivery.attempts, self.jitter())
+                    reason = outcome.reason
+                self.store.update_delivery(
+                    delivery.id,
+                    state="retrying",
+                    next_attempt_at=now + timedelta(seconds=delay),
+                    last_error=shown(reason),
+                    payload=payload,
+                )
+            else:
+                self.store.update_delivery(
+                    delivery.id,
+                    state="failed",
+                    next_attempt_at=None,
+                    last_error=shown(outcome.error),
+                    payload=payload,
+                )
+        self._notify(self.store.delivery(delivery.id))
+
+    def _release(self, delivery: Delivery) -> None:
+        """Stopped mid-flight: hand the delivery back, in doubt, for whoever runs next."""
+        payload = {k: v for k, v in delivery.payload.items() if k != OWNER_KEY}
+        payload[DOUBT_KEY] = True
+        with contextlib.suppress(StoreError):
+            self.store.update_delivery(
+                delivery.id,
+                state="retrying",
+                next_attempt_at=self.clock(),
+                last_error="interrupted before the service answered",
+                payload=payload,
+            )
+
+    def _notify(self, delivery: Delivery) -> None:
+        if self.on_change is not None:
+            self.on_change(delivery)
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)

@@ -1,0 +1,66 @@
+"""The cockpit app: built by `make_app` from a configuration, a store and a clock.
+
+Tests and snapshots build it the same way with a temporary database and a frozen clock; `cockpit`
+runs it through `run_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from cockpit.config import Config
+from cockpit.domain import Clock, system_clock
+from cockpit.store import Store
+from cockpit.tui.cockpit_screen import CockpitScreen
+
+
+class CockpitApp(App[int]):
+    """The terminal incident cockpit."""
+
+    CSS_PATH = "cockpit.tcss"
+    TITLE = "cockpit"
+    BINDINGS = [Binding("q", "quit", "quit", id="cockpit.quit", tooltip="Quit the cockpit")]
+
+    def __init__(self, config: Config, store: Store, clock: Clock = system_clock) -> None:
+        super().__init__()
+        self.config = config
+        self.store = store
+        self.clock = clock
+
+    def get_default_screen(self) -> Screen[None]:
+        return CockpitScreen(self.config, self.store, self.clock)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every cockpit key that applies right now is also a command-palette entry."""
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if active.enabled and binding.id and binding.id.startswith("cockpit."):
+                yield SystemCommand(
+                    binding.tooltip or binding.description,
+                    f"key: {self.get_key_display(binding)}",
+                    partial(self.run_action, binding.action, active.node),
+                )
+        yield from super().get_system_commands(screen)
+
+
+def make_app(config: Config, store: Store | Path, clock: Clock = system_clock) -> CockpitApp:
+    """The app over `store` (or the database at that path, opened with `clock`)."""
+    if not isinstance(store, Store):
+        store = Store.open(store, clock=clock, busy_timeout_ms=config.database.busy_timeout_ms)
+    return CockpitApp(config, store, clock)
+
+
+def run_app(config: Config, db_path: Path, *, clock: Clock = system_clock) -> int:
+    """Run the cockpit on the database at `db_path` until the user quits; the exit status."""
+    app = make_app(config, db_path, clock)
+    try:
+        app.run()
+    finally:
+        app.store.close()
+    return app.return_code or 0

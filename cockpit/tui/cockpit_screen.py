@@ -1,0 +1,307 @@
+"""The cockpit screen: one incident at a glance, every action one key away.
+
+The screen is a view of the database. Keys open dialogs that write through the store (the same
+methods the CLI calls); the panes then re-read what was committed. A poll of SQLite's
+`data_version` picks up what other processes (`cockpit log`) wrote, within a second.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from cockpit.board import Board, build_board
+from cockpit.config import Config
+from cockpit.domain import (
+    Clock,
+    Entry,
+    Incident,
+    Kind,
+    Status,
+    find_severity,
+    severity_rank,
+)
+from cockpit.store import Store, StoreError
+from cockpit.tui.choice_dialog import ChoiceDialog
+from cockpit.tui.entry_dialog import EntryDialog
+from cockpit.tui.filter_dialog import FilterDialog
+from cockpit.tui.incident_list import IncidentList
+from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
+from cockpit.tui.role_dialog import RoleDialog
+from cockpit.tui.runbook_pane import RunbookPane
+from cockpit.tui.timeline import Timeline, TimelineFilter
+
+POLL_SECONDS = 0.25
+"""How often the screen asks SQLite whether another process committed something."""
+
+TICK_SECONDS = 1.0
+"""How often the clocks on screen (time since declared, countdown) are redrawn."""
+
+NEEDS_INCIDENT = {"note", "action", "decision", "severity", "status", "assign_role", "filter"}
+"""Actions that act on the incident on screen."""
+
+_ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
+    Kind.NOTE: ("Note", "what you saw or learned"),
+    Kind.ACTION: ("Action", "what was done (a command, a change)"),
+    Kind.DECISION: ("Decision", "what was decided, and why"),
+}
+
+
+class CockpitScreen(Screen[None]):
+    """Header, roles, next update, runbook and timeline of the incident being worked on."""
+
+    BINDINGS = [
+        Binding("n", "note", "note", id="cockpit.note", tooltip="Log a note"),
+        Binding("a", "action", "action", id="cockpit.action", tooltip="Log an action taken"),
+        Binding("d", "decision", "decision", id="cockpit.decision", tooltip="Log a decision"),
+        Binding("s", "severity", "sev", id="cockpit.severity", tooltip="Change the severity"),
+        Binding("t", "status", "status", id="cockpit.status", tooltip="Change the status"),
+        Binding("r", "assign_role", "roles", id="cockpit.roles", tooltip="Assign a role"),
+        Binding(
+            "i",
+            "incidents",
+            "incidents",
+            id="cockpit.incidents",
+            tooltip="Switch incident or declare a new one",
+        ),
+        Binding("slash", "filter", "filter", id="cockpit.filter", tooltip="Filter the timeline"),
+    ]
+    # Below 100 columns the footer has no room for the command-palette hint (ctrl+p still works).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        super().__init__()
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.incident_id: int | None = None
+        self.board: Board | None = None
+        self._last_entry_id = 0
+        self._data_version = -1
+        self._rang_for: datetime | None = None
+        self._last_error = ""
+
+    def compose(self) -> ComposeResult:
+        yield IncidentHeader(id="header")
+        with Horizontal(id="top"):
+            yield RolesPane(id="roles")
+            yield NextUpdatePane(id="next-update")
+        with Horizontal(id="bottom"):
+            yield RunbookPane(id="runbook")
+            yield Timeline(self.store, self.clock, id="timeline")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#roles").border_title = "Roles"
+        self.query_one("#next-update").border_title = "Next update"
+        self.query_one("#runbook").border_title = "Runbook"
+        self.query_one("#timeline").border_title = "Timeline"
+        self.query_one(Timeline).focus()
+        self._open_first()
+        self.set_interval(POLL_SECONDS, self.poll)
+        self.set_interval(TICK_SECONDS, self.tick)
+
+    def _open_first(self) -> None:
+        """The only open incident; with several, the newest and the list; with none, the list."""
+        try:
+            open_ones = self.store.incidents(open_only=True)
+        except StoreError as exc:
+            self.report(exc)
+            open_ones = []
+        self.show_incident(open_ones[0].id if open_ones else None)
+        if len(open_ones) != 1:
+            self.call_after_refresh(self.action_incidents)
+
+    # -- reading the store
+
+    def show_incident(self, incident_id: int | None) -> None:
+        """Put another incident (or none) on screen."""
+        self.incident_id = incident_id
+        self._rang_for = None
+        self._data_version = self._safe_data_version()
+        timeline = self.query_one(Timeline)
+        timeline.show_incident(incident_id)
+        self._last_entry_id = self.store.last_entry_id(incident_id) if incident_id else 0
+        self.refresh_board()
+
+    def _safe_data_version(self) -> int:
+        try:
+            return self.store.data_version()
+        except sqlite3.Error:
+            return -1
+
+    def poll(self) -> None:
+        """Cheap check for commits by other processes; only then read what is new."""
+        try:
+            version = self.store.data_version()
+            if version != self._data_version:
+                self._data_version = version
+                self.sync()
+        except (StoreError, sqlite3.Error) as exc:
+            self.report(exc)
+
+    def sync(self) -> None:
+        """Show entries committed since the last look, and re-read the incident."""
+        if self.incident_id is None:
+            return
+        new = self.store.entries_after(self.incident_id, self._last_entry_id)
+        if new:
+            self._last_entry_id = new[-1].id
+            self.query_one(Timeline).entries_added(new)
+        self.refresh_board()
+
+    def refresh_board(self) -> None:
+        """Rebuild the read model of the incident and redraw every pane from it."""
+        if self.incident_id is None:
+            self.board = None
+        else:
+            self.board = build_board(self.store, self.config, self.incident_id, self.clock())
+        incident = self.board.incident if self.board else None
+        self.query_one(RolesPane).show(self.board, self.config.role_names)
+        runbook = self.query_one(RunbookPane)
+        runbook.show(incident.runbook if incident else None, self.config.runbook_dirs)
+        self._update_timeline_title()
+        self.tick()
+        self.refresh_bindings()
+
+    def tick(self) -> None:
+        """Redraw the clocks from "deadline - now"; ring the bell once when an update is late."""
+        now = self.clock()
+        rank = (
+            severity_rank(self.config.severities, self.board.incident.severity) if self.board else 0
+        )
+        self.query_one(IncidentHeader).show(self.board, now, rank)
+        overdue = self.query_one(NextUpdatePane).show(self.board, now)
+        deadline = self.board.deadline if self.board else None
+        if overdue and deadline is not None and self._rang_for != deadline.due_at:
+            self._rang_for = deadline.due_at
+            self.app.bell()
+
+    def _update_timeline_title(self) -> None:
+        timeline = self.query_one(Timeline)
+        if timeline.filter.active:
+            timeline.border_subtitle = f"{timeline.filter.describe()} · {timeline.count} shown"
+        elif self.incident_id is not None:
+            timeline.border_subtitle = f"{timeline.count} entries"
+        else:
+            timeline.border_subtitle = ""
+
+    def report(self, error: Exception) -> None:
+        """One notification line for a store problem; the same one is not repeated every poll."""
+        message = str(error) if isinstance(error, StoreError) else f"database error: {error}"
+        if message != self._last_error:
+            self._last_error = message
+            self.notify(message, severity="error", timeout=10)
+
+    # -- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in NEEDS_INCIDENT and self.board is None:
+            return False
+        # A resolved incident keeps its severity; reopen it first (t) to change it.
+        return not (action == "severity" and self.board and not self.board.incident.is_open)
+
+    def _written(self, result: object) -> None:
+        """After a dialog committed something: show it now, without waiting for the poll."""
+        if result is not None:
+            try:
+                self.sync()
+            except (StoreError, sqlite3.Error) as exc:
+                self.report(exc)
+
+    def _log(self, kind: Kind) -> None:
+        incident_id = self.incident_id
+        if incident_id is None:
+            return
+        title, placeholder = _ENTRY_PROMPTS[kind]
+
+        def save(text: str) -> Entry:
+            return self.store.append(incident_id, kind, text, self.config.author)
+
+        self.app.push_screen(EntryDialog(title, placeholder, save), self._written)
+
+    def action_note(self) -> None:
+        self._log(Kind.NOTE)
+
+    def action_action(self) -> None:
+        self._log(Kind.ACTION)
+
+    def action_decision(self) -> None:
+        self._log(Kind.DECISION)
+
+    def action_severity(self) -> None:
+        if self.board is None:
+            return
+        incident_id = self.board.incident.id
+        choices = [
+            (s.name, f"{s.name:<7}{s.label}: {s.description}".rstrip(": "))
+            for s in self.config.severities
+        ]
+
+        def apply(name: str) -> Entry | None:
+            severity = find_severity(self.config.severities, name)
+            return self.store.set_severity(incident_id, severity.name, self.config.author)
+
+        dialog = ChoiceDialog("Severity", choices, self.board.incident.severity, apply)
+        self.app.push_screen(dialog, self._written)
+
+    def action_status(self) -> None:
+        if self.board is None:
+            return
+        incident_id = self.board.incident.id
+        choices = [(s.value, s.value) for s in Status]
+
+        def apply(value: str) -> Entry | None:
+            return self.store.set_status(incident_id, Status(value), self.config.author)
+
+        dialog = ChoiceDialog("Status", choices, self.board.incident.status.value, apply)
+        self.app.push_screen(dialog, self._written)
+
+    def action_assign_role(self) -> None:
+        if self.board is None:
+            return
+        incident_id = self.board.incident.id
+
+        def save(role: str, person: str) -> Entry | None:
+            return self.store.assign(incident_id, role, person, self.config.author)
+
+        dialog = RoleDialog(self.config.role_names, self.board.incident.roles, save)
+        self.app.push_screen(dialog, self._written)
+
+    def action_incidents(self) -> None:
+        try:
+            incidents = self.store.incidents()
+        except StoreError as exc:
+            self.report(exc)
+            return
+
+        def declare(title: str, severity: str, service: str) -> Incident:
+            return self.store.declare(title, severity, self.config.author, service=service)
+
+        dialog = IncidentList(
+            incidents, self.clock(), self.incident_id, self.config.severities, declare
+        )
+        self.app.push_screen(dialog, self._switch)
+
+    def _switch(self, incident_id: int | None) -> None:
+        if incident_id is not None:
+            try:
+                self.show_incident(incident_id)
+            except StoreError as exc:
+                self.report(exc)
+
+    def action_filter(self) -> None:
+        timeline = self.query_one(Timeline)
+        self.app.push_screen(FilterDialog(timeline.filter), self._filtered)
+
+    def _filtered(self, chosen: TimelineFilter | None) -> None:
+        if chosen is None:
+            return
+        self.query_one(Timeline).set_filter(chosen)
+        self._update_timeline_title()

@@ -1,0 +1,68 @@
+"""Declare an incident: title, severity and service; Enter declares, Esc cancels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.validation import Length
+from textual.widgets import Input, Label, Select
+
+from cockpit.domain import Incident, Severity
+from cockpit.store import StoreError
+
+
+class DeclareDialog(ModalScreen[Incident | None]):
+    """`declare(title, severity, service)` commits the incident before the dialog closes."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(
+        self,
+        severities: Sequence[Severity],
+        declare: Callable[[str, str, str], Incident],
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.severities = list(severities)
+        self.declare = declare
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Declare an incident"
+            yield Input(
+                placeholder="title: what is broken, as users see it",
+                validators=[Length(minimum=1, failure_description="a title is required")],
+                id="title",
+            )
+            yield Select(
+                [(f"{s.name}  {s.label}".rstrip(), s.name) for s in self.severities],
+                allow_blank=False,
+                id="severity",
+            )
+            yield Input(placeholder="service (optional)", id="service")
+            yield Label(
+                "Tab moves · Enter declares · Esc cancels", classes="dialog-hint", id="hint"
+            )
+
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        title = self.query_one("#title", Input).value.strip()
+        if not title:
+            self.query_one("#hint", Label).update("A title is required (Esc cancels).")
+            self.query_one("#title", Input).focus()
+            return
+        severity = self.query_one("#severity", Select).value
+        service = self.query_one("#service", Input).value.strip()
+        try:
+            incident = self.declare(title, str(severity), service)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.dismiss(incident)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,63 @@
+"""Filter the timeline by text and kind: `db kind:action`; an empty line shows everything."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.validation import Function
+from textual.widgets import Input, Label
+
+from cockpit.domain import Kind
+from cockpit.tui.timeline import TimelineFilter, parse_filter
+
+
+def _valid(query: str) -> bool:
+    try:
+        parse_filter(query)
+    except ValueError:
+        return False
+    return True
+
+
+def _as_query(current: TimelineFilter) -> str:
+    return " ".join([current.text, *(f"kind:{kind.value}" for kind in current.kinds)]).strip()
+
+
+class FilterDialog(ModalScreen[TimelineFilter | None]):
+    """Ask for a filter; dismisses with it (empty = show all), or None on Esc."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, current: TimelineFilter) -> None:
+        super().__init__(classes="dialog")
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        kinds = " ".join(kind.value for kind in Kind)
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Filter the timeline"
+            yield Input(
+                value=_as_query(self.current),
+                placeholder="text and/or kind:decision",
+                validators=[Function(_valid, "unknown kind")],
+                id="query",
+            )
+            yield Label(f"kinds: {kinds}", classes="dialog-hint")
+            yield Label(
+                "Enter applies (empty shows all) · Esc cancels", classes="dialog-hint", id="hint"
+            )
+
+    @on(Input.Submitted, "#query")
+    def submit(self, event: Input.Submitted) -> None:
+        try:
+            chosen = parse_filter(event.value)
+        except ValueError as exc:
+            self.query_one("#hint", Label).update(str(exc))
+            return
+        self.dismiss(chosen)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,94 @@
+"""The incident list: open one, or declare a new one. Dismisses with the chosen incident's id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from cockpit.domain import Incident, Severity, format_duration, one_line
+from cockpit.tui.declare_dialog import DeclareDialog
+
+DECLARE = "declare"
+
+
+def describe(incident: Incident, now: datetime) -> Content:
+    """One line per incident: id, severity, status, age, title."""
+    age = format_duration((incident.resolved_at or now) - incident.declared_at)
+    line = Content.assemble(
+        (f"{incident.ref:<7}", "bold"),
+        f" {one_line(incident.severity):<6} {incident.status.value:<13} {age:>9}  ",
+        one_line(incident.title),
+    )
+    return line if incident.is_open else line.stylize("$text-muted")
+
+
+class IncidentList(ModalScreen[int | None]):
+    """Open incidents first, then resolved ones; the first line declares a new incident."""
+
+    BINDINGS = [Binding("escape", "cancel", "Close", id="dialog.cancel")]
+
+    def __init__(
+        self,
+        incidents: Sequence[Incident],
+        now: datetime,
+        current: int | None,
+        severities: Sequence[Severity],
+        declare: Callable[[str, str, str], Incident],
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.incidents = sorted(incidents, key=lambda i: (not i.is_open, -i.id))
+        self.now = now
+        self.current = current
+        self.severities = severities
+        self.declare = declare
+
+    def compose(self) -> ComposeResult:
+        open_count = sum(1 for i in self.incidents if i.is_open)
+        if open_count == 0:
+            prompt = "No open incident. Declare one to start."
+        elif open_count == 1:
+            prompt = "1 open incident."
+        else:
+            prompt = f"{open_count} open incidents: pick the one to work on."
+        with Vertical(classes="dialog-box -wide") as box:
+            box.border_title = "Incidents"
+            yield Label(prompt, id="prompt")
+            yield OptionList(
+                Option(Content.styled("+ Declare a new incident…", "bold"), id=DECLARE),
+                *(Option(describe(i, self.now), id=str(i.id)) for i in self.incidents),
+                id="incidents",
+            )
+            yield Label("Enter opens · Esc closes", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one("#incidents", OptionList)
+        ids = [str(i.id) for i in self.incidents]
+        if self.current is not None and str(self.current) in ids:
+            options.highlighted = ids.index(str(self.current)) + 1
+        elif any(i.is_open for i in self.incidents):
+            options.highlighted = 1
+        else:
+            options.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#incidents")
+    def choose(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == DECLARE:
+            self.app.push_screen(DeclareDialog(self.severities, self.declare), self._declared)
+        elif event.option.id is not None:
+            self.dismiss(int(event.option.id))
+
+    def _declared(self, incident: Incident | None) -> None:
+        if incident is not None:
+            self.dismiss(incident.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

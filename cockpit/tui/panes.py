@@ -1,0 +1,139 @@
+"""The small panes around the timeline: the header line, roles and the next-update countdown.
+
+Each is a view of a `Board` (the read model `cockpit show` also uses) at a moment; the screen
+passes "now" from its clock, so the countdown is always "deadline - now", never a counter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+from cockpit.board import Board
+from cockpit.domain import format_countdown, format_duration, format_local, one_line
+
+WARNING_SECONDS = 5 * 60
+"""The countdown turns amber with this much time left."""
+
+LEVEL_CLASSES = ("-sev1", "-sev2", "-sev3", "-sev-other")
+
+
+def level_class(rank: int) -> str:
+    """CSS class for a severity by its rank (0 = most severe)."""
+    return LEVEL_CLASSES[rank] if rank < 3 else "-sev-other"
+
+
+class IncidentHeader(Horizontal):
+    """One line: severity badge, id, title, status and the time since declared."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="severity")
+        yield Static(id="summary")
+
+    def show(self, board: Board | None, now: datetime, rank: int) -> None:
+        badge = self.query_one("#severity", Static)
+        summary = self.query_one("#summary", Static)
+        self.remove_class(*LEVEL_CLASSES, "-resolved", "-none")
+        if board is None:
+            self.add_class("-none")
+            badge.update(" no incident ")
+            summary.update("Press i to declare an incident or open another one.")
+            return
+        incident = board.incident
+        self.add_class(level_class(rank))
+        badge.update(f" {one_line(incident.severity)} ")
+        elapsed = format_duration(board.since_declared)
+        if incident.is_open:
+            clock = f"{elapsed} since declared"
+        else:
+            self.add_class("-resolved")
+            clock = f"lasted {elapsed}"
+        summary.update(
+            Content.assemble(
+                (incident.ref, "bold"),
+                "  ",
+                one_line(incident.title),
+                ("  ·  ", "$text-muted"),
+                (incident.status.value, "bold"),
+                ("  ·  ", "$text-muted"),
+                clock,
+            )
+        )
+
+
+class RolesPane(Static):
+    """Who holds each configured role; a role the severity requires but nobody holds is flagged."""
+
+    def show(self, board: Board | None, role_names: list[str]) -> None:
+        if board is None:
+            self.update(Content.styled("no incident", "$text-muted"))
+            return
+        width = max(len(name) for name in role_names) + 2 if role_names else 0
+        lines: list[Content] = []
+        for role in role_names:
+            holder = one_line(board.incident.roles.get(role, ""))
+            label = role.capitalize().ljust(width)
+            if holder:
+                lines.append(Content.assemble(label, (holder, "bold")))
+            elif role in board.missing_roles:
+                lines.append(
+                    Content.assemble(
+                        label, (f"⚠ none (required for {board.severity.name})", "$text-error")
+                    )
+                )
+            else:
+                lines.append(Content.assemble(label, ("—", "$text-muted")))
+        self.set_class(bool(board.missing_roles), "-missing")
+        self.update(Content("\n").join(lines))
+
+
+class NextUpdatePane(Static):
+    """The countdown to the next required status update: amber under 5 min, red once overdue."""
+
+    def show(self, board: Board | None, now: datetime) -> bool:
+        """Render at `now`; returns True when the update is overdue."""
+        self.remove_class("-warning", "-overdue", "-none")
+        if board is None:
+            self.add_class("-none")
+            self.update(Content.styled("no incident", "$text-muted"))
+            return False
+        incident, severity, deadline = board.incident, board.severity, board.deadline
+        if deadline is None:
+            self.add_class("-none")
+            if not incident.is_open:
+                text = "Resolved: no further updates are owed."
+            elif not severity.has_cadence:
+                text = f"{severity.name}: no update cadence applies."
+            else:
+                text = f"{severity.name}: no further updates are required."
+            self.update(Content.styled(text, "$text-muted"))
+            return False
+        remaining = deadline.remaining(now)
+        every = f" · every {deadline.every_minutes} min" if deadline.every_minutes else ""
+        due_at = format_local(deadline.due_at, now)
+        if deadline.overdue(now):
+            self.add_class("-overdue")
+            first = Content.assemble(
+                (f"OVERDUE {format_countdown(-remaining)}", "bold"),
+                f"  update #{deadline.number} was due {due_at}{every}",
+            )
+        else:
+            if remaining.total_seconds() < WARNING_SECONDS:
+                self.add_class("-warning")
+            first = Content.assemble(
+                (format_countdown(remaining), "bold"),
+                f"  update #{deadline.number} due {due_at}{every}",
+            )
+        if board.last_update_at is not None:
+            second = (
+                f"last update {format_local(board.last_update_at, now)} "
+                f"({board.updates_sent} published)"
+            )
+        else:
+            second = f"first update due {severity.first_update_minutes} min after declaring"
+        self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
+        return deadline.overdue(now)

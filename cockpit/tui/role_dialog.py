@@ -1,0 +1,82 @@
+"""Assign a role: pick the role, type the person (empty clears it), Enter saves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from cockpit.domain import Entry, one_line
+from cockpit.store import StoreError
+
+
+class RoleDialog(ModalScreen[Entry | None]):
+    """Give a role to a person with `save(role, person)`; committed before the dialog closes.
+
+    Dismisses with the role-change entry, or None when cancelled or nothing changed.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(
+        self,
+        roles: Sequence[str],
+        holders: Mapping[str, str],
+        save: Callable[[str, str], Entry | None],
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.roles = list(roles)
+        self.holders = dict(holders)
+        self.save = save
+        self.role: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Assign a role"
+            yield OptionList(
+                *(
+                    Option(
+                        f"{role.capitalize():<14}{one_line(self.holders.get(role, '')) or '—'}",
+                        id=role,
+                    )
+                    for role in self.roles
+                ),
+                id="roles",
+            )
+            yield Input(placeholder="person (empty clears the role)", id="person", disabled=True)
+            yield Label(
+                "Enter picks the role, then Enter saves · Esc cancels",
+                classes="dialog-hint",
+                id="hint",
+            )
+
+    @on(OptionList.OptionSelected, "#roles")
+    def pick_role(self, event: OptionList.OptionSelected) -> None:
+        self.role = event.option.id
+        if self.role is None:
+            return
+        person = self.query_one("#person", Input)
+        person.disabled = False
+        person.value = self.holders.get(self.role, "")
+        person.border_title = self.role.capitalize()
+        person.focus()
+
+    @on(Input.Submitted, "#person")
+    def submit(self, event: Input.Submitted) -> None:
+        if self.role is None:
+            return
+        try:
+            entry = self.save(self.role, event.value.strip())
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.dismiss(entry)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

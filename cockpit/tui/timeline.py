@@ -1,0 +1,302 @@
+"""The timeline pane: a virtualised line widget over the entries table.
+
+Only the visible lines are rendered, from pages of entries read from SQLite on demand and kept
+in a small cache. An incident with 50,000 entries opens as fast as one with ten, and a new entry
+costs one count query and the lines it changes, never a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from cockpit.domain import Clock, Entry, Kind, format_local, one_line
+from cockpit.store import Store
+
+PAGE_SIZE = 200
+"""Entries read from SQLite at a time."""
+
+KIND_LABELS: dict[Kind, str] = {
+    Kind.NOTE: "note",
+    Kind.ACTION: "action",
+    Kind.DECISION: "decision",
+    Kind.UPDATE: "update",
+    Kind.SEVERITY: "severity",
+    Kind.STATUS: "status",
+    Kind.ROLE: "role",
+    Kind.STEP: "step",
+    Kind.ESCALATION: "escalate",
+    Kind.SYSTEM: "system",
+    Kind.EXTERNAL: "external",
+}
+KIND_WIDTH = max(len(label) for label in KIND_LABELS.values())
+AUTHOR_WIDTH = 8
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    """What the timeline shows: entries whose text or author contains `text`, of `kinds`."""
+
+    text: str = ""
+    kinds: tuple[Kind, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.kinds)
+
+    def describe(self) -> str:
+        parts = []
+        if self.text:
+            parts.append(repr(self.text))
+        if self.kinds:
+            parts.append(", ".join(kind.value for kind in self.kinds))
+        return " · ".join(parts)
+
+
+def parse_filter(query: str) -> TimelineFilter:
+    """`db kind:action kind:decision` -> text "db", kinds (action, decision); ValueError if a kind
+    is unknown."""
+    words: list[str] = []
+    kinds: list[Kind] = []
+    for word in query.split():
+        prefix, _, value = word.partition(":")
+        if value and prefix.lower() in ("kind", "k"):
+            try:
+                kinds.append(Kind(value.lower()))
+            except ValueError:
+                names = ", ".join(kind.value for kind in Kind)
+                raise ValueError(f"unknown kind {value!r} (expected one of {names})") from None
+        else:
+            words.append(word)
+    return TimelineFilter(" ".join(words), tuple(dict.fromkeys(kinds)))
+
+
+class Timeline(ScrollView, can_focus=True):
+    """Every entry of one incident: local time, kind, author, text. Follows the bottom live."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First entry", show=False),
+        Binding("end", "last", "Last entry (follow)", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "timeline--time",
+        "timeline--author",
+        "timeline--cursor",
+        "timeline--backdated",
+        "timeline--empty",
+        *(f"timeline--{kind.value}" for kind in Kind),
+    }
+
+    cursor: reactive[int] = reactive(-1, init=False)
+    """Index of the selected entry in the (filtered) timeline; -1 when empty."""
+
+    class Selected(Message):
+        """The cursor moved to another entry."""
+
+        def __init__(self, entry: Entry | None) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(
+        self, store: Store, clock: Clock, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.store = store
+        self.clock = clock
+        self.incident_id: int | None = None
+        self.filter = TimelineFilter()
+        self.count = 0
+        self.following = True
+        self._pages: LRUCache[int, list[Entry]] = LRUCache(16)
+        self._lines: LRUCache[tuple[int, int, bool, bool, str], Strip] = LRUCache(1024)
+
+    # -- what is shown
+
+    def show_incident(self, incident_id: int | None) -> None:
+        """Show another incident (or none), from its newest entry."""
+        self.incident_id = incident_id
+        self.filter = TimelineFilter()
+        self._reload()
+
+    def set_filter(self, timeline_filter: TimelineFilter) -> None:
+        self.filter = timeline_filter
+        self._reload()
+
+    def _reload(self) -> None:
+        self._pages.clear()
+        self.count = self._count()
+        self.following = True
+        self._resize()
+        self._move_cursor(self.count - 1)
+        self.call_after_refresh(self._scroll_to_cursor)
+        self.refresh()
+
+    def _count(self) -> int:
+        if self.incident_id is None:
+            return 0
+        return self.store.entry_count(
+            self.incident_id, kinds=self.filter.kinds or None, contains=self.filter.text or None
+        )
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.count)
+
+    def entries_added(self, entries: Sequence[Entry]) -> None:
+        """New entries were committed (here or by another process): show them.
+
+        An entry dated after everything shown lands at the end, so only the last page is
+        stale; a backdated one lands in the middle and every cached page is dropped.
+        """
+        if not entries or self.incident_id is None:
+            return
+        newest = self.entry_at(self.count - 1) if self.count else None
+        old_count = self.count
+        self.count = self._count()
+        if newest is not None and any(e.at < newest.at for e in entries):
+            self._pages.clear()
+        else:
+            self._pages.discard(old_count // PAGE_SIZE)
+        self._resize()
+        if self.following:
+            self._move_cursor(self.count - 1)
+        self.refresh()
+
+    def entry_at(self, index: int) -> Entry | None:
+        """The entry at `index` in the (filtered) timeline, read from SQLite if not cached."""
+        if self.incident_id is None or not 0 <= index < self.count:
+            return None
+        number, offset = divmod(index, PAGE_SIZE)
+        page = self._pages.get(number)
+        if page is None:
+            page = self.store.entries(
+                self.incident_id,
+                offset=number * PAGE_SIZE,
+                limit=PAGE_SIZE,
+                kinds=self.filter.kinds or None,
+                contains=self.filter.text or None,
+            )
+            self._pages[number] = page
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def selected(self) -> Entry | None:
+        """The entry under the cursor."""
+        return self.entry_at(self.cursor)
+
+    # -- cursor
+
+    def _move_cursor(self, index: int) -> None:
+        index = max(-1, min(index, self.count - 1))
+        if self.count and index < 0:
+            index = 0
+        self.following = index == self.count - 1
+        if index != self.cursor:
+            self.cursor = index
+        self._scroll_to_cursor()
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh()
+        self.post_message(self.Selected(self.selected))
+
+    def _scroll_to_cursor(self) -> None:
+        height = self.scrollable_content_region.height
+        if self.following:
+            self.scroll_to(y=max(0, self.count - height), animate=False, immediate=True)
+            return
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif height and self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move_cursor(self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_down(self) -> None:
+        self._move_cursor(self.cursor + max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        self._move_cursor(self.count - 1)
+
+    def on_resize(self) -> None:
+        self._resize()
+        # The new size is laid out on the next refresh; scroll once the limits are known.
+        self.call_after_refresh(self._scroll_to_cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        self._move_cursor(self.scroll_offset.y + event.y)
+
+    # -- rendering
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        entry = self.entry_at(index)
+        if entry is None:
+            if index == 0 and self.count == 0 and self.incident_id is not None:
+                style = self.get_component_rich_style("timeline--empty")
+                text = "no entries match the filter" if self.filter.active else "no entries yet"
+                return Strip([Segment(text[:width], style)]).extend_cell_length(
+                    width, self.rich_style
+                )
+            return Strip.blank(width, self.rich_style)
+        today = self.clock().astimezone().date().isoformat()
+        key = (entry.id, width, index == self.cursor, self.has_focus, today)
+        strip = self._lines.get(key)
+        if strip is None:
+            strip = self._render_entry(entry, width, index == self.cursor)
+            self._lines[key] = strip
+        return strip
+
+    def _render_entry(self, entry: Entry, width: int, is_cursor: bool) -> Strip:
+        style = self.get_component_rich_style
+        author = one_line(entry.author)
+        if cell_len(author) > AUTHOR_WIDTH:
+            author = author[: AUTHOR_WIDTH - 1] + "…"
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append(format_local(entry.at, self.clock()), style("timeline--time"))
+        line.append(" ")
+        line.append(KIND_LABELS[entry.kind].ljust(KIND_WIDTH), style(f"timeline--{entry.kind}"))
+        line.append(" ")
+        line.append(author.ljust(AUTHOR_WIDTH), style("timeline--author"))
+        line.append(" ")
+        if entry.backdated:
+            line.append("↶ ", style("timeline--backdated"))
+        line.append(one_line(entry.text))
+        line.truncate(width, overflow="ellipsis", pad=True)
+        base = self.rich_style
+        if is_cursor:
+            base = base + style("timeline--cursor")
+        line.stylize_before(base)
+        segments = list(line.render(self.app.console))
+        return Strip(segments, width).simplify()

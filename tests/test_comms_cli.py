@@ -1,0 +1,224 @@
+"""`cockpit update`, `deliver` and `outbox` as real processes, against fakes on 127.0.0.1,
+including a delivering process killed mid-flight and restarted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+from cockpit.store import Store
+from tests.conftest import ROOT, cli_env, run_cli
+from tests.fakes import FakeSlack, FakeStatuspage, Hang, Pass, Reply
+from tests.fakes.wiring import secrets_env, slack_table, statuspage_table
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeSlack, FakeStatuspage]]:
+    slack, page = FakeSlack(), FakeStatuspage()
+    slack.start()
+    page.start()
+    yield slack, page
+    slack.stop()
+    page.stop()
+
+
+def write_config(path: Path, tables: dict[str, Any]) -> Path:
+    path.write_text(tomli_w.dumps(tables))
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path: Path, fakes: tuple[FakeSlack, FakeStatuspage]) -> dict[str, Any]:
+    slack, page = fakes
+    config = write_config(
+        tmp_path / "config.toml",
+        {
+            "user": {"name": "alice"},
+            "slack": slack_table(slack, "bot", timeout=20),
+            "statuspage": statuspage_table(page, timeout=20),
+        },
+    )
+    db = tmp_path / "cockpit.db"
+    env = cli_env(db, config, **secrets_env(slack, page))
+    return {"slack": slack, "page": page, "db": db, "config": config, "env": env}
+
+
+def cli(setup: dict[str, Any], *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, env=kw.pop("env", setup["env"]), **kw)
+
+
+def declare(setup: dict[str, Any]) -> None:
+    done = cli(setup, "declare", "Checkout API errors", "-s", "SEV-1", "--service", "checkout")
+    assert done.returncode == 0, done.stderr
+
+
+# ---- update ------------------------------------------------------------------------------
+
+
+def test_update_without_targets_records_the_entry_and_restarts_the_countdown(tmp_path):
+    db = tmp_path / "c.db"
+    assert run_cli("declare", "Checkout", "-s", "SEV-1", db=db).returncode == 0
+    done = run_cli("update", db=db)
+    assert done.returncode == 0, done.stderr
+    assert "published acknowledge" in done.stdout
+    assert "recorded on the timeline only" in done.stdout
+    shown = json.loads(run_cli("show", "--json", db=db).stdout)
+    (entry,) = [e for e in shown["entries"] if e["kind"] == "update"]
+    assert entry["text"].startswith("We are aware of an issue affecting Checkout")
+    assert shown["next_update_due"] > entry["at"]  # every 30 min from this update now
+    assert shown["deliveries"] == []
+
+
+def test_update_message_template_and_status(setup):
+    declare(setup)
+    done = cli(setup, "update", "--message", "We rolled back v142.")
+    assert done.returncode == 0, done.stderr
+    assert "queued for slack, statuspage" in done.stdout
+    done = cli(setup, "update", "--template", "update", "--message", "Error rate is falling.")
+    assert "Error rate is falling. Next update within 30 minutes." in done.stdout
+    done = cli(setup, "update", "--status", "resolved")
+    assert "published resolution" in done.stdout
+    assert "has been resolved as of" in done.stdout
+    shown = json.loads(cli(setup, "show", "INC-1", "--json").stdout)
+    assert shown["status"] == "resolved"
+    assert [d["action"] for d in shown["deliveries"]] == [
+        "acknowledge",
+        "acknowledge",
+        "update",
+        "update",
+        "resolution",
+        "resolution",
+    ]
+    assert cli(setup, "update", "--status", "fixed").returncode == 2
+
+
+def test_update_dry_run_previews_each_target_and_queues_nothing(setup):
+    declare(setup)
+    done = cli(setup, "update", "--dry-run", "--message", "<!channel> see <https://x|here>")
+    assert done.returncode == 0, done.stderr
+    assert "── Slack #C0INCIDENT · new headline message, this update in its thread" in done.stdout
+    assert "── Statuspage · new incident “Checkout API errors” (investigating" in done.stdout
+    assert "<!channel> see <https://x|here>" in done.stdout  # as people will read it
+    assert json.loads(cli(setup, "show", "--json").stdout)["deliveries"] == []
+
+
+# ---- deliver and outbox ------------------------------------------------------------------
+
+
+def test_deliver_sends_everything_and_outbox_lists_it(setup):
+    declare(setup)
+    cli(setup, "update")
+    cli(setup, "update", "--message", "Identified the bad deploy.", "--status", "identified")
+    done = cli(setup, "deliver")
+    assert done.returncode == 0, done.stderr
+    assert "outbox drained: everything delivered" in done.stdout
+    assert done.stdout.count(" sent ") == 4
+    listing = cli(setup, "outbox").stdout
+    assert listing.splitlines()[0].split() == ["ID", "INCIDENT", "TARGET", "ACTION", "ATT", "STATE"]
+    assert listing.count("sent") == 4
+    assert len(setup["slack"].messages["C0INCIDENT"]) == 3  # root + 2 replies
+    assert len(setup["page"].incidents) == 1
+
+
+def test_deliver_exits_nonzero_with_the_services_error_then_retry_succeeds(setup):
+    declare(setup)
+    cli(setup, "update")
+    bad = {**setup["env"], "TEST_SLACK_TOKEN": "xoxb-revoked-0000"}
+    done = cli(setup, "deliver", "--wait", "0", env=bad)
+    assert done.returncode == 1
+    assert "1 update(s) not delivered" in done.stderr
+    assert "failed: Slack chat.postMessage: invalid_auth" in done.stderr
+    listing = cli(setup, "outbox").stdout
+    assert "failed: Slack chat.postMessage: invalid_auth" in listing
+    failed = next(line for line in listing.splitlines() if "failed" in line)
+    delivery_id = failed.split()[0].lstrip("#")
+    assert cli(setup, "outbox", "--retry", "999").returncode == 1
+    done = cli(setup, "outbox", "--retry", delivery_id)
+    assert done.returncode == 0 and "queued again" in done.stdout
+    assert cli(setup, "deliver").returncode == 0
+    assert "only failed deliveries" in cli(setup, "outbox", "--retry", delivery_id).stderr
+
+
+def test_deliver_wait_zero_gives_every_queued_update_one_attempt(setup):
+    declare(setup)
+    for n in range(3):
+        cli(setup, "update", "--message", f"Update {n}.")
+    setup["page"].script("create", Reply(503, {"message": "down"}))
+    done = cli(setup, "deliver", "--wait", "0")
+    assert done.returncode == 1  # statuspage is waiting to retry
+    states = cli(setup, "outbox").stdout
+    assert states.count("sent") == 3  # all three Slack updates went
+    assert "retrying" in states and "HTTP 503 down" in states
+
+
+def test_secrets_never_appear_in_command_output(setup):
+    slack, page = setup["slack"], setup["page"]
+    declare(setup)
+    cli(setup, "update")
+    slack.script("chat.postMessage", Reply(400, f"bad request with Bearer {slack.token}"))
+    page.script("create", Reply(422, {"message": f"key {page.api_key} refused"}))
+    done = cli(setup, "deliver", "--wait", "0")
+    listing = cli(setup, "outbox")
+    shown = done.stdout + done.stderr + listing.stdout + listing.stderr
+    assert "bad request with Bearer" in shown and "refused" in shown
+    assert slack.token not in shown and page.api_key not in shown
+    stored = b"".join(p.read_bytes() for p in setup["db"].parent.glob("cockpit.db*"))
+    assert slack.token.encode() not in stored and page.api_key.encode() not in stored
+
+
+# ---- a crash mid-flight --------------------------------------------------------------------
+
+
+def test_killed_mid_flight_then_restarted_delivers_the_rest_exactly_once(setup):
+    slack, page = setup["slack"], setup["page"]
+    declare(setup)
+    for text in ("We are investigating.", "We found the cause.", "Fixed."):
+        assert cli(setup, "update", "--message", text).returncode == 0
+    # Slack takes the root message, then the first reply and never answers; Statuspage
+    # creates the incident and never answers. Both did the work.
+    slack.script("chat.postMessage", Pass(), Hang(120, commit=True))
+    page.script("create", Hang(120, commit=True))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cockpit", "deliver", "--wait", "60"],
+        env=setup["env"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert slack.hanging.wait(20) and page.hanging.wait(20)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()  # reaped: its pid is gone, so its claims can be taken over at once
+    with Store.open(setup["db"]) as store:
+        in_flight = [d for d in store.deliveries() if d.state == "sending"]
+    assert [(d.target, d.attempts) for d in in_flight] == [("slack", 1), ("statuspage", 1)]
+
+    done = cli(setup, "deliver", "--wait", "30")
+    assert done.returncode == 0, done.stderr
+    with Store.open(setup["db"]) as store:
+        deliveries = store.deliveries()
+    assert {d.state for d in deliveries} == {"sent"}
+    (root,) = slack.roots()
+    replies = slack.replies(root["ts"])
+    slack_keys = [d.payload["key"] for d in deliveries if d.target == "slack"]
+    assert [r["metadata"]["event_payload"]["delivery"] for r in replies] == slack_keys
+    assert len(slack.calls("chat.postMessage")) == 4  # root, hung reply, two more: no repeat
+    (incident,) = page.incidents.values()
+    assert [u["body"] for u in reversed(incident["incident_updates"])] == [
+        "We are investigating.",
+        "We found the cause.",
+        "Fixed.",
+    ]
+    assert len(page.calls("create")) == 1
+    retried = {d.id: d.attempts for d in deliveries if d.id in {x.id for x in in_flight}}
+    assert sorted(retried.values()) == [2, 2]
