@@ -76,6 +76,7 @@ class Runbook:
     escalate_after_minutes: int | None = None
     escalate_to: str = ""
     tags: tuple[str, ...] = ()
+    body_offset: int = 0  # lines before the body (the front matter), to map body lines to file
 
     def step(self, number: int) -> Step:
         """Step `number` (1-based); LookupError naming the runbook otherwise."""
@@ -124,6 +125,7 @@ def parse_runbook(text: str, path: Path) -> Runbook:
         escalate_after_minutes=fields.get("escalate_after_minutes"),
         escalate_to=fields.get("escalate_to", ""),
         tags=tuple(fields.get("tags", ())),
+        body_offset=body_offset,
     )
 
 
@@ -713,11 +715,9 @@ class Escalation:
         return now >= self.due_at
 
     def label(self, now: datetime) -> str:
-        """ "escalate to Engineering Lead in 06:19", "… now (due 12:30 ago)" once due."""
-        if self.recorded_at is not None:
-            return f"escalated to {self.to}"
+        """ "escalate to Engineering Lead in 06:19"; "… now: due 02:10 ago" once due."""
         if self.due(now):
-            return f"escalate to {self.to} now (overdue {format_countdown(now - self.due_at)})"
+            return f"escalate to {self.to} now: due {format_countdown(now - self.due_at)} ago"
         return f"escalate to {self.to} in {format_countdown(self.remaining(now))}"
 
 

@@ -309,8 +309,10 @@ def _bundled_and_fixture_texts() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("name", "text"), _bundled_and_fixture_texts())
 def test_steps_agree_with_a_commonmark_parser(name: str, text: str) -> None:
     runbook = parse(text)
-    offset = len(text.split("\n")) - len(runbook.body.split("\n"))
-    assert [s.line - 1 - offset for s in runbook.steps] == _markdown_it_steps(runbook.body)
+    assert runbook.body_offset == len(text.split("\n")) - len(runbook.body.split("\n"))
+    assert [s.line - 1 - runbook.body_offset for s in runbook.steps] == _markdown_it_steps(
+        runbook.body
+    )
 
 
 _WORDS = st.sampled_from(
