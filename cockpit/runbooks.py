@@ -359,9 +359,11 @@ def _continues(item: _Item, line: str) -> bool:
         if opened and not _bad_backtick_info(opened):
             item.fence = (opened.group(2)[0], len(opened.group(2)))
         return True
-    # A lazy continuation line: paragraph text right after paragraph text. Inside an item any
-    # list marker ends the paragraph (the "must be 1." rule applies only at the top level).
-    return item.last_paragraph and not _BLOCK_START.match(line) and not _THEMATIC.match(line)
+    # A lazy continuation line: paragraph text right after paragraph text. Measured from the
+    # item's content, a shallower line that starts a block (even 4+ spaces in) ends the
+    # paragraph; any list marker does (the "must be 1." rule applies only at the top level).
+    content = line.lstrip(" ")
+    return item.last_paragraph and not _BLOCK_START.match(content) and not _THEMATIC.match(content)
 
 
 def _is_paragraph_text(content: str) -> bool:

@@ -338,7 +338,10 @@ _LINE = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: CI runs the same documents every time (a random run of 8,000 passed too).
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 @given(st.lists(_LINE, max_size=14))
 def test_steps_agree_with_a_commonmark_parser_on_generated_documents(lines: list[str]) -> None:
     # The scanner is a CommonMark subset; markdown-it (what Textual renders with) is the judge.
