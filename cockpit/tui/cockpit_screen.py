@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -29,7 +30,7 @@ from cockpit.domain import (
 )
 from cockpit.store import Store, StoreError
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.runbook_pane import RunbookPane
+from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
 from cockpit.tui.timeline import Timeline, TimelineFilter
 
 # The dialogs (and the Input, Select and OptionList widgets behind them) are imported when a key
@@ -41,7 +42,16 @@ POLL_SECONDS = 0.25
 TICK_SECONDS = 1.0
 """How often the clocks on screen (time since declared, countdown) are redrawn."""
 
-NEEDS_INCIDENT = {"note", "action", "decision", "severity", "status", "assign_role", "filter"}
+NEEDS_INCIDENT = {
+    "note",
+    "action",
+    "decision",
+    "severity",
+    "status",
+    "assign_role",
+    "filter",
+    "runbook",
+}
 """Actions that act on the incident on screen."""
 
 _ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
@@ -70,6 +80,14 @@ class CockpitScreen(Screen[None]):
             tooltip="Switch incident or declare a new one",
         ),
         Binding("slash", "filter", "filter", id="cockpit.filter", tooltip="Filter the timeline"),
+        Binding(
+            "b",
+            "runbook",
+            "runbook",
+            id="cockpit.runbook",
+            tooltip="Link or change the runbook",
+            show=False,  # no room in the footer at 80 columns; the runbook pane names the key
+        ),
     ]
     # Below 100 columns the footer has no room for the command-palette hint (ctrl+p still works).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -97,7 +115,7 @@ class CockpitScreen(Screen[None]):
             next_update.border_title = "Next update"
             yield next_update
         with Horizontal(id="bottom"):
-            runbook = RunbookPane(id="runbook")
+            runbook = RunbookPane(self.store, self.config, id="runbook")
             runbook.border_title = "Runbook"
             yield runbook
             timeline = Timeline(self.store, self.clock, id="timeline")
@@ -169,8 +187,7 @@ class CockpitScreen(Screen[None]):
             self.board = build_board(self.store, self.config, self.incident_id, self.clock())
         incident = self.board.incident if self.board else None
         self.query_one(RolesPane).show(self.board, self.config.role_names)
-        runbook = self.query_one(RunbookPane)
-        runbook.show(incident.runbook if incident else None, self.config.runbook_dirs)
+        self.query_one(RunbookPane).show(self.board)
         self._update_timeline_title()
         self.tick()
         applicable = (incident is not None, incident is not None and incident.is_open)
@@ -190,6 +207,14 @@ class CockpitScreen(Screen[None]):
         if overdue and deadline is not None and self._rang_for != deadline.due_at:
             self._rang_for = deadline.due_at
             self.app.bell()
+        try:
+            escalated = escalate_if_due(self.store, self.board, now, self.config.author)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        if escalated is not None:  # written by this process: ring once, show it
+            self.app.bell()
+            self._written(escalated)
 
     def _update_timeline_title(self) -> None:
         timeline = self.query_one(Timeline)
@@ -308,6 +333,13 @@ class CockpitScreen(Screen[None]):
             incidents, self.clock(), self.incident_id, self.config.severities, declare
         )
         self.app.push_screen(dialog, self._switch)
+
+    def action_runbook(self) -> None:
+        self.query_one(RunbookPane).pick_runbook()
+
+    @on(RunbookPane.Written)
+    def _runbook_written(self, event: RunbookPane.Written) -> None:
+        self._written(event.entry)
 
     def _switch(self, incident_id: int | None) -> None:
         if incident_id is not None:

@@ -21,6 +21,7 @@ from cockpit.domain import (
     one_line,
     since_declared,
 )
+from cockpit.tui.runbook_pane import escalation_line
 
 WARNING_SECONDS = 5 * 60
 """The countdown turns amber with this much time left."""
@@ -103,7 +104,17 @@ class NextUpdatePane(Static):
     """The countdown to the next required status update: amber under 5 min, red once overdue."""
 
     def show(self, board: Board | None, now: datetime) -> bool:
-        """Render at `now`; returns True when the update is overdue."""
+        """Render at `now`; returns True when the update is overdue. A linked runbook's
+        escalation countdown is the last line; the pane turns red when it is due."""
+        overdue = self._show_update(board, now)
+        escalation = escalation_line(board, now)
+        self.set_class(escalation is not None and escalation[1], "-escalate")
+        shown = self.content
+        if escalation is not None and isinstance(shown, Content):
+            self.update(Content("\n").join([shown, escalation[0]]))
+        return overdue
+
+    def _show_update(self, board: Board | None, now: datetime) -> bool:
         self.remove_class("-warning", "-overdue", "-none")
         if board is None:
             self.add_class("-none")

@@ -14,7 +14,7 @@ from cockpit.store import Store
 from cockpit.tui.app import make_app
 from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.panes import NextUpdatePane, RolesPane
-from cockpit.tui.runbook_pane import RunbookPane, read_runbook
+from cockpit.tui.runbook_pane import RunbookPane
 from tests.conftest import FakeClock
 
 SIZE = (100, 30)
@@ -31,16 +31,6 @@ async def test_one_open_incident_opens_straight_on_it(
         await pilot.pause()
         assert isinstance(app.screen, CockpitScreen)
         assert app.screen.incident_id == current
-
-
-def test_read_runbook_front_matter_and_heading(tmp_path: Path) -> None:
-    (tmp_path / "a.md").write_text('+++\ntitle = "From front matter"\n+++\n# Heading\nbody\n')
-    (tmp_path / "b.md").write_text("# Only a heading\n\n1. step\n")
-    (tmp_path / "c.md").write_text("+++\ntitle = broken\n+++\n# Fallback title\n")
-    assert read_runbook("a", [tmp_path]) == ("From front matter", "# Heading\nbody\n")
-    assert read_runbook("b", [tmp_path]) == ("Only a heading", "# Only a heading\n\n1. step\n")
-    assert read_runbook("c", [tmp_path]) == ("Fallback title", "# Fallback title\n")
-    assert read_runbook("missing", [tmp_path]) is None
 
 
 async def test_runbook_pane_renders_markdown_or_says_why_not(
@@ -66,12 +56,13 @@ async def test_runbook_pane_renders_markdown_or_says_why_not(
         # Another process links a runbook that does not exist: a clear placeholder.
         with Store.open(store.path, clock=clock) as other:
             other.link_runbook(incident, "no-such-book", "bob")
-        for _ in range(20):
+        message = pane.query_one("#runbook-message", Static)
+        for _ in range(40):
             await pilot.pause(0.05)
-            if pane.query(".placeholder"):
+            if "cannot be used" in str(message.render()):
                 break
-        text = str(pane.query_one(".placeholder").render())
-        assert "'no-such-book' not found" in text and str(books) in text
+        text = str(message.render())
+        assert "Runbook 'no-such-book' cannot be used" in text and "Press b" in text
 
 
 async def test_no_color_is_respected_and_states_stay_readable(
