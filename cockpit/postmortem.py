@@ -366,6 +366,23 @@ STATUS_PAGE_REFS = (("statuspage", "shortlink"), ("statuspage", "url"), ("status
 """Where a status-page link may be recorded in `remote_refs` (target, key), first found wins."""
 
 
+STATUSPAGE_MANAGE_URL = "https://manage.statuspage.io/pages/{page}/incidents/{incident}"
+
+
+def status_page_link(store: Store, config: Config, incident_id: int) -> str | None:
+    """A public link if one was recorded, else the Statuspage incident the outbox created."""
+    for target, key in STATUS_PAGE_REFS:
+        link = store.remote_ref(incident_id, target, key)
+        if link:
+            return link
+    remote = store.remote_ref(incident_id, "statuspage", "incident")
+    if remote and config.statuspage is not None and config.statuspage.page_id:
+        return STATUSPAGE_MANAGE_URL.format(
+            page=quote(config.statuspage.page_id, safe=""), incident=quote(remote, safe="")
+        )
+    return None
+
+
 def build_report(
     store: Store,
     config: Config,
@@ -386,11 +403,6 @@ def build_report(
     )
     starred = frozenset(store.starred(incident_id))
     key_moments = sorted((store.entry(i) for i in starred), key=lambda e: (e.at, e.id))
-    link = None
-    for target, key in STATUS_PAGE_REFS:
-        link = store.remote_ref(incident_id, target, key)
-        if link:
-            break
     roles = list(config.role_names)
     roles += [t.role for t in metrics.roles if t.role not in roles]
     return Report(
@@ -404,7 +416,7 @@ def build_report(
         generated_at=now,
         due_at=postmortem_due_at(incident, config.postmortem.due_hours),
         role_names=tuple(dict.fromkeys(roles)),
-        status_page=link,
+        status_page=status_page_link(store, config, incident_id),
         tz=tz,
     )
 

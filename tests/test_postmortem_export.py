@@ -425,6 +425,19 @@ def test_the_status_page_link_only_for_web_addresses(built: Built):
     }
 
 
+def test_the_statuspage_incident_the_outbox_created_is_linked(built: Built):
+    from cockpit.config import StatuspageConfig
+
+    built.store.set_remote_ref(built.incident_id, "statuspage", "incident", "p0k7x2")
+    config = Config(statuspage=StatuspageConfig(page_id="abc123"))
+    text = export_markdown(built.store, config, built.incident_id, built.clock.now)
+    values = dict(parse(text).table("").rows)  # type: ignore[arg-type]
+    assert values["Status page"] == "https://manage.statuspage.io/pages/abc123/incidents/p0k7x2"
+    assert "](https://manage.statuspage.io/pages/abc123/incidents/p0k7x2)" in text
+    plain = dict(parse(export(built)).table("").rows)  # type: ignore[arg-type]
+    assert plain["Status page"] == "—"  # no Statuspage configured: nothing to link to
+
+
 def test_an_open_incident_exports_what_is_known_so_far(store: Store, clock: FakeClock):
     incident = store.declare("Still burning", "SEV-1", "alice")
     clock.advance(minutes=50)
