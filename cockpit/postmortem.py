@@ -392,8 +392,16 @@ def build_report(
     tz: tzinfo | None = None,
     every_minutes_override: int | None = None,
 ) -> Report:
-    """Read the incident, its timeline, post-mortem, items and stars; compute the metrics."""
+    """Read the incident, its timeline, post-mortem, items and stars; compute the metrics.
+
+    The update cadence is the one the cockpit's countdown used: a linked runbook's override
+    applies unless the caller gives one.
+    """
     incident = store.incident(incident_id)
+    if every_minutes_override is None:
+        from cockpit.board import build_board  # the board knows how runbooks set the cadence
+
+        every_minutes_override = build_board(store, config, incident_id, now).every_minutes_override
     metrics = compute_metrics(
         incident,
         store.entries(incident_id, kinds=METRIC_KINDS),

@@ -19,8 +19,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cockpit.config import Config  # noqa: E402
-from cockpit.demo import seed_demo  # noqa: E402
+from cockpit.demo import demo_config, seed_demo  # noqa: E402
 from cockpit.domain import Status  # noqa: E402
 from cockpit.postmortem import ItemState, export_markdown  # noqa: E402
 from cockpit.store import Store  # noqa: E402
@@ -133,7 +132,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store, incident_id, now = build(Path(tmp) / "demo.db")
         with store:
-            text = export_markdown(store, Config(), incident_id, now, tz=ZONE)
+            config = demo_config(Path(tmp))  # the demo's own runbook, as `cockpit demo` uses
+            text = export_markdown(store, config, incident_id, now, tz=ZONE)
     output.write_text(text, encoding="utf-8")
     print(output)
 

@@ -124,7 +124,10 @@ async def test_typing_is_saved_once_it_pauses(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_postmortem(pilot)
         await type_into(pilot, screen.query_one("#field-impact", TextArea), "EU cards")
-        await pilot.pause(0.3)
+        for _ in range(100):  # the debounce timer is real time: wait for it, bounded
+            await pilot.pause(0.05)
+            if store.postmortem(incident).impact:
+                break
         assert store.postmortem(incident).impact == "EU cards"
 
 
