@@ -14,6 +14,7 @@ import hmac
 import json
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -724,3 +725,21 @@ async def test_probes_make_a_harmless_authenticated_call(fakes, monkeypatch):
 def test_configuration_mistakes_name_the_key(tables, message):
     with pytest.raises(Exception, match=message):
         config_from_dict(tables)
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+async def test_readme_event_example_has_the_fields_events_carry(store, clock, fakes):
+    readme = README.read_text()
+    block = readme.split("### The webhook", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    example = json.loads(block)
+    config = config_for(fakes, "webhook")
+    incident = declare(store, config, "SEV-2")
+    store.set_severity(incident.id, "SEV-1", "alice")
+    await drain(store, config, clock)
+    sent = fakes["webhook"].events[1]
+    assert sent["type"] == example["type"]
+    assert set(sent) == set(example)
+    assert set(sent["incident"]) == set(example["incident"])
+    assert set(sent["change"]) == set(example["change"])

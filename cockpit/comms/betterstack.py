@@ -151,21 +151,12 @@ class Betterstack(Target):
                 return _unexpected(False)
             for item in listed:
                 attributes = item.get("attributes") if isinstance(item, dict) else None
-                if not isinstance(attributes, dict):
+                if not isinstance(attributes, dict) or not _ours(attributes, payload, known):
                     continue
-                if known is not None:
-                    if str(attributes.get("message", "")).strip() == payload[
-                        "message"
-                    ].strip() and same_moment(
-                        payload["published_at"], attributes.get("published_at")
-                    ):
-                        return known
-                elif attributes.get("title") == payload["title"] and same_moment(
-                    payload["published_at"], attributes.get("starts_at")
-                ):
-                    remote = str(item["id"])
-                    attempt.set_ref("report", remote)
-                    return remote
+                if known is None:
+                    known = str(item["id"])
+                    attempt.set_ref("report", known)
+                return known
             if not (answer.get("pagination") or {}).get("next"):
                 return None
         return Retry("Better Stack: could not find out whether the earlier post landed")
@@ -204,6 +195,17 @@ class Betterstack(Target):
             return [self.api_key()]
         except Exception:
             return []
+
+
+def _ours(attributes: Mapping[str, Any], payload: Mapping[str, Any], report: str | None) -> bool:
+    """Our report (title and start), or within a known report our update (message and time)."""
+    if report is None:
+        return attributes.get("title") == payload["title"] and same_moment(
+            payload["published_at"], attributes.get("starts_at")
+        )
+    return str(attributes.get("message", "")).strip() == payload["message"].strip() and (
+        same_moment(payload["published_at"], attributes.get("published_at"))
+    )
 
 
 def _unexpected(write: bool) -> Retry:
