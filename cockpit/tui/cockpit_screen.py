@@ -27,6 +27,7 @@ from cockpit.domain import (
     find_severity,
     severity_rank,
 )
+from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
 from cockpit.tui.choice_dialog import ChoiceDialog
 from cockpit.tui.entry_dialog import EntryDialog
@@ -163,7 +164,7 @@ class CockpitScreen(Screen[None]):
         else:
             self.board = build_board(self.store, self.config, self.incident_id, self.clock())
         incident = self.board.incident if self.board else None
-        self.query_one(RolesPane).show(self.board, self.config.role_names)
+        self.query_one(RolesPane).show(self.board, self.config.role_names, self.on_call())
         runbook = self.query_one(RunbookPane)
         runbook.show(incident.runbook if incident else None, self.config.runbook_dirs)
         self._update_timeline_title()
@@ -281,13 +282,31 @@ class CockpitScreen(Screen[None]):
             self.report(exc)
             return
 
-        def declare(title: str, severity: str, service: str) -> Incident:
-            return self.store.declare(title, severity, self.config.author, service=service)
+        def declare(title: str, severity: str, service: str, commander: str) -> Incident:
+            return self.store.declare(
+                title,
+                severity,
+                self.config.author,
+                service=service,
+                roles={"commander": commander},
+            )
 
         dialog = IncidentList(
-            incidents, self.clock(), self.incident_id, self.config.severities, declare
+            incidents,
+            self.clock(),
+            self.incident_id,
+            self.config.severities,
+            declare,
+            commander=self.on_call(),
         )
         self.app.push_screen(dialog, self._switch)
+
+    def on_call(self) -> str:
+        """Who holds the pager now by the `[oncall]` rotation ("" without one)."""
+        rotation = self.config.rotation
+        if rotation is None:
+            return ""
+        return current_shift(rotation, self.clock()).person or ""
 
     def _switch(self, incident_id: int | None) -> None:
         if incident_id is not None:

@@ -66,9 +66,11 @@ class IncidentHeader(Horizontal):
 
 
 class RolesPane(Static):
-    """Who holds each configured role; a role the severity requires but nobody holds is flagged."""
+    """Who holds each configured role; a role the severity requires but nobody holds is flagged.
+    Who is on call (the rotation) is on the bottom border."""
 
-    def show(self, board: Board | None, role_names: list[str]) -> None:
+    def show(self, board: Board | None, role_names: list[str], on_call: str = "") -> None:
+        self.border_subtitle = f"on call: {one_line(on_call)}" if on_call else ""
         if board is None:
             self.update(Content.styled("no incident", "$text-muted"))
             return
