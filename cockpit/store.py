@@ -1033,8 +1033,8 @@ class Store:
         row = conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
         incident = self._incident(row)  # this connection sees the change not yet committed
         queued = tuple(
-            (str(row[0]), str(row[1]))
-            for row in conn.execute(
+            (str(earlier[0]), str(earlier[1]))
+            for earlier in conn.execute(
                 "SELECT target, action FROM deliveries WHERE incident_id = ? ORDER BY id",
                 (incident_id,),
             )
