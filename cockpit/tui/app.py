@@ -14,6 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from cockpit.comms.events import hook_for
 from cockpit.config import Config
 from cockpit.domain import Clock, system_clock
 from cockpit.store import Store
@@ -32,6 +33,9 @@ class CockpitApp(App[int]):
         self.config = config
         self.store = store
         self.clock = clock
+        # Declare, severity and status changes queue pages and webhook events atomically,
+        # the same hook the CLI installs.
+        store.events = hook_for(config)
 
     def get_default_screen(self) -> Screen[None]:
         return CockpitScreen(self.config, self.store, self.clock)

@@ -28,6 +28,7 @@ from cockpit.domain import (
     find_severity,
     severity_rank,
 )
+from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.postmortem_screen import PostmortemScreen, export, postmortem_notes
@@ -209,7 +210,7 @@ class CockpitScreen(Screen[None]):
         else:
             self.board = build_board(self.store, self.config, self.incident_id, self.clock())
         incident = self.board.incident if self.board else None
-        self.query_one(RolesPane).show(self.board, self.config.role_names)
+        self.query_one(RolesPane).show(self.board, self.config.role_names, self.on_call())
         self.query_one(RunbookPane).show(self.board)
         self._update_timeline_title()
         self.tick()
@@ -349,8 +350,14 @@ class CockpitScreen(Screen[None]):
             self.report(exc)
             return
 
-        def declare(title: str, severity: str, service: str) -> Incident:
-            return self.store.declare(title, severity, self.config.author, service=service)
+        def declare(title: str, severity: str, service: str, commander: str) -> Incident:
+            return self.store.declare(
+                title,
+                severity,
+                self.config.author,
+                service=service,
+                roles={"commander": commander},
+            )
 
         now = self.clock()
         dialog = IncidentList(
@@ -360,6 +367,7 @@ class CockpitScreen(Screen[None]):
             self.config.severities,
             declare,
             notes=postmortem_notes(self.store, self.config, now),
+            commander=self.on_call(),
         )
         self.app.push_screen(dialog, self._switch)
 
@@ -369,6 +377,13 @@ class CockpitScreen(Screen[None]):
     @on(RunbookPane.Written)
     def _runbook_written(self, event: RunbookPane.Written) -> None:
         self._written(event.entry)
+
+    def on_call(self) -> str:
+        """Who holds the pager now by the `[oncall]` rotation ("" without one)."""
+        rotation = self.config.rotation
+        if rotation is None:
+            return ""
+        return current_shift(rotation, self.clock()).person or ""
 
     def _switch(self, incident_id: int | None) -> None:
         if incident_id is not None:

@@ -43,11 +43,13 @@ class IncidentList(ModalScreen[int | None]):
         now: datetime,
         current: int | None,
         severities: Sequence[Severity],
-        declare: Callable[[str, str, str], Incident],
+        declare: Callable[[str, str, str, str], Incident],
         notes: Mapping[int, str] | None = None,
+        commander: str = "",
     ) -> None:
         super().__init__(classes="dialog")
         self.notes = notes or {}
+        self.commander = commander  # the person on call, suggested when declaring
         self.incidents = sorted(incidents, key=lambda i: (not i.is_open, -i.id))
         self.now = now
         self.current = current
@@ -88,7 +90,9 @@ class IncidentList(ModalScreen[int | None]):
     @on(OptionList.OptionSelected, "#incidents")
     def choose(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == DECLARE:
-            self.app.push_screen(DeclareDialog(self.severities, self.declare), self._declared)
+            self.app.push_screen(
+                DeclareDialog(self.severities, self.declare, self.commander), self._declared
+            )
         elif event.option.id is not None:
             self.dismiss(int(event.option.id))
 

@@ -73,9 +73,11 @@ class IncidentHeader(Horizontal):
 
 
 class RolesPane(Static):
-    """Who holds each configured role; a role the severity requires but nobody holds is flagged."""
+    """Who holds each configured role; a role the severity requires but nobody holds is flagged.
+    Who is on call (the rotation) is on the bottom border."""
 
-    def show(self, board: Board | None, role_names: list[str]) -> None:
+    def show(self, board: Board | None, role_names: list[str], on_call: str = "") -> None:
+        self.border_subtitle = f"on call: {one_line(on_call)}" if on_call else ""
         if board is None:
             self.update(Content.styled("no incident", "$text-muted"))
             return
@@ -91,12 +93,10 @@ class RolesPane(Static):
             else:
                 lines.append(Content.assemble(label, ("—", "$text-muted")))
         self.set_class(bool(board.missing_roles), "-missing")
-        # The border says why: "SEV-1 needs a communicator" reads at a glance.
-        self.border_subtitle = (
-            f"{board.severity.name} needs {', '.join(board.missing_roles)}"
-            if board.missing_roles
-            else ""
-        )
+        # The border says why: "SEV-1 needs a communicator" reads at a glance; it matters more
+        # than who is on call, which the border shows otherwise.
+        if board.missing_roles:
+            self.border_subtitle = f"{board.severity.name} needs {', '.join(board.missing_roles)}"
         self.update(Content("\n").join(lines))
 
 
