@@ -14,7 +14,13 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.board import Board
-from cockpit.domain import format_countdown, format_duration, format_local, one_line
+from cockpit.domain import (
+    format_countdown,
+    format_duration,
+    format_local,
+    one_line,
+    since_declared,
+)
 from cockpit.tui.runbook_pane import escalation_line
 
 WARNING_SECONDS = 5 * 60
@@ -47,7 +53,7 @@ class IncidentHeader(Horizontal):
         incident = board.incident
         self.add_class(level_class(rank))
         badge.update(f" {one_line(incident.severity)} ")
-        elapsed = format_duration(board.since_declared)
+        elapsed = format_duration(since_declared(incident, now))
         if incident.is_open:
             clock = f"{elapsed} since declared"
         else:
@@ -81,14 +87,16 @@ class RolesPane(Static):
             if holder:
                 lines.append(Content.assemble(label, (holder, "bold")))
             elif role in board.missing_roles:
-                lines.append(
-                    Content.assemble(
-                        label, (f"⚠ none (required for {board.severity.name})", "$text-error")
-                    )
-                )
+                lines.append(Content.assemble(label, ("⚠ required", "$text-error")))
             else:
                 lines.append(Content.assemble(label, ("—", "$text-muted")))
         self.set_class(bool(board.missing_roles), "-missing")
+        # The border says why: "SEV-1 needs a communicator" reads at a glance.
+        self.border_subtitle = (
+            f"{board.severity.name} needs {', '.join(board.missing_roles)}"
+            if board.missing_roles
+            else ""
+        )
         self.update(Content("\n").join(lines))
 
 
@@ -145,6 +153,7 @@ class NextUpdatePane(Static):
                 f"({board.updates_sent} published)"
             )
         else:
-            second = f"first update due {severity.first_update_minutes} min after declaring"
+            minutes = severity.first_update_minutes or deadline.every_minutes
+            second = f"first update due {minutes} min after declaring"
         self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
         return deadline.overdue(now)
