@@ -30,6 +30,7 @@ from cockpit.domain import (
 )
 from cockpit.store import Store, StoreError
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
+from cockpit.tui.postmortem_screen import PostmortemScreen, export, postmortem_notes
 from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
 from cockpit.tui.timeline import Timeline, TimelineFilter
 
@@ -51,6 +52,9 @@ NEEDS_INCIDENT = {
     "assign_role",
     "filter",
     "runbook",
+    "postmortem",
+    "export",
+    "star",
 }
 """Actions that act on the incident on screen."""
 
@@ -87,6 +91,24 @@ class CockpitScreen(Screen[None]):
             id="cockpit.runbook",
             tooltip="Link or change the runbook",
             show=False,  # no room in the footer at 80 columns; the runbook pane names the key
+        ),
+        Binding("p", "postmortem", "post-mortem", id="cockpit.postmortem", tooltip="Post-mortem"),
+        Binding(
+            "e",
+            "export",
+            "export",
+            id="cockpit.export",
+            tooltip="Export the post-mortem",
+            show=False,
+        ),
+        Binding(
+            "asterisk",
+            "star",
+            "star",
+            id="cockpit.star",
+            tooltip="Star or unstar the selected entry as a key moment",
+            key_display="*",
+            show=False,
         ),
     ]
     # Below 100 columns the footer has no room for the command-palette hint (ctrl+p still works).
@@ -177,6 +199,7 @@ class CockpitScreen(Screen[None]):
         if new:
             self._last_entry_id = new[-1].id
             self.query_one(Timeline).entries_added(new)
+        self.query_one(Timeline).refresh_stars()
         self.refresh_board()
 
     def refresh_board(self) -> None:
@@ -329,8 +352,14 @@ class CockpitScreen(Screen[None]):
         def declare(title: str, severity: str, service: str) -> Incident:
             return self.store.declare(title, severity, self.config.author, service=service)
 
+        now = self.clock()
         dialog = IncidentList(
-            incidents, self.clock(), self.incident_id, self.config.severities, declare
+            incidents,
+            now,
+            self.incident_id,
+            self.config.severities,
+            declare,
+            notes=postmortem_notes(self.store, self.config, now),
         )
         self.app.push_screen(dialog, self._switch)
 
@@ -359,3 +388,34 @@ class CockpitScreen(Screen[None]):
             return
         self.query_one(Timeline).set_filter(chosen)
         self._update_timeline_title()
+
+    # -- post-mortem
+
+    def action_postmortem(self) -> None:
+        if self.incident_id is None:
+            return
+        override = self.board.every_minutes_override if self.board else None
+        screen = PostmortemScreen(
+            self.config, self.store, self.clock, self.incident_id, every_minutes_override=override
+        )
+        self.app.push_screen(screen, lambda _: self.refresh_board())
+
+    def action_export(self) -> None:
+        if self.incident_id is not None:
+            override = self.board.every_minutes_override if self.board else None
+            export(self, self.config, self.store, self.clock, self.incident_id, override)
+
+    def action_star(self) -> None:
+        timeline = self.query_one(Timeline)
+        entry = timeline.selected
+        if entry is None:
+            return
+        try:
+            if entry.id in timeline.starred:
+                self.store.unstar(entry.id)
+            else:
+                self.store.star(entry.id, self.config.author)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        timeline.refresh_stars()

@@ -101,6 +101,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--cursor",
         "timeline--backdated",
         "timeline--empty",
+        "timeline--starred",
         *(f"timeline--{kind.value}" for kind in Kind),
     }
 
@@ -124,8 +125,9 @@ class Timeline(ScrollView, can_focus=True):
         self.filter = TimelineFilter()
         self.count = 0
         self.following = True
+        self.starred: set[int] = set()  # entries starred as key moments for the post-mortem
         self._pages: LRUCache[int, list[Entry]] = LRUCache(16)
-        self._lines: LRUCache[tuple[int, int, bool, bool, str], Strip] = LRUCache(1024)
+        self._lines: LRUCache[tuple[int, int, bool, bool, str, bool], Strip] = LRUCache(1024)
         self._styles: dict[bool, dict[str, Style]] = {}
 
     def on_mount(self) -> None:
@@ -137,6 +139,7 @@ class Timeline(ScrollView, can_focus=True):
         """Show another incident (or none), from its newest entry."""
         self.incident_id = incident_id
         self.filter = TimelineFilter()
+        self.starred = self.store.starred(incident_id) if incident_id is not None else set()
         self._reload()
 
     def set_filter(self, timeline_filter: TimelineFilter) -> None:
@@ -181,6 +184,13 @@ class Timeline(ScrollView, can_focus=True):
         if self.following:
             self._move_cursor(self.count - 1)
         self.refresh()
+
+    def refresh_stars(self) -> None:
+        """Re-read which entries are starred; redraw if that changed."""
+        starred = self.store.starred(self.incident_id) if self.incident_id is not None else set()
+        if starred != self.starred:
+            self.starred = starred
+            self.refresh()
 
     def entry_at(self, index: int) -> Entry | None:
         """The entry at `index` in the (filtered) timeline, read from SQLite if not cached."""
@@ -279,7 +289,14 @@ class Timeline(ScrollView, can_focus=True):
                 )
             return Strip.blank(width, self.rich_style)
         today = self.clock().astimezone().date().isoformat()
-        key = (entry.id, width, index == self.cursor, self.has_focus, today)
+        key = (
+            entry.id,
+            width,
+            index == self.cursor,
+            self.has_focus,
+            today,
+            entry.id in self.starred,
+        )
         strip = self._lines.get(key)
         if strip is None:
             strip = self._render_entry(entry, width, index == self.cursor)
@@ -308,6 +325,8 @@ class Timeline(ScrollView, can_focus=True):
         ]
         if entry.backdated:
             parts.append(("↶ ", styles["timeline--backdated"]))
+        if entry.id in self.starred:
+            parts.append(("★ ", styles["timeline--starred"]))
         parts.append((one_line(entry.text), None))
         segments: list[Segment] = []
         room = width

@@ -56,12 +56,14 @@ async def test_runbook_pane_renders_markdown_or_says_why_not(
         # Another process links a runbook that does not exist: a clear placeholder.
         with Store.open(store.path, clock=clock) as other:
             other.link_runbook(incident, "no-such-book", "bob")
-        for _ in range(20):
+        message = pane.query_one("#runbook-message", Static)
+        for _ in range(40):
             await pilot.pause(0.05)
-            if pane.query(".placeholder"):
+            if "not found" in str(message.render()):
                 break
-        text = str(pane.query_one(".placeholder").render())
-        assert "'no-such-book' not found" in text and str(books) in text
+        text = str(message.render())
+        assert "Runbook 'no-such-book' not found" in text and "Press b" in text
+        assert f"Looked in: {books}" in text  # where to put the file
 
 
 async def test_no_color_is_respected_and_states_stay_readable(
