@@ -531,6 +531,8 @@ def step_title(markdown: str) -> str:
 
 
 _MISSING = "no such file"
+NOT_FOUND = "linked runbook not found in runbooks.dirs"
+"""The problem `linked_runbook` reports when no directory has the file."""
 
 
 class RunbookCache:
@@ -641,7 +643,7 @@ def linked_runbook(
         loaded = cache.load(directory / f"{name}{SUFFIX}")
         if isinstance(loaded, Runbook) or loaded.problem != _MISSING:
             return loaded
-    return RunbookError(Path(f"{name}{SUFFIX}"), "linked runbook not found in runbooks.dirs")
+    return RunbookError(Path(f"{name}{SUFFIX}"), NOT_FOUND)
 
 
 # ---- the checklist, derived from the timeline --------------------------------------------------

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from cockpit.board import Board
 from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
-from cockpit.runbooks import Runbook, Step, record_escalation, set_step, step_state
+from cockpit.runbooks import NOT_FOUND, Runbook, Step, record_escalation, set_step, step_state
 from cockpit.store import Store, StoreError
 
 
@@ -66,7 +66,7 @@ class RunbookPane(Vertical):
         self._copied: tuple[int, int] | None = None  # (step, command index) last copied
 
     def compose(self) -> ComposeResult:
-        yield Static("No runbook linked.", id="runbook-message", classes="placeholder")
+        yield Static("No runbook linked.", id="runbook-message")
         yield Static(id="runbook-trigger")
         yield OptionList(id="runbook-steps")
         yield VerticalScroll(id="runbook-doc")
@@ -117,10 +117,14 @@ class RunbookPane(Vertical):
             return
         if runbook is None:
             message.add_class("-missing")
-            problem = one_line(board.runbook_problem or "not found")
-            message.update(
-                f"Runbook {one_line(name)!r} cannot be used: {problem}\nPress b to pick another."
-            )
+            if board.runbook_problem in (None, NOT_FOUND):
+                where = ", ".join(str(d) for d in self.config.runbook_dirs) or "nowhere"
+                why = f"Runbook {one_line(name)!r} not found.\nLooked in: {where}"
+            else:
+                why = (
+                    f"Runbook {one_line(name)!r} cannot be used: {one_line(board.runbook_problem)}"
+                )
+            message.update(f"{why}\nPress b to pick another.")
             self._set_mode(message=True)
             return
         self.border_title = f"Runbook · {one_line(runbook.title)}"
@@ -134,13 +138,17 @@ class RunbookPane(Vertical):
         if runbook.steps:
             steps.highlighted = 0
         else:
-            message.update("This runbook has no numbered steps to tick.")
-        self._set_mode(message=not runbook.steps, document=True)
+            message.update("No numbered steps under a heading: nothing to tick.")
+        self._set_mode(message=not runbook.steps, document=True, note=True)
         self._render_subtitle()
         self._load_document(runbook)
 
-    def _set_mode(self, *, message: bool, document: bool = False) -> None:
-        self.query_one("#runbook-message").display = message
+    def _set_mode(self, *, message: bool, document: bool = False, note: bool = False) -> None:
+        shown = self.query_one("#runbook-message")
+        shown.display = message
+        # `.placeholder`: the pane has nothing to show but this line (tests and styles key on it).
+        shown.set_class(message and not note, "placeholder")
+        shown.set_class(message and note, "-note")
         self.query_one("#runbook-doc").display = document
         if not document:
             self.query_one("#runbook-trigger").display = False

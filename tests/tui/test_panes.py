@@ -59,10 +59,11 @@ async def test_runbook_pane_renders_markdown_or_says_why_not(
         message = pane.query_one("#runbook-message", Static)
         for _ in range(40):
             await pilot.pause(0.05)
-            if "cannot be used" in str(message.render()):
+            if "not found" in str(message.render()):
                 break
         text = str(message.render())
-        assert "Runbook 'no-such-book' cannot be used" in text and "Press b" in text
+        assert "Runbook 'no-such-book' not found" in text and "Press b" in text
+        assert f"Looked in: {books}" in text  # where to put the file
 
 
 async def test_no_color_is_respected_and_states_stay_readable(
