@@ -566,9 +566,13 @@ class Store:
         contains: str | None = None,
     ) -> list[Entry]:
         """Entries in timeline order (claimed time, then write order), optionally filtered."""
-        sql, params = self._entry_query("*", incident_id, kinds, contains)
+        sql, params = self._entry_query("id", incident_id, kinds, contains)
         sql += " ORDER BY at, id LIMIT ? OFFSET ?"
-        rows = self.conn.execute(sql, (*params, limit, offset))
+        # Page on the covering (incident_id, at, id) index, then read only the rows kept: a deep
+        # OFFSET (the last page of 50,000 entries) skips index entries, not table rows.
+        rows = self.conn.execute(
+            f"SELECT * FROM entries WHERE id IN ({sql}) ORDER BY at, id", (*params, limit, offset)
+        )
         return [_entry(row) for row in rows]
 
     def entry_count(

@@ -22,8 +22,9 @@ from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.incident_list import IncidentList
 from cockpit.tui.postmortem_screen import ActionItemsTable, PostmortemScreen
 from cockpit.tui.timeline import Timeline
+from tests.conftest import FakeClock as MutableClock
 
-from .conftest import AUTHOR, MutableClock
+from .conftest import AUTHOR
 
 SIZE = (100, 34)
 
