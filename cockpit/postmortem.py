@@ -366,6 +366,23 @@ STATUS_PAGE_REFS = (("statuspage", "shortlink"), ("statuspage", "url"), ("status
 """Where a status-page link may be recorded in `remote_refs` (target, key), first found wins."""
 
 
+STATUSPAGE_MANAGE_URL = "https://manage.statuspage.io/pages/{page}/incidents/{incident}"
+
+
+def status_page_link(store: Store, config: Config, incident_id: int) -> str | None:
+    """A public link if one was recorded, else the Statuspage incident the outbox created."""
+    for target, key in STATUS_PAGE_REFS:
+        link = store.remote_ref(incident_id, target, key)
+        if link:
+            return link
+    remote = store.remote_ref(incident_id, "statuspage", "incident")
+    if remote and config.statuspage is not None and config.statuspage.page_id:
+        return STATUSPAGE_MANAGE_URL.format(
+            page=quote(config.statuspage.page_id, safe=""), incident=quote(remote, safe="")
+        )
+    return None
+
+
 def build_report(
     store: Store,
     config: Config,
@@ -375,8 +392,16 @@ def build_report(
     tz: tzinfo | None = None,
     every_minutes_override: int | None = None,
 ) -> Report:
-    """Read the incident, its timeline, post-mortem, items and stars; compute the metrics."""
+    """Read the incident, its timeline, post-mortem, items and stars; compute the metrics.
+
+    The update cadence is the one the cockpit's countdown used: a linked runbook's override
+    applies unless the caller gives one.
+    """
     incident = store.incident(incident_id)
+    if every_minutes_override is None:
+        from cockpit.board import build_board  # the board knows how runbooks set the cadence
+
+        every_minutes_override = build_board(store, config, incident_id, now).every_minutes_override
     metrics = compute_metrics(
         incident,
         store.entries(incident_id, kinds=METRIC_KINDS),
@@ -386,11 +411,6 @@ def build_report(
     )
     starred = frozenset(store.starred(incident_id))
     key_moments = sorted((store.entry(i) for i in starred), key=lambda e: (e.at, e.id))
-    link = None
-    for target, key in STATUS_PAGE_REFS:
-        link = store.remote_ref(incident_id, target, key)
-        if link:
-            break
     roles = list(config.role_names)
     roles += [t.role for t in metrics.roles if t.role not in roles]
     return Report(
@@ -404,7 +424,7 @@ def build_report(
         generated_at=now,
         due_at=postmortem_due_at(incident, config.postmortem.due_hours),
         role_names=tuple(dict.fromkeys(roles)),
-        status_page=link,
+        status_page=status_page_link(store, config, incident_id),
         tz=tz,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -229,6 +229,22 @@ class Delivery:
 DELIVERY_STATES = ("queued", "sending", "retrying", "sent", "failed")
 
 
+@dataclass(frozen=True)
+class IncidentEvent:
+    """A change the event hook hears about, inside the transaction that makes it."""
+
+    name: str  # declared, severity, status
+    incident: Incident  # as it is after the change
+    meta: Mapping[str, Any]  # the change's timeline meta (severity; from, to)
+    entry_id: int
+    at: datetime
+    queued: tuple[tuple[str, str], ...]  # (target, action) queued earlier for this incident
+
+
+EventHook = Callable[[IncidentEvent], Sequence[tuple[str, str, Mapping[str, Any]]]]
+"""Pure (no I/O): the (target, action, payload) deliveries an incident event queues."""
+
+
 def _delivery(row: Mapping[str, Any]) -> Delivery:
     return Delivery(
         id=row["id"],
@@ -273,6 +289,9 @@ class Store:
         self.path = path
         self.clock = clock
         self._db: sqlite_utils.Database | None = None
+        self.events: EventHook | None = None
+        """Installed by the CLI and the app (`cockpit.comms.events.hook_for`): the outbox rows
+        for declare, severity and status changes go in with the change, atomically."""
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -427,10 +446,13 @@ class Store:
             meta: dict[str, Any] = {"event": "declared", "severity": severity}
             if impact_started_at is not None:
                 meta["impact_started_at"] = format_utc(impact)
-            self._insert_entry(conn, incident_id, Kind.SYSTEM, author, text, now, now, meta=meta)
+            entry_id = self._insert_entry(
+                conn, incident_id, Kind.SYSTEM, author, text, now, now, meta=meta
+            )
             for role, person in (roles or {}).items():
                 if person:
                     self._assign(conn, incident_id, role, person, author, now)
+            self._fire(conn, "declared", incident_id, entry_id, meta, author, now)
         return self.incident(incident_id)
 
     def incident(self, incident_id: int) -> Incident:
@@ -566,9 +588,13 @@ class Store:
         contains: str | None = None,
     ) -> list[Entry]:
         """Entries in timeline order (claimed time, then write order), optionally filtered."""
-        sql, params = self._entry_query("*", incident_id, kinds, contains)
+        sql, params = self._entry_query("id", incident_id, kinds, contains)
         sql += " ORDER BY at, id LIMIT ? OFFSET ?"
-        rows = self.conn.execute(sql, (*params, limit, offset))
+        # Page on the covering (incident_id, at, id) index, then read only the rows kept: a deep
+        # OFFSET (the last page of 50,000 entries) skips index entries, not table rows.
+        rows = self.conn.execute(
+            f"SELECT * FROM entries WHERE id IN ({sql}) ORDER BY at, id", (*params, limit, offset)
+        )
         return [_entry(row) for row in rows]
 
     def entry_count(
@@ -715,7 +741,11 @@ class Store:
         if note:
             text += f": {note}"
         meta = {"from": old.value, "to": status.value}
-        return self._insert_entry(conn, incident_id, Kind.STATUS, author, text, now, now, meta=meta)
+        entry_id = self._insert_entry(
+            conn, incident_id, Kind.STATUS, author, text, now, now, meta=meta
+        )
+        self._fire(conn, "status", incident_id, entry_id, meta, author, now)
+        return entry_id
 
     def set_severity(self, incident_id: int, severity: str, author: str) -> Entry | None:
         """Change the severity; None when it is already that."""
@@ -735,6 +765,9 @@ class Store:
                 now,
                 now,
                 meta={"from": old, "to": severity},
+            )
+            self._fire(
+                conn, "severity", incident_id, entry_id, {"from": old, "to": severity}, author, now
             )
         return self.entry(entry_id)
 
@@ -982,6 +1015,62 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, target, key) "
                 "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 (incident_id, target, key, value, format_utc(self.clock())),
+            )
+
+    def _fire(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        incident_id: int,
+        entry_id: int,
+        meta: Mapping[str, Any],
+        author: str,
+        now: datetime,
+    ) -> None:
+        """Queue what the event hook asks for, in the caller's transaction.
+
+        A hook that fails (a bug) must not stop the change itself: the incident is declared
+        anyway and the timeline says that nothing was queued, so people page by hand.
+        """
+        if self.events is None:
+            return
+        row = conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        incident = self._incident(row)  # this connection sees the change not yet committed
+        queued = tuple(
+            (str(earlier[0]), str(earlier[1]))
+            for earlier in conn.execute(
+                "SELECT target, action FROM deliveries WHERE incident_id = ? ORDER BY id",
+                (incident_id,),
+            )
+        )
+        event = IncidentEvent(name, incident, dict(meta), entry_id, now, queued)
+        try:
+            deliveries = list(self.events(event))
+        except Exception as exc:
+            text = (
+                f"could not queue pages or webhook events for this change "
+                f"({type(exc).__name__}: {exc}); this is a cockpit bug: page people by hand"
+            )
+            self._insert_entry(
+                conn, incident_id, Kind.SYSTEM, author, text, now, now, meta={"event": "hook"}
+            )
+            return
+        stamp = format_utc(now)
+        for target, action, payload in deliveries:
+            conn.execute(
+                "INSERT INTO deliveries (incident_id, entry_id, target, action, payload, state, "
+                "attempts, next_attempt_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+                (
+                    incident_id,
+                    entry_id,
+                    target,
+                    action,
+                    json.dumps(payload, separators=(",", ":")),
+                    stamp,
+                    stamp,
+                    stamp,
+                ),
             )
 
     # -- checks

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from cockpit.config import Config
+from cockpit.config import Config, RunbooksConfig
 from cockpit.domain import Kind, Status
 from cockpit.postmortem import (
     SECTIONS,
@@ -423,6 +423,35 @@ def test_the_status_page_link_only_for_web_addresses(built: Built):
     assert "link_open" not in {
         c.type for t in parse(export(built)).table("").cells for c in t.children or []
     }
+
+
+def test_the_statuspage_incident_the_outbox_created_is_linked(built: Built):
+    from cockpit.config import StatuspageConfig
+
+    built.store.set_remote_ref(built.incident_id, "statuspage", "incident", "p0k7x2")
+    config = Config(statuspage=StatuspageConfig(page_id="abc123"))
+    text = export_markdown(built.store, config, built.incident_id, built.clock.now)
+    values = dict(parse(text).table("").rows)  # type: ignore[arg-type]
+    assert values["Status page"] == "https://manage.statuspage.io/pages/abc123/incidents/p0k7x2"
+    assert "](https://manage.statuspage.io/pages/abc123/incidents/p0k7x2)" in text
+    plain = dict(parse(export(built)).table("").rows)  # type: ignore[arg-type]
+    assert plain["Status page"] == "—"  # no Statuspage configured: nothing to link to
+
+
+def test_a_linked_runbook_cadence_counts_as_it_did_on_the_countdown(store: Store, clock: FakeClock):
+    # The bundled runbook asks for an update every 15 minutes instead of SEV-2's 30.
+    incident = store.declare("API errors", "SEV-2", "alice", runbook="api-high-error-rate")
+    clock.advance(minutes=10)
+    store.publish(incident.id, "Investigating.", "bob")
+    clock.advance(minutes=20)
+    store.publish(incident.id, "Still investigating.", "bob")
+    doc = parse(export_markdown(store, Config(), incident.id, clock.now))
+    assert doc.table("Metrics", 2).rows == [
+        ["#2", "2026-11-27 02:39:00", "SEV-2", "00:05:00", "late update at 2026-11-27 02:44:00"]
+    ]
+    no_runbooks = Config(runbooks=RunbooksConfig(include_bundled=False))
+    doc = parse(export_markdown(store, no_runbooks, incident.id, clock.now))
+    assert dict(doc.table("Metrics", 1).rows)["Deadlines missed"] == "0"  # type: ignore[arg-type]
 
 
 def test_an_open_incident_exports_what_is_known_so_far(store: Store, clock: FakeClock):

@@ -48,6 +48,9 @@ class Context:
             self._store = Store.open(
                 self.db_path, clock=self.clock, busy_timeout_ms=self.config.database.busy_timeout_ms
             )
+            from cockpit.comms.events import hook_for  # light: config and store only
+
+            self._store.events = hook_for(self.config)
         return self._store
 
     def close(self) -> None:

@@ -130,19 +130,10 @@ def _zone(ctx: Context) -> tzinfo | None:
 
 
 def cmd_export(ctx: Context) -> int:
-    from cockpit.cli.incident import _board_options
     from cockpit.postmortem import export_markdown, export_path, write_export
 
     target = target_incident(ctx, ctx.args.incident)
-    override = _board_options(ctx, target).get("every_minutes_override")
-    text = export_markdown(
-        ctx.store,
-        ctx.config,
-        target,
-        ctx.clock(),
-        tz=_zone(ctx),
-        every_minutes_override=override,
-    )
+    text = export_markdown(ctx.store, ctx.config, target, ctx.clock(), tz=_zone(ctx))
     if ctx.args.output == "-":
         sys.stdout.write(text)
         return 0

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.screen import Screen
 
+from cockpit.comms.events import hook_for
 from cockpit.config import Config
 from cockpit.domain import Clock, system_clock
 from cockpit.store import Store
@@ -35,6 +36,9 @@ class CockpitApp(App[int]):
         self.config = config
         self.store = store
         self.clock = clock
+        # Declare, severity and status changes queue pages and webhook events atomically,
+        # the same hook the CLI installs.
+        store.events = hook_for(config)
         self._fitting = False  # the first Resize comes before the screens exist
 
     def get_default_screen(self) -> Screen[None]:

@@ -16,12 +16,11 @@ from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.entry_dialog import EntryDialog
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane
 from cockpit.tui.too_small import MIN_SIZE, TooSmall
-
-from .conftest import MutableClock
+from tests.conftest import FakeClock
 
 
 @pytest.fixture
-def app(config: Config, store: Store, clock: MutableClock) -> CockpitApp:
+def app(config: Config, store: Store, clock: FakeClock) -> CockpitApp:
     store.declare(
         "Checkout API errors", "SEV-1", "alice", service="checkout", roles={"commander": "alice"}
     )
