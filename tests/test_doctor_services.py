@@ -121,7 +121,7 @@ def test_webhook_mode_is_a_warning_and_never_posts(tmp_path, fakes):
     assert status == 0, lines
     assert line(lines, "slack") == (
         "warn  slack          webhook mode: no harmless call to check it with, so not checked "
-        "(nothing was sent) — publish an update on a drill incident to try it"
+        "(nothing was sent) — its first delivery will tell: watch `cockpit outbox`"
     )
     assert slack.requests == [] and slack.webhook_messages == []
 
@@ -226,3 +226,82 @@ def test_a_hanging_service_is_cut_short(fakes, monkeypatch):
     (check,) = probe_services(config, deadline=0.5)
     assert time.monotonic() - started < 3
     assert check.line().startswith("FAIL  slack          unreachable: ")
+
+
+# ---- every target of issue 7, against its fake ------------------------------------------------
+
+
+@pytest.fixture
+def all_fakes() -> Iterator[dict[str, Any]]:
+    from tests.fakes.betterstack import FakeBetterstack
+    from tests.fakes.instatus import FakeInstatus
+    from tests.fakes.pagerduty import FakePagerDuty
+    from tests.fakes.webhook import FakeWebhookReceiver
+
+    fakes = {
+        "slack": FakeSlack(),
+        "statuspage": FakeStatuspage(),
+        "instatus": FakeInstatus(),
+        "betterstack": FakeBetterstack(),
+        "pagerduty": FakePagerDuty(),
+        "webhook": FakeWebhookReceiver(),
+    }
+    for fake in fakes.values():
+        fake.start()
+    yield fakes
+    for fake in fakes.values():
+        fake.stop()
+
+
+def every_target(fakes: dict[str, Any]) -> dict[str, Any]:
+    from tests.fakes.wiring import betterstack_table, instatus_table, pagerduty_table, webhook_table
+
+    return {
+        **wired(fakes["slack"], fakes["statuspage"]),
+        "instatus": instatus_table(fakes["instatus"]),
+        "betterstack": betterstack_table(fakes["betterstack"]),
+        "pagerduty": pagerduty_table(fakes["pagerduty"]),
+        "webhook": webhook_table(fakes["webhook"]),
+    }
+
+
+def every_secret(fakes: dict[str, Any]) -> dict[str, str]:
+    from tests.fakes.wiring import service_secrets_env
+
+    return {
+        **secrets_env(fakes["slack"], fakes["statuspage"]),
+        **service_secrets_env(fakes["instatus"], fakes["betterstack"], fakes["pagerduty"]),
+    }
+
+
+def test_every_target_is_checked_without_sending_anything(tmp_path, all_fakes):
+    status, lines = doctor(tmp_path, every_target(all_fakes), **every_secret(all_fakes))
+    assert status == 0, lines
+    marks = {name: line(lines, name)[:4] for name in all_fakes}
+    assert marks == {
+        "slack": "ok  ",
+        "statuspage": "ok  ",
+        "instatus": "ok  ",
+        "betterstack": "ok  ",
+        "pagerduty": "warn",  # the Events API is write-only: a test trigger would page someone
+        "webhook": "warn",  # any event sent would be acted on
+    }
+    assert all_fakes["pagerduty"].requests == [] and all_fakes["webhook"].requests == []
+
+
+def test_wrong_secrets_fail_for_every_target_naming_the_variable(tmp_path, all_fakes):
+    wrong = {name: "wrong-" + value[6:] for name, value in every_secret(all_fakes).items()}
+    wrong["TEST_PAGERDUTY_KEY"] = "short"
+    status, lines = doctor(tmp_path, every_target(all_fakes), **wrong)
+    assert status == 1
+    for name, variable in [
+        ("slack", "TEST_SLACK_TOKEN"),
+        ("statuspage", "TEST_STATUSPAGE_KEY"),
+        ("instatus", "TEST_INSTATUS_KEY"),
+        ("betterstack", "TEST_BETTERSTACK_TOKEN"),
+        ("pagerduty", "TEST_PAGERDUTY_KEY"),
+    ]:
+        shown = line(lines, name)
+        assert shown.startswith(f"FAIL  {name:<14}"), shown
+        assert f"${variable}" in shown, shown
+    assert not any(value in "\n".join(lines) for value in wrong.values() if len(value) > 8)

@@ -216,7 +216,7 @@ def _error(response: httpx.Response) -> str:
     """Better Stack's error body (undocumented: `errors` as a string, list or object)."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return service_error(response)
     if not isinstance(data, dict):
         return service_error(response)

@@ -225,7 +225,7 @@ def _error(response: httpx.Response) -> str:
     """`{"error": {"code", "message"}}` as `HTTP 403 forbidden: Not authorized`."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return service_error(response)
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):

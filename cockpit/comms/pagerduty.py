@@ -171,7 +171,7 @@ class PagerDuty(Target):
             return failed
         try:
             answer = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             answer = {}
         dedup = answer.get("dedup_key") if isinstance(answer, dict) else None
         return Sent(str(dedup or payload["dedup_key"]))
@@ -198,7 +198,7 @@ def _error(response: httpx.Response) -> str:
     """`{"status", "message", "errors": [...]}` as one line."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return service_error(response)
     if not isinstance(data, dict):
         return service_error(response)

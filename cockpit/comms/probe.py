@@ -86,7 +86,7 @@ def _check(config: Config, target: Target, outcome: Outcome | None) -> Check:
             name,
             True,
             f"{lead}no harmless call to check it with, so not checked (nothing was sent)",
-            "publish an update on a drill incident to try it",
+            "its first delivery will tell: watch `cockpit outbox`",
             warning=True,
         )
     if isinstance(outcome, Sent):

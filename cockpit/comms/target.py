@@ -284,7 +284,7 @@ def json_answer(response: httpx.Response, service: str, *, write: bool) -> Any |
     """The decoded JSON of a 2xx answer, or Retry if it is not JSON (it may have landed)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return Retry(f"{service}: not a JSON answer", maybe_landed=write)
 
 
