@@ -188,8 +188,8 @@ class DeliveryWorker:
             heads.setdefault(lane(delivery), delivery)
         earliest: datetime | None = None
         for key, delivery in heads.items():
-            if key in self._running:
-                continue
+            if key in self._running or delivery.target not in self.targets:
+                continue  # in flight, or for a target only another configuration knows
             ready_at = self._ready_at(delivery, now)
             if ready_at <= now:
                 if retries or delivery.id not in self._tried:
@@ -254,12 +254,10 @@ class DeliveryWorker:
         now = self.clock()
         in_doubt = delivery.state == "sending" or bool(delivery.payload.get(DOUBT_KEY))
         payload = {**delivery.payload, OWNER_KEY: self.owner, DOUBT_KEY: in_doubt}
-        target = self.targets.get(delivery.target)
+        target = self.targets[delivery.target]
         # Long enough for every step of a delivery to time out (Slack bot mode: up to four
         # calls); a crashed owner is noticed at once anyway, by its pid.
-        lease = (
-            max(self.lease, timedelta(seconds=4 * (target.timeout + 5))) if target else self.lease
-        )
+        lease = max(self.lease, timedelta(seconds=4 * (target.timeout + 5)))
         claimed = self.store.claim_delivery(
             delivery.id,
             state=delivery.state,
@@ -271,13 +269,6 @@ class DeliveryWorker:
             return  # another process took it
         self._notify(claimed)
         attempt = _Attempt(self.store, claimed, self.clock, in_doubt)
-        if target is None:
-            missing = Permanent(
-                f"{delivery.target} is not configured any more (no [{delivery.target}] table); "
-                "add it back and retry"
-            )
-            self._record(claimed, None, attempt, missing)
-            return
         outcome: Outcome
         try:
             outcome = await self._send(target, attempt)
@@ -311,7 +302,7 @@ class DeliveryWorker:
             return transport_outcome(exc, target.timeout)
 
     def _record(
-        self, delivery: Delivery, target: Target | None, attempt: _Attempt, outcome: Outcome
+        self, delivery: Delivery, target: Target, attempt: _Attempt, outcome: Outcome
     ) -> None:
         now = self.clock()
         payload = {k: v for k, v in attempt.payload.items() if k not in (OWNER_KEY, DOUBT_KEY)}
@@ -320,7 +311,7 @@ class DeliveryWorker:
             if not text:
                 return None
             text = one_line(text)
-            return (target.redact(text) if target else text)[:500]
+            return target.redact(text)[:500]
 
         if isinstance(outcome, Sent):
             self.store.update_delivery(
