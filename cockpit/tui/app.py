@@ -18,6 +18,7 @@ from cockpit.config import Config
 from cockpit.domain import Clock, system_clock
 from cockpit.store import Store
 from cockpit.tui.cockpit_screen import CockpitScreen
+from cockpit.tui.deliveries import DeliveryRunner
 
 
 class CockpitApp(App[int]):
@@ -32,6 +33,11 @@ class CockpitApp(App[int]):
         self.config = config
         self.store = store
         self.clock = clock
+        self.deliveries = DeliveryRunner(self)
+
+    def on_mount(self) -> None:
+        # After the first paint: delivering imports httpx, which start-up need not wait for.
+        self.call_after_refresh(self.deliveries.start)
 
     def get_default_screen(self) -> Screen[None]:
         return CockpitScreen(self.config, self.store, self.clock)

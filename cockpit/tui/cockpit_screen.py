@@ -29,6 +29,7 @@ from cockpit.domain import (
 )
 from cockpit.store import Store, StoreError
 from cockpit.tui.choice_dialog import ChoiceDialog
+from cockpit.tui.deliveries import DeliveryBar
 from cockpit.tui.entry_dialog import EntryDialog
 from cockpit.tui.filter_dialog import FilterDialog
 from cockpit.tui.incident_list import IncidentList
@@ -43,7 +44,17 @@ POLL_SECONDS = 0.25
 TICK_SECONDS = 1.0
 """How often the clocks on screen (time since declared, countdown) are redrawn."""
 
-NEEDS_INCIDENT = {"note", "action", "decision", "severity", "status", "assign_role", "filter"}
+NEEDS_INCIDENT = {
+    "note",
+    "action",
+    "decision",
+    "severity",
+    "status",
+    "assign_role",
+    "filter",
+    "update",
+    "outbox",
+}
 """Actions that act on the incident on screen."""
 
 _ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
@@ -60,6 +71,7 @@ class CockpitScreen(Screen[None]):
         Binding("n", "note", "note", id="cockpit.note", tooltip="Log a note"),
         Binding("a", "action", "action", id="cockpit.action", tooltip="Log an action taken"),
         Binding("d", "decision", "decision", id="cockpit.decision", tooltip="Log a decision"),
+        Binding("u", "update", "update", id="cockpit.update", tooltip="Publish a status update"),
         Binding("s", "severity", "sev", id="cockpit.severity", tooltip="Change the severity"),
         Binding("t", "status", "status", id="cockpit.status", tooltip="Change the status"),
         Binding("r", "assign_role", "roles", id="cockpit.roles", tooltip="Assign a role"),
@@ -71,6 +83,15 @@ class CockpitScreen(Screen[None]):
             tooltip="Switch incident or declare a new one",
         ),
         Binding("slash", "filter", "filter", id="cockpit.filter", tooltip="Filter the timeline"),
+        # Not in the footer (no room at 80 columns): the delivery line under the panes shows it.
+        Binding(
+            "o",
+            "outbox",
+            "outbox",
+            id="cockpit.outbox",
+            tooltip="Where each status update stands; retry a failed one",
+            show=False,
+        ),
     ]
     # Below 100 columns the footer has no room for the command-palette hint (ctrl+p still works).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -95,6 +116,7 @@ class CockpitScreen(Screen[None]):
         with Horizontal(id="bottom"):
             yield RunbookPane(id="runbook")
             yield Timeline(self.store, self.clock, id="timeline")
+        yield DeliveryBar(id="deliveries")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -177,6 +199,7 @@ class CockpitScreen(Screen[None]):
             severity_rank(self.config.severities, self.board.incident.severity) if self.board else 0
         )
         self.query_one(IncidentHeader).show(self.board, now, rank)
+        self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
         overdue = self.query_one(NextUpdatePane).show(self.board, now)
         deadline = self.board.deadline if self.board else None
         if overdue and deadline is not None and self._rang_for != deadline.due_at:
@@ -305,3 +328,29 @@ class CockpitScreen(Screen[None]):
             return
         self.query_one(Timeline).set_filter(chosen)
         self._update_timeline_title()
+
+    def action_update(self) -> None:
+        if self.incident_id is None:
+            return
+        from cockpit.tui.composer import Composer
+
+        try:
+            composer = Composer(self.store, self.config, self.incident_id, self.clock)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        self.app.push_screen(composer, self._published)
+
+    def _published(self, entry: Entry | None) -> None:
+        self._written(entry)
+        runner = getattr(self.app, "deliveries", None)
+        if entry is not None and runner is not None:
+            runner.wake()
+
+    def action_outbox(self) -> None:
+        runner = getattr(self.app, "deliveries", None)
+        if self.incident_id is None or runner is None:
+            return
+        from cockpit.tui.outbox_dialog import OutboxDialog
+
+        self.app.push_screen(OutboxDialog(self.store, self.incident_id, self.clock, runner.retry))
