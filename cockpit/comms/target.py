@@ -23,7 +23,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cockpit.domain import Incident, Status, one_line
@@ -177,6 +176,8 @@ def retry_after(response: httpx.Response, now: datetime) -> float | None:
         return max(float(raw), 0.0)
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime
+
     try:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError):

@@ -143,6 +143,7 @@ class DeliveryWorker:
         self._tried: set[int] = set()  # deliveries attempted by this worker
         self._wake = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
+        self._client_lock = asyncio.Lock()
 
     def wake(self) -> None:
         """Look at the outbox now (something was just published)."""
@@ -154,26 +155,34 @@ class DeliveryWorker:
         gets its attempt."""
         deadline = self.clock() + timedelta(seconds=budget) if budget is not None else None
         _quiet_http_logs()
-        headers = {"User-Agent": f"cockpit/{__version__}"}
-        async with httpx.AsyncClient(headers=headers, follow_redirects=False) as http:
-            self._http = http
-            try:
-                while True:
-                    self._wake.clear()
-                    now = self.clock()
-                    stopping = deadline is not None and now >= deadline
-                    next_due = self._start_due(now, retries=not stopping)
-                    if not self._running and (stopping or (until_idle and next_due is None)):
-                        return
-                    # Sleep only towards a lane that is waiting: lanes in flight end by
-                    # themselves (timeouts), and an injected sleep may return at once.
-                    wake_at = (
-                        None if stopping or next_due is None else _earliest(next_due, deadline)
-                    )
-                    await self._wait(wake_at, poll=not until_idle)
-            finally:
-                await self._cancel_running()
+        try:
+            while True:
+                self._wake.clear()
+                now = self.clock()
+                stopping = deadline is not None and now >= deadline
+                next_due = self._start_due(now, retries=not stopping)
+                if not self._running and (stopping or (until_idle and next_due is None)):
+                    return
+                # Sleep only towards a lane that is waiting: lanes in flight end by
+                # themselves (timeouts), and an injected sleep may return at once.
+                wake_at = None if stopping or next_due is None else _earliest(next_due, deadline)
+                await self._wait(wake_at, poll=not until_idle)
+        finally:
+            await self._cancel_running()
+            if self._http is not None:
+                await self._http.aclose()
                 self._http = None
+
+    async def _client(self) -> httpx.AsyncClient:
+        """The HTTP client, made at the first delivery: loading the CA bundle holds the
+        interpreter for tens of milliseconds, which an app with nothing to send never pays."""
+        async with self._client_lock:
+            if self._http is None:
+                headers = {"User-Agent": f"cockpit/{__version__}"}
+                self._http = await asyncio.to_thread(
+                    httpx.AsyncClient, headers=headers, follow_redirects=False
+                )
+        return self._http
 
     # -- scheduling
 
@@ -284,8 +293,7 @@ class DeliveryWorker:
         self._record(claimed, target, attempt, outcome)
 
     async def _send(self, target: Target, attempt: _Attempt) -> Outcome:
-        assert self._http is not None
-        http = self._http
+        http = await self._client()
         try:
             if attempt.remote_id:
                 return await target.finish(http, attempt, attempt.remote_id)

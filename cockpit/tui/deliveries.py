@@ -17,7 +17,6 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.comms.outbox import OutboxError, retry, state_text, undelivered
-from cockpit.comms.targets import configured_targets
 from cockpit.config import ConfigError, load_config
 from cockpit.domain import one_line
 from cockpit.store import Delivery, Store, StoreError
@@ -104,6 +103,8 @@ class DeliveryRunner:
 
     def start(self) -> None:
         """Deliver in the background, if this configuration has anywhere to deliver to."""
+        from cockpit.comms.targets import configured_targets
+
         config = self.app.config  # type: ignore[attr-defined]
         if not configured_targets(config) or self.worker is not None:
             return
@@ -143,6 +144,8 @@ class DeliveryRunner:
             except ConfigError as exc:
                 raise OutboxError(str(exc)) from None
         delivery = retry(app.store, delivery_id, app.clock())
+        from cockpit.comms.targets import configured_targets
+
         if self.worker is not None:
             self.worker.targets = dict(configured_targets(config))
             self.worker.wake()
