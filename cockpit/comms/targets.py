@@ -18,5 +18,5 @@ def configured_targets(config: Config) -> dict[str, Target]:
         slack = config.slack
         targets.append(SlackWebhook(slack) if slack.mode == "webhook" else SlackBot(slack))
     if config.statuspage is not None:
-        targets.append(Statuspage(config.statuspage))
+        targets.append(Statuspage(config.statuspage, config.severities))
     return {target.name: target for target in targets}
