@@ -192,6 +192,82 @@ class StatuspageConfig:
     timeout_seconds: float = 10.0
 
 
+INSTATUS_COMPONENT_STATUSES = (
+    "OPERATIONAL",
+    "UNDERMAINTENANCE",
+    "DEGRADEDPERFORMANCE",
+    "PARTIALOUTAGE",
+    "MAJOROUTAGE",
+)
+
+
+@dataclass(frozen=True)
+class InstatusConfig:
+    """Instatus: one incident per cockpit incident; every update names its components."""
+
+    page_id: str
+    api_key: str = ""
+    api_key_env: str = ""
+    api_url: str = "https://api.instatus.com"
+    component_ids: list[str] = field(default_factory=list)
+    component_status: dict[str, str] = field(
+        default_factory=lambda: {
+            "SEV-1": "MAJOROUTAGE",
+            "SEV-2": "PARTIALOUTAGE",
+            "SEV-3": "DEGRADEDPERFORMANCE",
+        }
+    )
+    notify: bool = True
+    timeout_seconds: float = 10.0
+
+
+BETTERSTACK_RESOURCE_STATUSES = ("resolved", "degraded", "downtime")
+
+
+@dataclass(frozen=True)
+class BetterstackConfig:
+    """Better Stack status page: a status report per cockpit incident, a status update each.
+
+    `notify_subscribers` has no default on purpose: Better Stack's own defaults differ (true
+    for a new report, false for its updates), so the file must say, and cockpit sends it on
+    every call.
+    """
+
+    status_page_id: str
+    notify_subscribers: bool | None = None
+    api_key: str = ""
+    api_key_env: str = ""
+    api_url: str = "https://uptime.betterstack.com"
+    resource_ids: list[str] = field(default_factory=list)
+    resource_status: dict[str, str] = field(
+        default_factory=lambda: {"SEV-1": "downtime", "SEV-2": "degraded", "SEV-3": "degraded"}
+    )
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """A generic webhook: a signed JSON event per published update and per incident change."""
+
+    url: str = ""
+    url_env: str = ""
+    secret: str = ""
+    secret_env: str = ""
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class PagerdutyConfig:
+    """PagerDuty Events API v2: page when an incident is (or becomes) this severe."""
+
+    routing_key: str = ""
+    routing_key_env: str = ""
+    events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    page_severities: list[str] = field(default_factory=lambda: ["SEV-1"])
+    source: str = "cockpit"
+    timeout_seconds: float = 10.0
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; `source` is the file it came from (None for built-in)."""
@@ -207,6 +283,10 @@ class Config:
     oncall: OncallConfig = field(default_factory=OncallConfig)
     slack: SlackConfig | None = None
     statuspage: StatuspageConfig | None = None
+    instatus: InstatusConfig | None = None
+    betterstack: BetterstackConfig | None = None
+    webhook: WebhookConfig | None = None
+    pagerduty: PagerdutyConfig | None = None
     source: Path | None = None
 
     @property
@@ -342,6 +422,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     config = dataclasses.replace(config, source=path)
     _check_semantics(config, where)
     _check_targets(config, where, path)
+    _check_services(config, where, path)
     return config
 
 
@@ -483,6 +564,124 @@ def _check_targets(config: Config, where: str, path: Path | None) -> None:
                     )
         if page.api_key:
             literal_secrets.append("statuspage.api_key")
+    if literal_secrets and path is not None:
+        _check_private(path, literal_secrets[0], where)
+
+
+def _check_services(config: Config, where: str, path: Path | None) -> None:
+    """Validate `[instatus]`, `[betterstack]`, `[webhook]` and `[pagerduty]`; never echo a
+    value that may be a secret."""
+    literal_secrets: list[str] = []
+    severities = [s.name for s in config.severities]
+
+    def secret_pair(table: str, key: str, literal: str, env_name: str, what: str) -> None:
+        if not (literal or env_name):
+            raise ConfigError(f"{where}: {table}.{key}_env: missing ({what})")
+        if literal and env_name:
+            raise ConfigError(f"{where}: {table}: set {key} or {key}_env, not both")
+        _check_env_name(env_name, f"{table}.{key}_env", where)
+        if literal:
+            literal_secrets.append(f"{table}.{key}")
+
+    def mapping(table: str, key: str, values: dict[str, str], allowed: tuple[str, ...]) -> None:
+        for sev, value in values.items():
+            if sev not in severities:
+                raise ConfigError(
+                    f"{where}: {table}.{key}.{sev}: unknown severity "
+                    f"(expected one of {', '.join(severities)})"
+                )
+            if value not in allowed:
+                raise ConfigError(
+                    f"{where}: {table}.{key}.{sev}: expected one of {', '.join(allowed)}, "
+                    f"got {value!r}"
+                )
+
+    def ids(table: str, key: str, values: list[str], why: str) -> None:
+        if not values:
+            raise ConfigError(f"{where}: {table}.{key}: missing ({why})")
+        for index, value in enumerate(values):
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+                raise ConfigError(f"{where}: {table}.{key}[{index}]: expected an id, got {value!r}")
+
+    instatus = config.instatus
+    if instatus is not None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", instatus.page_id):
+            raise ConfigError(f"{where}: instatus.page_id: expected the page id")
+        secret_pair("instatus", "api_key", instatus.api_key, instatus.api_key_env, "the API key")
+        _check_url(instatus.api_url, "instatus.api_url", where)
+        ids(
+            "instatus",
+            "component_ids",
+            instatus.component_ids,
+            "Instatus requires the affected components on every incident update",
+        )
+        mapping(
+            "instatus", "component_status", instatus.component_status, INSTATUS_COMPONENT_STATUSES
+        )
+        _check_timeout(instatus.timeout_seconds, "instatus.timeout_seconds", where)
+    better = config.betterstack
+    if better is not None:
+        if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", better.status_page_id):
+            raise ConfigError(f"{where}: betterstack.status_page_id: expected the status page id")
+        if better.notify_subscribers is None:
+            raise ConfigError(
+                f"{where}: betterstack.notify_subscribers: missing; choose true or false "
+                "(Better Stack's own defaults differ: true for a new report, false for updates)"
+            )
+        secret_pair("betterstack", "api_key", better.api_key, better.api_key_env, "the API token")
+        _check_url(better.api_url, "betterstack.api_url", where)
+        ids(
+            "betterstack",
+            "resource_ids",
+            better.resource_ids,
+            "Better Stack requires the affected resources on every status update",
+        )
+        mapping(
+            "betterstack",
+            "resource_status",
+            better.resource_status,
+            BETTERSTACK_RESOURCE_STATUSES[1:],
+        )
+        _check_timeout(better.timeout_seconds, "betterstack.timeout_seconds", where)
+    hook = config.webhook
+    if hook is not None:
+        if not (hook.url or hook.url_env):
+            raise ConfigError(f"{where}: webhook.url: missing (where to POST events)")
+        if hook.url and hook.url_env:
+            raise ConfigError(f"{where}: webhook: set url or url_env, not both")
+        if hook.url and not _is_http_url(hook.url):
+            raise ConfigError(f"{where}: webhook.url: expected an http(s):// URL")
+        _check_env_name(hook.url_env, "webhook.url_env", where)
+        if hook.secret and hook.secret_env:
+            raise ConfigError(f"{where}: webhook: set secret or secret_env, not both")
+        _check_env_name(hook.secret_env, "webhook.secret_env", where)
+        if hook.secret:
+            literal_secrets.append("webhook.secret")
+        _check_timeout(hook.timeout_seconds, "webhook.timeout_seconds", where)
+    pager = config.pagerduty
+    if pager is not None:
+        secret_pair(
+            "pagerduty",
+            "routing_key",
+            pager.routing_key,
+            pager.routing_key_env,
+            "the integration's routing key",
+        )
+        _check_url(pager.events_url, "pagerduty.events_url", where)
+        if not pager.page_severities:
+            raise ConfigError(
+                f"{where}: pagerduty.page_severities: empty; name the severities that page "
+                '(like ["SEV-1"]) or remove the [pagerduty] table'
+            )
+        for index, sev in enumerate(pager.page_severities):
+            if sev not in severities:
+                raise ConfigError(
+                    f"{where}: pagerduty.page_severities[{index}]: unknown severity {sev!r} "
+                    f"(expected one of {', '.join(severities)})"
+                )
+        if not pager.source.strip():
+            raise ConfigError(f"{where}: pagerduty.source: empty (the name PagerDuty shows)")
+        _check_timeout(pager.timeout_seconds, "pagerduty.timeout_seconds", where)
     if literal_secrets and path is not None:
         _check_private(path, literal_secrets[0], where)
 

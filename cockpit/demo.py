@@ -168,6 +168,10 @@ def seed_demo(path: Path, now: datetime) -> Incident:
                 store.publish(ref, _FIRST_UPDATE, author, meta={"template": "acknowledge"})
             elif kind is Kind.STATUS:
                 store.set_status(ref, Status(text), author)
+            elif kind is Kind.ESCALATION:
+                # The meta the app's escalation timer writes, so it sees this one as recorded.
+                meta = {"runbook": DEMO_RUNBOOK, "to": "Engineering Lead", "after_minutes": 30}
+                store.append(ref, kind, text, author, meta=meta)
             else:
                 store.append(ref, kind, text, author)
         return store.incident(ref)

@@ -76,6 +76,7 @@ class Runbook:
     escalate_after_minutes: int | None = None
     escalate_to: str = ""
     tags: tuple[str, ...] = ()
+    body_offset: int = 0  # lines before the body (the front matter), to map body lines to file
 
     def step(self, number: int) -> Step:
         """Step `number` (1-based); LookupError naming the runbook otherwise."""
@@ -124,6 +125,7 @@ def parse_runbook(text: str, path: Path) -> Runbook:
         escalate_after_minutes=fields.get("escalate_after_minutes"),
         escalate_to=fields.get("escalate_to", ""),
         tags=tuple(fields.get("tags", ())),
+        body_offset=body_offset,
     )
 
 
@@ -148,7 +150,8 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int
     """(front matter table, body, number of lines before the body)."""
     lines = text.split("\n")
     first = lines[0].strip() if lines else ""
-    if first == "---" and any(line.strip() == "---" for line in lines[1:]):
+    yaml_close = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
+    if first == "---" and any(re.match(r"^\w[\w-]*:(\s|$)", ln) for ln in lines[1:yaml_close]):
         raise RunbookError(
             path, "front matter must be TOML between +++ lines (found YAML-style --- fences)"
         )
@@ -242,7 +245,9 @@ _FENCE = re.compile(r"^( *)(`{3,}|~{3,})(.*)$")
 _ORDERED = re.compile(r"^( {0,3})(\d{1,9})([.)])(?:([ \t]+)(.*))?$")
 _BULLET = re.compile(r"^( {0,3})([-+*])(?:([ \t]+)(.*))?$")
 _THEMATIC = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_BLOCK_START = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t]|$)|>|`{3,}|~{3,}|[-+*][ \t]|\d{1,9}[.)][ \t])")
+_BLOCK_START = re.compile(
+    r"^ {0,3}(?:#{1,6}(?:[ \t]|$)|>|`{3,}|~{3,}|[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))"
+)
 _OUTPUT_INFO = {"text", "output", "log", "plaintext", "txt"}
 
 
@@ -253,7 +258,7 @@ class _Item:
     line: int
     section: str | None  # None before the first heading: such items are not steps
     lines: list[str] = field(default_factory=list)
-    last_blank: bool = False
+    last_paragraph: bool = False  # the last line was paragraph text (lazy lines may follow)
     fence: tuple[str, int] | None = None  # an open fence inside the item: (char, length)
 
 
@@ -266,6 +271,7 @@ def _scan_body(body: str, offset: int) -> tuple[list[Step], str]:
     fence: tuple[str, int] | None = None
     item: _Item | None = None
     paragraph = False  # the previous line was paragraph text (for setext headings)
+    quote = False  # inside a block quote
 
     def close() -> None:
         nonlocal item
@@ -284,8 +290,16 @@ def _scan_body(body: str, offset: int) -> tuple[list[Step], str]:
             continue
         close()
         if not line.strip():
-            paragraph = False
+            paragraph = quote = False
             continue
+        if re.match(r"^ {0,3}>", line):
+            quote, paragraph = True, False  # a quote is its own block; its lists are not steps
+            continue
+        if quote and not _BLOCK_START.match(line) and not _THEMATIC.match(line):
+            continue  # lazy continuation of the quote's paragraph
+        quote = False
+        if not paragraph and len(line) - len(line.lstrip(" ")) >= 4:
+            continue  # an indented code block
         heading = _ATX.match(line)
         setext = _SETEXT.match(line)
         if heading:
@@ -304,18 +318,21 @@ def _scan_body(body: str, offset: int) -> tuple[list[Step], str]:
             paragraph = False
             continue
         ordered = _ORDERED.match(line)
-        if ordered and not (paragraph and ordered.group(2) != "1"):
+        # Only a non-empty item numbered 1 may interrupt a paragraph (CommonMark).
+        if ordered and not (paragraph and (int(ordered.group(2)) != 1 or not ordered.group(5))):
             spaces = ordered.group(4) or " "
             width = len(ordered.group(1)) + len(ordered.group(2)) + 1
             indent = width + (len(spaces) if len(spaces) <= 4 else 1)
             item = _Item(True, indent, number, section, [ordered.group(5) or ""])
+            item.last_paragraph = _is_paragraph_text(ordered.group(5) or "")
             paragraph = False
             continue
         bullet = _BULLET.match(line)
-        if bullet and not _THEMATIC.match(line):
+        if bullet and not _THEMATIC.match(line) and not (paragraph and not bullet.group(4)):
             spaces = bullet.group(3) or " "
             indent = len(bullet.group(1)) + 1 + (len(spaces) if len(spaces) <= 4 else 1)
             item = _Item(False, indent, number, section, [bullet.group(4) or ""])
+            item.last_paragraph = _is_paragraph_text(bullet.group(4) or "")
             paragraph = False
             continue
         paragraph = not _THEMATIC.match(line)
@@ -325,26 +342,48 @@ def _scan_body(body: str, offset: int) -> tuple[list[Step], str]:
 
 def _continues(item: _Item, line: str) -> bool:
     """Whether `line` still belongs to the open list item (and track fences inside it)."""
+    indent = len(line) - len(line.lstrip(" "))
     if item.fence is not None:
-        if _closes_fence(line, item.fence):
+        if line.strip() and indent < item.indent:
+            return False  # the item ends, and the fence inside it with it
+        if _closes_fence(line, item.fence, item.indent):
             item.fence = None
         return True
     if not line.strip():
-        item.last_blank = True
-        return True
-    indent = len(line) - len(line.lstrip(" "))
+        item.last_paragraph = False
+        return item.lines != [""]  # an item that starts empty ends at a blank line
     if indent >= item.indent:
-        item.last_blank = False
+        content = line[item.indent :]
+        item.last_paragraph = _is_paragraph_text(content)
         opened = _FENCE.match(line)
         if opened and not _bad_backtick_info(opened):
             item.fence = (opened.group(2)[0], len(opened.group(2)))
         return True
-    # A lazy continuation line: paragraph text right after paragraph text.
-    return not item.last_blank and not _BLOCK_START.match(line) and not _THEMATIC.match(line)
+    # A lazy continuation line: paragraph text right after paragraph text. Measured from the
+    # item's content, a shallower line that starts a block (even 4+ spaces in) ends the
+    # paragraph; any list marker does (the "must be 1." rule applies only at the top level).
+    content = line.lstrip(" ")
+    return item.last_paragraph and not _BLOCK_START.match(content) and not _THEMATIC.match(content)
 
 
-def _closes_fence(line: str, fence: tuple[str, int]) -> bool:
+def _is_paragraph_text(content: str) -> bool:
+    """Whether a line's content ends in paragraph text (a nested item's text counts)."""
+    while marker := re.match(r"^ {0,3}(?:\d{1,9}[.)]|[-+*])[ \t]+(?=\S)", content):
+        if _THEMATIC.match(content):
+            return False
+        content = content[marker.end() :]
+    if not content.strip() or _THEMATIC.match(content) or _ATX.match(content):
+        return False
+    if len(content) - len(content.lstrip(" ")) >= 4:
+        return False  # indented code
+    return not re.match(r"^ {0,3}(?:>|`{3,}|~{3,}|\d{1,9}[.)](?:\s|$)|[-+*](?:\s|$))", content)
+
+
+def _closes_fence(line: str, fence: tuple[str, int], base: int = 0) -> bool:
+    """Whether `line` closes the fence; `base` is the indent of the container (a list item)."""
     stripped = line.strip()
+    if len(line) - len(line.lstrip(" ")) - base > 3:
+        return False
     char, length = fence
     return len(stripped) >= length and set(stripped) == {char}
 
@@ -492,6 +531,8 @@ def step_title(markdown: str) -> str:
 
 
 _MISSING = "no such file"
+NOT_FOUND = "linked runbook not found in runbooks.dirs"
+"""The problem `linked_runbook` reports when no directory has the file."""
 
 
 class RunbookCache:
@@ -602,7 +643,7 @@ def linked_runbook(
         loaded = cache.load(directory / f"{name}{SUFFIX}")
         if isinstance(loaded, Runbook) or loaded.problem != _MISSING:
             return loaded
-    return RunbookError(Path(f"{name}{SUFFIX}"), "linked runbook not found in runbooks.dirs")
+    return RunbookError(Path(f"{name}{SUFFIX}"), NOT_FOUND)
 
 
 # ---- the checklist, derived from the timeline --------------------------------------------------
@@ -678,11 +719,9 @@ class Escalation:
         return now >= self.due_at
 
     def label(self, now: datetime) -> str:
-        """ "escalate to Engineering Lead in 06:19", "… now (due 12:30 ago)" once due."""
-        if self.recorded_at is not None:
-            return f"escalated to {self.to}"
+        """ "escalate to Engineering Lead in 06:19"; "… now: due 02:10 ago" once due."""
         if self.due(now):
-            return f"escalate to {self.to} now (overdue {format_countdown(now - self.due_at)})"
+            return f"escalate to {self.to} now: due {format_countdown(now - self.due_at)} ago"
         return f"escalate to {self.to} in {format_countdown(self.remaining(now))}"
 
 

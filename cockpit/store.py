@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,8 @@ from cockpit.domain import (
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+    from cockpit.postmortem import ActionItem, ItemState, Postmortem
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -148,7 +150,35 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    # Post-mortems: the written fields (one row per incident; whys as a JSON list) and the
+    # entries starred as key moments, kept apart because entries are append-only.
+    db.table("postmortems").create(
+        {
+            "incident_id": int,
+            "summary": str,
+            "impact": str,
+            "root_cause": str,
+            "contributing_factors": str,
+            "went_well": str,
+            "went_poorly": str,
+            "lessons": str,
+            "completed_at": str,
+            "updated_at": str,
+            "updated_by": str,
+        },
+        pk="incident_id",
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db.table("stars").create(
+        {"incident_id": int, "entry_id": int, "starred_at": str, "starred_by": str},
+        pk=("incident_id", "entry_id"),
+        foreign_keys=[("incident_id", "incidents", "id"), ("entry_id", "entries", "id")],
+    )
+    db.executescript("CREATE INDEX action_items_by_incident ON action_items(incident_id, id);")
+
+
+MIGRATIONS = (_v1, _v2, _v3)
 """Forward migrations; `PRAGMA user_version` is the number applied."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -199,6 +229,22 @@ class Delivery:
 DELIVERY_STATES = ("queued", "sending", "retrying", "sent", "failed")
 
 
+@dataclass(frozen=True)
+class IncidentEvent:
+    """A change the event hook hears about, inside the transaction that makes it."""
+
+    name: str  # declared, severity, status
+    incident: Incident  # as it is after the change
+    meta: Mapping[str, Any]  # the change's timeline meta (severity; from, to)
+    entry_id: int
+    at: datetime
+    queued: tuple[tuple[str, str], ...]  # (target, action) queued earlier for this incident
+
+
+EventHook = Callable[[IncidentEvent], Sequence[tuple[str, str, Mapping[str, Any]]]]
+"""Pure (no I/O): the (target, action, payload) deliveries an incident event queues."""
+
+
 def _delivery(row: Mapping[str, Any]) -> Delivery:
     return Delivery(
         id=row["id"],
@@ -218,6 +264,20 @@ def _delivery(row: Mapping[str, Any]) -> Delivery:
     )
 
 
+def _action_item(row: Mapping[str, Any]) -> ActionItem:
+    from cockpit.postmortem import ActionItem, ItemState  # only post-mortem work pays for it
+
+    return ActionItem(
+        id=row["id"],
+        incident_id=row["incident_id"],
+        title=row["title"],
+        owner=row["owner"] or "",
+        deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
+        state=ItemState(row["state"]),
+        created_at=_dt(row["created_at"]),
+    )
+
+
 # ---- the store ----------------------------------------------------------------------------
 
 
@@ -229,6 +289,9 @@ class Store:
         self.path = path
         self.clock = clock
         self._db: sqlite_utils.Database | None = None
+        self.events: EventHook | None = None
+        """Installed by the CLI and the app (`cockpit.comms.events.hook_for`): the outbox rows
+        for declare, severity and status changes go in with the change, atomically."""
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -383,10 +446,13 @@ class Store:
             meta: dict[str, Any] = {"event": "declared", "severity": severity}
             if impact_started_at is not None:
                 meta["impact_started_at"] = format_utc(impact)
-            self._insert_entry(conn, incident_id, Kind.SYSTEM, author, text, now, now, meta=meta)
+            entry_id = self._insert_entry(
+                conn, incident_id, Kind.SYSTEM, author, text, now, now, meta=meta
+            )
             for role, person in (roles or {}).items():
                 if person:
                     self._assign(conn, incident_id, role, person, author, now)
+            self._fire(conn, "declared", incident_id, entry_id, meta, author, now)
         return self.incident(incident_id)
 
     def incident(self, incident_id: int) -> Incident:
@@ -522,9 +588,13 @@ class Store:
         contains: str | None = None,
     ) -> list[Entry]:
         """Entries in timeline order (claimed time, then write order), optionally filtered."""
-        sql, params = self._entry_query("*", incident_id, kinds, contains)
+        sql, params = self._entry_query("id", incident_id, kinds, contains)
         sql += " ORDER BY at, id LIMIT ? OFFSET ?"
-        rows = self.conn.execute(sql, (*params, limit, offset))
+        # Page on the covering (incident_id, at, id) index, then read only the rows kept: a deep
+        # OFFSET (the last page of 50,000 entries) skips index entries, not table rows.
+        rows = self.conn.execute(
+            f"SELECT * FROM entries WHERE id IN ({sql}) ORDER BY at, id", (*params, limit, offset)
+        )
         return [_entry(row) for row in rows]
 
     def entry_count(
@@ -671,7 +741,11 @@ class Store:
         if note:
             text += f": {note}"
         meta = {"from": old.value, "to": status.value}
-        return self._insert_entry(conn, incident_id, Kind.STATUS, author, text, now, now, meta=meta)
+        entry_id = self._insert_entry(
+            conn, incident_id, Kind.STATUS, author, text, now, now, meta=meta
+        )
+        self._fire(conn, "status", incident_id, entry_id, meta, author, now)
+        return entry_id
 
     def set_severity(self, incident_id: int, severity: str, author: str) -> Entry | None:
         """Change the severity; None when it is already that."""
@@ -691,6 +765,9 @@ class Store:
                 now,
                 now,
                 meta={"from": old, "to": severity},
+            )
+            self._fire(
+                conn, "severity", incident_id, entry_id, {"from": old, "to": severity}, author, now
             )
         return self.entry(entry_id)
 
@@ -940,6 +1017,62 @@ class Store:
                 (incident_id, target, key, value, format_utc(self.clock())),
             )
 
+    def _fire(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        incident_id: int,
+        entry_id: int,
+        meta: Mapping[str, Any],
+        author: str,
+        now: datetime,
+    ) -> None:
+        """Queue what the event hook asks for, in the caller's transaction.
+
+        A hook that fails (a bug) must not stop the change itself: the incident is declared
+        anyway and the timeline says that nothing was queued, so people page by hand.
+        """
+        if self.events is None:
+            return
+        row = conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        incident = self._incident(row)  # this connection sees the change not yet committed
+        queued = tuple(
+            (str(earlier[0]), str(earlier[1]))
+            for earlier in conn.execute(
+                "SELECT target, action FROM deliveries WHERE incident_id = ? ORDER BY id",
+                (incident_id,),
+            )
+        )
+        event = IncidentEvent(name, incident, dict(meta), entry_id, now, queued)
+        try:
+            deliveries = list(self.events(event))
+        except Exception as exc:
+            text = (
+                f"could not queue pages or webhook events for this change "
+                f"({type(exc).__name__}: {exc}); this is a cockpit bug: page people by hand"
+            )
+            self._insert_entry(
+                conn, incident_id, Kind.SYSTEM, author, text, now, now, meta={"event": "hook"}
+            )
+            return
+        stamp = format_utc(now)
+        for target, action, payload in deliveries:
+            conn.execute(
+                "INSERT INTO deliveries (incident_id, entry_id, target, action, payload, state, "
+                "attempts, next_attempt_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+                (
+                    incident_id,
+                    entry_id,
+                    target,
+                    action,
+                    json.dumps(payload, separators=(",", ":")),
+                    stamp,
+                    stamp,
+                    stamp,
+                ),
+            )
+
     # -- checks
 
     def integrity_check(self) -> str:
@@ -947,6 +1080,200 @@ class Store:
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- post-mortems: written fields, action items and starred entries (issue 6)
+
+    _POSTMORTEM_TEXT = (
+        "summary",
+        "impact",
+        "contributing_factors",
+        "went_well",
+        "went_poorly",
+        "lessons",
+    )
+
+    def postmortem(self, incident_id: int) -> Postmortem:
+        """The incident's post-mortem fields (all empty until someone writes one)."""
+        from cockpit.postmortem import Postmortem
+
+        self.incident(incident_id)
+        row = self.conn.execute(
+            "SELECT * FROM postmortems WHERE incident_id = ?", (incident_id,)
+        ).fetchone()
+        if row is None:
+            return Postmortem(incident_id)
+        return Postmortem(
+            incident_id=incident_id,
+            root_cause=tuple(json.loads(row["root_cause"] or "[]")),
+            completed_at=_dt(row["completed_at"]),
+            updated_at=_dt(row["updated_at"]),
+            updated_by=row["updated_by"] or "",
+            **{name: row[name] or "" for name in self._POSTMORTEM_TEXT},
+        )
+
+    def set_postmortem(
+        self,
+        incident_id: int,
+        author: str,
+        fields: Mapping[str, str | Sequence[str]] | None = None,
+        *,
+        completed: bool | None = None,
+    ) -> Postmortem:
+        """Change some post-mortem fields (the others are kept); `root_cause` is a list of whys.
+
+        `completed=True` marks the post-mortem complete (it stops being due), False reopens it.
+        """
+        values: dict[str, Any] = {}
+        for name, value in (fields or {}).items():
+            if name == "root_cause":
+                if isinstance(value, str):
+                    raise TypeError("root_cause is a list of whys, not one string")
+                whys = [str(why).strip() for why in value if str(why).strip()]
+                values[name] = json.dumps(whys, ensure_ascii=False)
+            elif name in self._POSTMORTEM_TEXT:
+                if not isinstance(value, str):
+                    raise TypeError(f"{name} is text")
+                values[name] = value
+            else:
+                raise StoreError(f"unknown post-mortem field {name!r}")
+        now = format_utc(self.clock())
+        if completed is not None:
+            values["completed_at"] = now if completed else None
+        values["updated_at"] = now
+        values["updated_by"] = author
+        columns = ", ".join(values)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values)
+        with self._write() as conn:
+            self._require_incident(conn, incident_id)
+            conn.execute(
+                f"INSERT INTO postmortems (incident_id, {columns}) "
+                f"VALUES (?, {', '.join('?' for _ in values)}) "
+                f"ON CONFLICT (incident_id) DO UPDATE SET {updates}",
+                (incident_id, *values.values()),
+            )
+        return self.postmortem(incident_id)
+
+    def action_items(
+        self, incident_id: int | None = None, *, states: Sequence[ItemState] | None = None
+    ) -> list[ActionItem]:
+        """Action items in the order they were added (of one incident, or of all)."""
+        sql = "SELECT * FROM action_items WHERE 1"
+        params: list[Any] = []
+        if incident_id is not None:
+            sql += " AND incident_id = ?"
+            params.append(incident_id)
+        if states:
+            sql += f" AND state IN ({', '.join('?' for _ in states)})"
+            params.extend(state.value for state in states)
+        rows = self.conn.execute(sql + " ORDER BY id", params)
+        return [_action_item(row) for row in rows]
+
+    def action_item(self, item_id: int) -> ActionItem:
+        row = self.conn.execute("SELECT * FROM action_items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no action item {item_id}")
+        return _action_item(row)
+
+    def add_action_item(
+        self, incident_id: int, title: str, *, owner: str = "", deadline: date | None = None
+    ) -> ActionItem:
+        """Add an open action item; it needs a title."""
+        from cockpit.postmortem import ItemState
+
+        if not title.strip():
+            raise StoreError("an action item needs a title")
+        with self._write() as conn:
+            self._require_incident(conn, incident_id)
+            cursor = conn.execute(
+                "INSERT INTO action_items (incident_id, title, owner, deadline, state, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    incident_id,
+                    title.strip(),
+                    owner.strip(),
+                    deadline.isoformat() if deadline else None,
+                    ItemState.OPEN.value,
+                    format_utc(self.clock()),
+                ),
+            )
+        return self.action_item(int(cursor.lastrowid or 0))
+
+    def update_action_item(self, item_id: int, **changes: object) -> ActionItem:
+        """Change an item's `title`, `owner`, `deadline` (a date, or None to clear) or `state`."""
+        values: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name == "title":
+                if not isinstance(value, str) or not value.strip():
+                    raise StoreError("an action item needs a title")
+                values[name] = value.strip()
+            elif name == "owner":
+                values[name] = str(value).strip()
+            elif name == "deadline":
+                if value is not None and not isinstance(value, date):
+                    raise TypeError("deadline is a date or None")
+                values[name] = value.isoformat() if value else None
+            elif name == "state":
+                from cockpit.postmortem import ItemState
+
+                values[name] = ItemState(str(value)).value
+            else:
+                raise StoreError(f"unknown action item field {name!r}")
+        self.action_item(item_id)
+        if values:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            with self._write() as conn:
+                conn.execute(
+                    f"UPDATE action_items SET {assignments} WHERE id = ?",
+                    (*values.values(), item_id),
+                )
+        return self.action_item(item_id)
+
+    def remove_action_item(self, item_id: int) -> None:
+        """Delete an action item added by mistake ("won't do" keeps the record instead)."""
+        self.action_item(item_id)
+        with self._write() as conn:
+            conn.execute("DELETE FROM action_items WHERE id = ?", (item_id,))
+
+    def star(self, entry_id: int, author: str) -> bool:
+        """Mark an entry as a key moment; False when it already was."""
+        entry = self.entry(entry_id)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO stars (incident_id, entry_id, starred_at, starred_by) "
+                "VALUES (?, ?, ?, ?)",
+                (entry.incident_id, entry_id, format_utc(self.clock()), author),
+            )
+        return cursor.rowcount > 0
+
+    def unstar(self, entry_id: int) -> bool:
+        """Remove the key-moment mark; False when the entry was not starred."""
+        entry = self.entry(entry_id)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM stars WHERE incident_id = ? AND entry_id = ?",
+                (entry.incident_id, entry_id),
+            )
+        return cursor.rowcount > 0
+
+    def timeline_rows(self, incident_id: int) -> list[tuple[Any, ...]]:
+        """Every entry as a plain tuple in timeline order, for exports of very long timelines.
+
+        (id, at, written_at, kind, author, text, reason, corrects) as stored: no `Entry`
+        objects, which cost more than the query itself at tens of thousands of rows.
+        """
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        cursor.execute(
+            "SELECT id, at, written_at, kind, author, text, reason, corrects FROM entries "
+            "WHERE incident_id = ? ORDER BY at, id",
+            (incident_id,),
+        )
+        return cursor.fetchall()
+
+    def starred(self, incident_id: int) -> set[int]:
+        """Ids of the incident's starred entries."""
+        rows = self.conn.execute("SELECT entry_id FROM stars WHERE incident_id = ?", (incident_id,))
+        return {int(row[0]) for row in rows}
 
 
 def _check_header(path: Path) -> None:

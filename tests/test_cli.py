@@ -89,7 +89,8 @@ def test_a_whole_incident_from_the_command_line(db: Path):
     assert backdated["reason"] == "was on the phone" and backdated["at"] < backdated["written_at"]
     assert any(e["text"] == 'deployment "api" successfully rolled out' for e in shown["entries"])
     assert run_cli("status", "resolved", db=db).returncode == 0
-    assert run_cli("list", db=db).stdout == "no open incidents\n"
+    listed = run_cli("list", db=db).stdout  # resolved: now its post-mortem is due
+    assert listed.startswith("no open incidents\n\nINC-1 ") and "post-mortem due in" in listed
     assert "INC-1" in run_cli("list", "--all", db=db).stdout
 
 

@@ -118,6 +118,9 @@ def test_escalation_deadline_while_open(store: Store, runbook: Runbook, clock: F
     assert escalation.label(T0 + timedelta(minutes=23, seconds=41)) == (
         "escalate to Engineering Lead in 06:19"
     )
+    assert escalation.label(T0 + timedelta(minutes=32, seconds=10)) == (
+        "escalate to Engineering Lead now: due 02:10 ago"
+    )
     assert not escalation.due(T0 + timedelta(minutes=29, seconds=59))
     assert escalation.due(T0 + timedelta(minutes=30))
     store.set_status(incident.id, Status.RESOLVED, "alice")

@@ -48,6 +48,9 @@ class Context:
             self._store = Store.open(
                 self.db_path, clock=self.clock, busy_timeout_ms=self.config.database.busy_timeout_ms
             )
+            from cockpit.comms.events import hook_for  # light: config and store only
+
+            self._store.events = hook_for(self.config)
         return self._store
 
     def close(self) -> None:
@@ -57,9 +60,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import app, incident, runbooks, setup, updates
+    from cockpit.cli import app, incident, postmortem, runbooks, setup, updates
 
-    return [incident, app, runbooks, setup, updates]
+    return [incident, app, runbooks, updates, postmortem, setup]
 
 
 class _Parser(argparse.ArgumentParser):

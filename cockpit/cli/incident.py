@@ -136,6 +136,7 @@ def cmd_declare(ctx: Context) -> int:
         roles=roles,
     )
     print(incident.ref)
+    _say_queued(ctx, incident.id, None)
     return 0
 
 
@@ -201,6 +202,8 @@ def cmd_status(ctx: Context) -> int:
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.set_status(target, status, ctx.config.author)
     print(one_line(entry.text) if entry else f"INC-{target} is already {status.value}")
+    if entry:
+        _say_queued(ctx, target, entry.id)
     return 0
 
 
@@ -214,7 +217,24 @@ def cmd_severity(ctx: Context) -> int:
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.set_severity(target, severity.name, ctx.config.author)
     print(one_line(entry.text) if entry else f"INC-{target} is already {severity.name}")
+    if entry:
+        _say_queued(ctx, target, entry.id)
     return 0
+
+
+def _say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
+    """Tell (on stderr, stdout stays the id for scripts) what the change queued: pages and
+    webhook events go out when `cockpit deliver` or the open app runs."""
+    queued = [
+        f"{d.target} {d.action}"
+        for d in ctx.store.deliveries(incident)
+        if entry_id is None or d.entry_id == entry_id
+    ]
+    if queued:
+        print(
+            f"queued {', '.join(queued)}; `cockpit deliver` or the open app sends it",
+            file=sys.stderr,
+        )
 
 
 def cmd_assign(ctx: Context) -> int:
@@ -233,16 +253,20 @@ def cmd_assign(ctx: Context) -> int:
 
 def cmd_list(ctx: Context) -> int:
     now = ctx.clock()
+    from cockpit.cli.postmortem import pending_lines
+
     incidents = ctx.store.incidents(open_only=not ctx.args.all)
     if not incidents:
         print("no open incidents" if not ctx.args.all else "no incidents")
-        return 0
     for incident in incidents:
         age = format_duration((incident.resolved_at or now) - incident.declared_at)
         print(
             f"{incident.ref:<8} {incident.severity:<6} {incident.status.value:<13} "
             f"{age:>10}  {one_line(incident.title)}"
         )
+    pending = pending_lines(ctx)
+    if pending:
+        print("\n" + "\n".join(pending))
     return 0
 
 

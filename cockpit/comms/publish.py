@@ -7,11 +7,13 @@ writes the timeline entry and the outbox rows in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 from cockpit.board import build_board
+from cockpit.comms.events import hook_for
 from cockpit.comms.target import Message, Preview
 from cockpit.comms.targets import configured_targets
 from cockpit.comms.templates import (
@@ -23,7 +25,7 @@ from cockpit.comms.templates import (
 )
 from cockpit.config import Config
 from cockpit.domain import Clock, Entry, Status
-from cockpit.store import Store, StoreError
+from cockpit.store import IncidentEvent, Store, StoreError
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def render_deliveries(
     now = clock()
     rendered = []
     for name, target in configured_targets(config).items():
+        if not target.receives_updates:
+            continue  # a pager: it hears of incident events only (cockpit.comms.events)
         message = Message(incident, text, status, phase, now, uuid4().hex)
         payload = target.render(message)
         continuing = any(
@@ -77,11 +81,38 @@ def render_deliveries(
     return rendered
 
 
+def status_event_deliveries(
+    store: Store, config: Config, incident_id: int, status: Status | None, clock: Clock
+) -> list[Rendered]:
+    """What publishing with a status change also queues through the event hook (a webhook
+    `incident.resolved` event, the PagerDuty resolve), for the preview."""
+    incident = store.incident(incident_id)
+    hook = hook_for(config)
+    if hook is None or status is None or status is incident.status:
+        return []
+    event = IncidentEvent(
+        "status",
+        dataclasses.replace(incident, status=status),
+        {"from": incident.status.value, "to": status.value},
+        0,
+        clock(),
+        tuple((d.target, d.action) for d in store.deliveries(incident_id)),
+    )
+    targets = configured_targets(config)
+    return [
+        Rendered(name, action, dict(payload), targets[name].describe(payload, continuing=True))
+        for name, action, payload in hook(event)
+    ]
+
+
 def preview(
     store: Store, config: Config, incident_id: int, text: str, status: Status | None, clock: Clock
 ) -> list[Preview]:
-    """What each configured target would receive if `text` were published now."""
-    return [r.preview for r in render_deliveries(store, config, incident_id, text, status, clock)]
+    """What each configured target would receive if `text` were published now, including
+    what a status change queues for webhooks and pagers."""
+    events = status_event_deliveries(store, config, incident_id, status, clock)
+    updates = render_deliveries(store, config, incident_id, text, status, clock)
+    return [r.preview for r in [*events, *updates]]
 
 
 def publish(

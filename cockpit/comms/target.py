@@ -14,21 +14,29 @@ A target that can tell whether an earlier attempt landed sets `can_check` and im
 `find_previous`; the worker calls it before posting again when an attempt is in doubt.
 Targets never touch the store directly: an `Attempt` gives them the remote references they
 need, each written durably the moment it is learnt.
+
+Besides published updates, a target may take incident events (declared, severity, status):
+`render_event` turns one into deliveries, queued by the store's event hook in the same
+transaction as the change (`cockpit.comms.events`). A target that only takes events (a pager)
+sets `receives_updates = False`; one whose outcome belongs on the timeline returns a line
+from `timeline_text`.
 """
 
 from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from cockpit.domain import Incident, Status, one_line
+from cockpit.domain import Incident, Status, one_line, parse_utc
 
 if TYPE_CHECKING:
     import httpx
+
+    from cockpit.store import IncidentEvent
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,7 @@ class Target(ABC):
     name: ClassVar[str]
     can_check: ClassVar[bool] = False
     at_least_once: ClassVar[bool] = False  # cannot check: a retry after a timeout may repeat
+    receives_updates: ClassVar[bool] = True  # False: incident events only (a pager)
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -147,6 +156,22 @@ class Target(ABC):
     async def finish(self, http: httpx.AsyncClient, attempt: Attempt, remote_id: str) -> Outcome:
         """Steps after the post itself landed (Slack: refresh the root message)."""
         return Sent(remote_id)
+
+    async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
+        """A harmless authenticated call for `cockpit doctor`: `Sent(note=what was checked)`
+        if the service accepts our credentials, `Permanent(error)` if not, `Retry(reason)` if
+        it cannot be reached; None when the service offers no such call."""
+        return None
+
+    def render_event(self, event: IncidentEvent) -> list[tuple[str, dict[str, Any]]]:
+        """The (action, payload) deliveries an incident event queues here; pure, no I/O."""
+        return []
+
+    def timeline_text(
+        self, action: str, payload: Mapping[str, Any], outcome: Outcome
+    ) -> str | None:
+        """A timeline line for a delivery that was sent or failed for good; None for none."""
+        return None
 
     def secrets(self) -> list[str]:
         """Secret strings (and secret parts of URLs) to scrub from anything shown or stored."""
@@ -215,3 +240,42 @@ def transport_outcome(exc: Exception, timeout: float) -> Retry:
         return Retry(f"sending timed out after {timeout:g} s", maybe_landed=True)
     detail = one_line(str(exc)) or type(exc).__name__
     return Retry(f"connection lost: {detail}", maybe_landed=True)
+
+
+def http_outcome(
+    response: httpx.Response,
+    now: datetime,
+    service: str,
+    *,
+    write: bool,
+    error: Callable[[httpx.Response], str] = service_error,
+) -> Outcome | None:
+    """None for a 2xx answer, else what it means: 429 waits for Retry-After, 408 and 5xx
+    retry (a write may have landed), anything else is permanent, in the service's words."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return None
+    if status == 429:
+        return Retry(f"rate limited by {service} (HTTP 429)", retry_after(response, now))
+    if status == 408 or status >= 500:
+        return Retry(f"{service}: {error(response)}", maybe_landed=write)
+    return Permanent(f"{service}: {error(response)}")
+
+
+def json_answer(response: httpx.Response, service: str, *, write: bool) -> Any | Retry:
+    """The decoded JSON of a 2xx answer, or Retry if it is not JSON (it may have landed)."""
+    try:
+        return response.json()
+    except ValueError:
+        return Retry(f"{service}: not a JSON answer", maybe_landed=write)
+
+
+def same_moment(ours: str, theirs: object) -> bool:
+    """Whether a service's timestamp is the one we sent, to the second (services round)."""
+    if not isinstance(theirs, str) or not theirs:
+        return False
+    try:
+        a, b = parse_utc(ours), parse_utc(theirs)
+    except ValueError:
+        return False
+    return a.replace(microsecond=0) == b.replace(microsecond=0)

@@ -1,13 +1,14 @@
-"""The targets the configuration enables, by name: the one place that maps tables to targets.
-
-Issue 7 adds Instatus, Better Stack, a generic webhook and PagerDuty here.
-"""
+"""The targets the configuration enables, by name: the one place that maps tables to targets."""
 
 from __future__ import annotations
 
+from cockpit.comms.betterstack import Betterstack
+from cockpit.comms.instatus import Instatus
+from cockpit.comms.pagerduty import PagerDuty
 from cockpit.comms.slack import SlackBot, SlackWebhook
 from cockpit.comms.statuspage import Statuspage
 from cockpit.comms.target import Target
+from cockpit.comms.webhook import Webhook
 from cockpit.config import Config
 
 
@@ -19,4 +20,12 @@ def configured_targets(config: Config) -> dict[str, Target]:
         targets.append(SlackWebhook(slack) if slack.mode == "webhook" else SlackBot(slack))
     if config.statuspage is not None:
         targets.append(Statuspage(config.statuspage, config.severities))
+    if config.instatus is not None:
+        targets.append(Instatus(config.instatus))
+    if config.betterstack is not None:
+        targets.append(Betterstack(config.betterstack))
+    if config.webhook is not None:
+        targets.append(Webhook(config.webhook))
+    if config.pagerduty is not None:
+        targets.append(PagerDuty(config.pagerduty, config.severities))
     return {target.name: target for target in targets}

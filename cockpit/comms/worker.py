@@ -35,7 +35,7 @@ from cockpit.comms.target import (
 )
 from cockpit.comms.targets import configured_targets
 from cockpit.config import Config
-from cockpit.domain import Clock, one_line, system_clock
+from cockpit.domain import Clock, Kind, one_line, system_clock
 from cockpit.store import Delivery, Store, StoreError
 
 BACKOFF_BASE = 2.0
@@ -357,7 +357,33 @@ class DeliveryWorker:
                     last_error=shown(outcome.error),
                     payload=payload,
                 )
+        self._note_on_timeline(delivery, target, outcome, shown)
         self._notify(self.store.delivery(delivery.id))
+
+    def _note_on_timeline(
+        self,
+        delivery: Delivery,
+        target: Target | None,
+        outcome: Outcome,
+        shown: Callable[[str | None], str | None],
+    ) -> None:
+        """Write what the target says belongs on the timeline (a page sent or failed), once
+        per delivery and outcome even if two processes record it."""
+        if target is None or isinstance(outcome, Retry):
+            return
+        text = shown(target.timeline_text(delivery.action, delivery.payload, outcome))
+        if not text:
+            return
+        state = "sent" if isinstance(outcome, Sent) else "failed"
+        meta = {"event": "delivery", "delivery": delivery.id, "target": target.name, "state": state}
+        self.store.append_once(
+            delivery.incident_id,
+            Kind.EXTERNAL,
+            text,
+            target.name,
+            meta=meta,
+            key=("event", "delivery", "state"),
+        )
 
     def _release(self, delivery: Delivery) -> None:
         """Stopped mid-flight: hand the delivery back, in doubt, for whoever runs next."""

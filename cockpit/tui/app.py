@@ -14,6 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from cockpit.comms.events import hook_for
 from cockpit.config import Config
 from cockpit.domain import Clock, system_clock
 from cockpit.store import Store
@@ -33,6 +34,9 @@ class CockpitApp(App[int]):
         self.config = config
         self.store = store
         self.clock = clock
+        # Declare, severity and status changes queue pages and webhook events atomically,
+        # the same hook the CLI installs.
+        store.events = hook_for(config)
         self.deliveries = DeliveryRunner(self)
 
     def on_mount(self) -> None:

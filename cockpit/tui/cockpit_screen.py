@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -27,16 +28,16 @@ from cockpit.domain import (
     find_severity,
     severity_rank,
 )
+from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
-from cockpit.tui.choice_dialog import ChoiceDialog
 from cockpit.tui.deliveries import DeliveryBar
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.filter_dialog import FilterDialog
-from cockpit.tui.incident_list import IncidentList
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.role_dialog import RoleDialog
-from cockpit.tui.runbook_pane import RunbookPane
+from cockpit.tui.postmortem_screen import PostmortemScreen, export, postmortem_notes
+from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
 from cockpit.tui.timeline import Timeline, TimelineFilter
+
+# The dialogs (and the Input, Select and OptionList widgets behind them) are imported when a key
+# first opens one: a person paged at 2 a.m. should see the incident before they are loaded.
 
 POLL_SECONDS = 0.25
 """How often the screen asks SQLite whether another process committed something."""
@@ -54,6 +55,10 @@ NEEDS_INCIDENT = {
     "filter",
     "update",
     "outbox",
+    "runbook",
+    "postmortem",
+    "export",
+    "star",
 }
 """Actions that act on the incident on screen."""
 
@@ -83,6 +88,32 @@ class CockpitScreen(Screen[None]):
             tooltip="Switch incident or declare a new one",
         ),
         Binding("slash", "filter", "filter", id="cockpit.filter", tooltip="Filter the timeline"),
+        Binding(
+            "b",
+            "runbook",
+            "runbook",
+            id="cockpit.runbook",
+            tooltip="Link or change the runbook",
+            show=False,  # no room in the footer at 80 columns; the runbook pane names the key
+        ),
+        Binding("p", "postmortem", "post-mortem", id="cockpit.postmortem", tooltip="Post-mortem"),
+        Binding(
+            "e",
+            "export",
+            "export",
+            id="cockpit.export",
+            tooltip="Export the post-mortem",
+            show=False,
+        ),
+        Binding(
+            "asterisk",
+            "star",
+            "star",
+            id="cockpit.star",
+            tooltip="Star or unstar the selected entry as a key moment",
+            key_display="*",
+            show=False,
+        ),
         # Not in the footer (no room at 80 columns): the delivery line under the panes shows it.
         Binding(
             "o",
@@ -107,23 +138,28 @@ class CockpitScreen(Screen[None]):
         self._data_version = -1
         self._rang_for: datetime | None = None
         self._last_error = ""
+        self._applicable: tuple[bool, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield IncidentHeader(id="header")
         with Horizontal(id="top"):
-            yield RolesPane(id="roles")
-            yield NextUpdatePane(id="next-update")
+            roles = RolesPane(id="roles")
+            roles.border_title = "Roles"
+            yield roles
+            next_update = NextUpdatePane(id="next-update")
+            next_update.border_title = "Next update"
+            yield next_update
         with Horizontal(id="bottom"):
-            yield RunbookPane(id="runbook")
-            yield Timeline(self.store, self.clock, id="timeline")
+            runbook = RunbookPane(self.store, self.config, id="runbook")
+            runbook.border_title = "Runbook"
+            yield runbook
+            timeline = Timeline(self.store, self.clock, id="timeline")
+            timeline.border_title = "Timeline"
+            yield timeline
         yield DeliveryBar(id="deliveries")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#roles").border_title = "Roles"
-        self.query_one("#next-update").border_title = "Next update"
-        self.query_one("#runbook").border_title = "Runbook"
-        self.query_one("#timeline").border_title = "Timeline"
         self.query_one(Timeline).focus()
         self._open_first()
         self.set_interval(POLL_SECONDS, self.poll)
@@ -133,10 +169,10 @@ class CockpitScreen(Screen[None]):
         """The only open incident; with several, the newest and the list; with none, the list."""
         try:
             open_ones = self.store.incidents(open_only=True)
-        except StoreError as exc:
+            self.show_incident(open_ones[0].id if open_ones else None)
+        except (StoreError, sqlite3.Error) as exc:
             self.report(exc)
             open_ones = []
-        self.show_incident(open_ones[0].id if open_ones else None)
         if len(open_ones) != 1:
             self.call_after_refresh(self.action_incidents)
 
@@ -146,10 +182,11 @@ class CockpitScreen(Screen[None]):
         """Put another incident (or none) on screen."""
         self.incident_id = incident_id
         self._rang_for = None
+        # In this order, a commit racing with the load is either loaded or seen by the next poll.
         self._data_version = self._safe_data_version()
-        timeline = self.query_one(Timeline)
-        timeline.show_incident(incident_id)
-        self._last_entry_id = self.store.last_entry_id(incident_id) if incident_id else 0
+        # The newest id of any incident: O(1) on the rowid, and entries_after filters by incident.
+        self._last_entry_id = self.store.last_entry_id()
+        self.query_one(Timeline).show_incident(incident_id)
         self.refresh_board()
 
     def _safe_data_version(self) -> int:
@@ -176,6 +213,7 @@ class CockpitScreen(Screen[None]):
         if new:
             self._last_entry_id = new[-1].id
             self.query_one(Timeline).entries_added(new)
+        self.query_one(Timeline).refresh_stars()
         self.refresh_board()
 
     def refresh_board(self) -> None:
@@ -185,12 +223,14 @@ class CockpitScreen(Screen[None]):
         else:
             self.board = build_board(self.store, self.config, self.incident_id, self.clock())
         incident = self.board.incident if self.board else None
-        self.query_one(RolesPane).show(self.board, self.config.role_names)
-        runbook = self.query_one(RunbookPane)
-        runbook.show(incident.runbook if incident else None, self.config.runbook_dirs)
+        self.query_one(RolesPane).show(self.board, self.config.role_names, self.on_call())
+        self.query_one(RunbookPane).show(self.board)
         self._update_timeline_title()
         self.tick()
-        self.refresh_bindings()
+        applicable = (incident is not None, incident is not None and incident.is_open)
+        if applicable != self._applicable:
+            self._applicable = applicable
+            self.refresh_bindings()
 
     def tick(self) -> None:
         """Redraw the clocks from "deadline - now"; ring the bell once when an update is late."""
@@ -205,13 +245,23 @@ class CockpitScreen(Screen[None]):
         if overdue and deadline is not None and self._rang_for != deadline.due_at:
             self._rang_for = deadline.due_at
             self.app.bell()
+        try:
+            escalated = escalate_if_due(self.store, self.board, now, self.config.author)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        if escalated is not None:  # written by this process: ring once, show it
+            self.app.bell()
+            self._written(escalated)
 
     def _update_timeline_title(self) -> None:
         timeline = self.query_one(Timeline)
         if timeline.filter.active:
             timeline.border_subtitle = f"{timeline.filter.describe()} · {timeline.count} shown"
         elif self.incident_id is not None:
-            timeline.border_subtitle = f"{timeline.count} entries"
+            timeline.border_subtitle = (
+                "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
+            )
         else:
             timeline.border_subtitle = ""
 
@@ -242,6 +292,8 @@ class CockpitScreen(Screen[None]):
         incident_id = self.incident_id
         if incident_id is None:
             return
+        from cockpit.tui.entry_dialog import EntryDialog
+
         title, placeholder = _ENTRY_PROMPTS[kind]
 
         def save(text: str) -> Entry:
@@ -259,6 +311,8 @@ class CockpitScreen(Screen[None]):
         self._log(Kind.DECISION)
 
     def action_severity(self) -> None:
+        from cockpit.tui.choice_dialog import ChoiceDialog
+
         if self.board is None:
             return
         incident_id = self.board.incident.id
@@ -275,6 +329,8 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_status(self) -> None:
+        from cockpit.tui.choice_dialog import ChoiceDialog
+
         if self.board is None:
             return
         incident_id = self.board.incident.id
@@ -287,6 +343,8 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_assign_role(self) -> None:
+        from cockpit.tui.role_dialog import RoleDialog
+
         if self.board is None:
             return
         incident_id = self.board.incident.id
@@ -298,28 +356,59 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_incidents(self) -> None:
+        from cockpit.tui.incident_list import IncidentList
+
         try:
             incidents = self.store.incidents()
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             self.report(exc)
             return
 
-        def declare(title: str, severity: str, service: str) -> Incident:
-            return self.store.declare(title, severity, self.config.author, service=service)
+        def declare(title: str, severity: str, service: str, commander: str) -> Incident:
+            return self.store.declare(
+                title,
+                severity,
+                self.config.author,
+                service=service,
+                roles={"commander": commander},
+            )
 
+        now = self.clock()
         dialog = IncidentList(
-            incidents, self.clock(), self.incident_id, self.config.severities, declare
+            incidents,
+            now,
+            self.incident_id,
+            self.config.severities,
+            declare,
+            notes=postmortem_notes(self.store, self.config, now),
+            commander=self.on_call(),
         )
         self.app.push_screen(dialog, self._switch)
+
+    def action_runbook(self) -> None:
+        self.query_one(RunbookPane).pick_runbook()
+
+    @on(RunbookPane.Written)
+    def _runbook_written(self, event: RunbookPane.Written) -> None:
+        self._written(event.entry)
+
+    def on_call(self) -> str:
+        """Who holds the pager now by the `[oncall]` rotation ("" without one)."""
+        rotation = self.config.rotation
+        if rotation is None:
+            return ""
+        return current_shift(rotation, self.clock()).person or ""
 
     def _switch(self, incident_id: int | None) -> None:
         if incident_id is not None:
             try:
                 self.show_incident(incident_id)
-            except StoreError as exc:
+            except (StoreError, sqlite3.Error) as exc:
                 self.report(exc)
 
     def action_filter(self) -> None:
+        from cockpit.tui.filter_dialog import FilterDialog
+
         timeline = self.query_one(Timeline)
         self.app.push_screen(FilterDialog(timeline.filter), self._filtered)
 
@@ -354,3 +443,34 @@ class CockpitScreen(Screen[None]):
         from cockpit.tui.outbox_dialog import OutboxDialog
 
         self.app.push_screen(OutboxDialog(self.store, self.incident_id, self.clock, runner.retry))
+
+    # -- post-mortem
+
+    def action_postmortem(self) -> None:
+        if self.incident_id is None:
+            return
+        override = self.board.every_minutes_override if self.board else None
+        screen = PostmortemScreen(
+            self.config, self.store, self.clock, self.incident_id, every_minutes_override=override
+        )
+        self.app.push_screen(screen, lambda _: self.refresh_board())
+
+    def action_export(self) -> None:
+        if self.incident_id is not None:
+            override = self.board.every_minutes_override if self.board else None
+            export(self, self.config, self.store, self.clock, self.incident_id, override)
+
+    def action_star(self) -> None:
+        timeline = self.query_one(Timeline)
+        entry = timeline.selected
+        if entry is None:
+            return
+        try:
+            if entry.id in timeline.starred:
+                self.store.unstar(entry.id)
+            else:
+                self.store.star(entry.id, self.config.author)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        timeline.refresh_stars()

@@ -1,4 +1,5 @@
-"""Declare an incident: title, severity and service; Enter declares, Esc cancels."""
+"""Declare an incident: title, severity, service and commander (the person on call is
+suggested); Enter declares, Esc cancels."""
 
 from __future__ import annotations
 
@@ -17,18 +18,21 @@ from cockpit.store import StoreError
 
 
 class DeclareDialog(ModalScreen[Incident | None]):
-    """`declare(title, severity, service)` commits the incident before the dialog closes."""
+    """`declare(title, severity, service, commander)` commits the incident before the dialog
+    closes; `commander` is the suggestion the commander field starts with."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(
         self,
         severities: Sequence[Severity],
-        declare: Callable[[str, str, str], Incident],
+        declare: Callable[[str, str, str, str], Incident],
+        commander: str = "",
     ) -> None:
         super().__init__(classes="dialog")
         self.severities = list(severities)
         self.declare = declare
+        self.commander = commander
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
@@ -44,6 +48,12 @@ class DeclareDialog(ModalScreen[Incident | None]):
                 id="severity",
             )
             yield Input(placeholder="service (optional)", id="service")
+            yield Input(
+                self.commander,
+                placeholder="commander (optional)",
+                tooltip="Suggested: the person on call now" if self.commander else None,
+                id="commander",
+            )
             yield Label(
                 "Tab moves · Enter declares · Esc cancels", classes="dialog-hint", id="hint"
             )
@@ -57,8 +67,9 @@ class DeclareDialog(ModalScreen[Incident | None]):
             return
         severity = self.query_one("#severity", Select).value
         service = self.query_one("#service", Input).value.strip()
+        commander = self.query_one("#commander", Input).value.strip()
         try:
-            incident = self.declare(title, str(severity), service)
+            incident = self.declare(title, str(severity), service, commander)
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from textual import on
@@ -20,15 +20,16 @@ from cockpit.tui.declare_dialog import DeclareDialog
 DECLARE = "declare"
 
 
-def describe(incident: Incident, now: datetime) -> Content:
-    """One line per incident: id, severity, status, age, title."""
+def describe(incident: Incident, now: datetime, note: str = "") -> Content:
+    """One line per incident: id, severity, status, age, title (and a post-mortem note)."""
     age = format_duration((incident.resolved_at or now) - incident.declared_at)
     line = Content.assemble(
         (f"{incident.ref:<7}", "bold"),
         f" {one_line(incident.severity):<6} {incident.status.value:<13} {age:>9}  ",
         one_line(incident.title),
     )
-    return line if incident.is_open else line.stylize("$text-muted")
+    line = line if incident.is_open else line.stylize("$text-muted")
+    return Content.assemble(line, (f"  {note}", "$text-warning")) if note else line
 
 
 class IncidentList(ModalScreen[int | None]):
@@ -42,9 +43,13 @@ class IncidentList(ModalScreen[int | None]):
         now: datetime,
         current: int | None,
         severities: Sequence[Severity],
-        declare: Callable[[str, str, str], Incident],
+        declare: Callable[[str, str, str, str], Incident],
+        notes: Mapping[int, str] | None = None,
+        commander: str = "",
     ) -> None:
         super().__init__(classes="dialog")
+        self.notes = notes or {}
+        self.commander = commander  # the person on call, suggested when declaring
         self.incidents = sorted(incidents, key=lambda i: (not i.is_open, -i.id))
         self.now = now
         self.current = current
@@ -64,7 +69,10 @@ class IncidentList(ModalScreen[int | None]):
             yield Label(prompt, id="prompt")
             yield OptionList(
                 Option(Content.styled("+ Declare a new incident…", "bold"), id=DECLARE),
-                *(Option(describe(i, self.now), id=str(i.id)) for i in self.incidents),
+                *(
+                    Option(describe(i, self.now, self.notes.get(i.id, "")), id=str(i.id))
+                    for i in self.incidents
+                ),
                 id="incidents",
             )
             yield Label("Enter opens · Esc closes", classes="dialog-hint")
@@ -82,7 +90,9 @@ class IncidentList(ModalScreen[int | None]):
     @on(OptionList.OptionSelected, "#incidents")
     def choose(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == DECLARE:
-            self.app.push_screen(DeclareDialog(self.severities, self.declare), self._declared)
+            self.app.push_screen(
+                DeclareDialog(self.severities, self.declare, self.commander), self._declared
+            )
         elif event.option.id is not None:
             self.dismiss(int(event.option.id))
 

@@ -14,7 +14,14 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.board import Board
-from cockpit.domain import format_countdown, format_duration, format_local, one_line
+from cockpit.domain import (
+    format_countdown,
+    format_duration,
+    format_local,
+    one_line,
+    since_declared,
+)
+from cockpit.tui.runbook_pane import escalation_line
 
 WARNING_SECONDS = 5 * 60
 """The countdown turns amber with this much time left."""
@@ -46,7 +53,7 @@ class IncidentHeader(Horizontal):
         incident = board.incident
         self.add_class(level_class(rank))
         badge.update(f" {one_line(incident.severity)} ")
-        elapsed = format_duration(board.since_declared)
+        elapsed = format_duration(since_declared(incident, now))
         if incident.is_open:
             clock = f"{elapsed} since declared"
         else:
@@ -66,9 +73,11 @@ class IncidentHeader(Horizontal):
 
 
 class RolesPane(Static):
-    """Who holds each configured role; a role the severity requires but nobody holds is flagged."""
+    """Who holds each configured role; a role the severity requires but nobody holds is flagged.
+    Who is on call (the rotation) is on the bottom border."""
 
-    def show(self, board: Board | None, role_names: list[str]) -> None:
+    def show(self, board: Board | None, role_names: list[str], on_call: str = "") -> None:
+        self.border_subtitle = f"on call: {one_line(on_call)}" if on_call else ""
         if board is None:
             self.update(Content.styled("no incident", "$text-muted"))
             return
@@ -80,14 +89,14 @@ class RolesPane(Static):
             if holder:
                 lines.append(Content.assemble(label, (holder, "bold")))
             elif role in board.missing_roles:
-                lines.append(
-                    Content.assemble(
-                        label, (f"⚠ none (required for {board.severity.name})", "$text-error")
-                    )
-                )
+                lines.append(Content.assemble(label, ("⚠ required", "$text-error")))
             else:
                 lines.append(Content.assemble(label, ("—", "$text-muted")))
         self.set_class(bool(board.missing_roles), "-missing")
+        # The border says why: "SEV-1 needs a communicator" reads at a glance; it matters more
+        # than who is on call, which the border shows otherwise.
+        if board.missing_roles:
+            self.border_subtitle = f"{board.severity.name} needs {', '.join(board.missing_roles)}"
         self.update(Content("\n").join(lines))
 
 
@@ -95,7 +104,17 @@ class NextUpdatePane(Static):
     """The countdown to the next required status update: amber under 5 min, red once overdue."""
 
     def show(self, board: Board | None, now: datetime) -> bool:
-        """Render at `now`; returns True when the update is overdue."""
+        """Render at `now`; returns True when the update is overdue. A linked runbook's
+        escalation countdown is the last line; the pane turns red when it is due."""
+        overdue = self._show_update(board, now)
+        escalation = escalation_line(board, now)
+        self.set_class(escalation is not None and escalation[1], "-escalate")
+        shown = self.content
+        if escalation is not None and isinstance(shown, Content):
+            self.update(Content("\n").join([shown, escalation[0]]))
+        return overdue
+
+    def _show_update(self, board: Board | None, now: datetime) -> bool:
         self.remove_class("-warning", "-overdue", "-none")
         if board is None:
             self.add_class("-none")
@@ -134,6 +153,7 @@ class NextUpdatePane(Static):
                 f"({board.updates_sent} published)"
             )
         else:
-            second = f"first update due {severity.first_update_minutes} min after declaring"
+            minutes = severity.first_update_minutes or deadline.every_minutes
+            second = f"first update due {minutes} min after declaring"
         self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
         return deadline.overdue(now)

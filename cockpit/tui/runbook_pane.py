@@ -1,90 +1,326 @@
-"""The runbook pane: the linked runbook's Markdown, read from the configured directories.
+"""The runbook pane: the linked runbook's steps as a checklist, above the runbook's Markdown.
 
-Self-contained on purpose: the runbooks issue replaces this module with a checklist. The screen
-only calls `RunbookPane.show(name, dirs)`.
+Ticked state is read from the timeline (`step` entries), never kept by the widget: `space` writes
+an entry through the core and the pane re-reads it, so a restart, another terminal and `cockpit
+show` all agree. Moving between steps scrolls the Markdown to the step; `c` copies its command.
+The escalation line of the next-update pane and the escalation entry are built here too.
 """
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
+from datetime import datetime, timedelta
 
+from textual import on
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
-from cockpit.domain import one_line, strip_control
-
-
-def read_runbook(name: str, dirs: list[Path]) -> tuple[str, str] | None:
-    """(title, Markdown body) of `<dir>/<name>.md` in the first directory that has it."""
-    for directory in dirs:
-        path = directory / f"{name}.md"
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        return _split(text, name)
-    return None
+from cockpit.board import Board
+from cockpit.config import Config
+from cockpit.domain import Entry, format_local, one_line
+from cockpit.runbooks import NOT_FOUND, Runbook, Step, record_escalation, set_step, step_state
+from cockpit.store import Store, StoreError
 
 
-def _split(text: str, name: str) -> tuple[str, str]:
-    """Strip `+++` TOML front matter; the title comes from it, else the first heading."""
-    title = ""
-    body = text
-    lines = text.splitlines(keepends=True)
-    if lines and lines[0].strip() == "+++":
-        for index in range(1, len(lines)):
-            if lines[index].strip() == "+++":
-                front = "".join(lines[1:index])
-                body = "".join(lines[index + 1 :])
-                try:
-                    title = str(tomllib.loads(front).get("title", ""))
-                except tomllib.TOMLDecodeError:
-                    title = ""  # a malformed header still shows the body
-                break
-    if not title:
-        for line in body.splitlines():
-            if line.startswith("#"):
-                title = line.lstrip("#").strip()
-                break
-    return one_line(title or name), strip_control(body)
+class RunbookPane(Vertical):
+    """The linked runbook as a checklist and as Markdown, or a line saying why there is none."""
 
+    BINDINGS = [
+        Binding(
+            "space",
+            "toggle_step",
+            "tick",
+            id="cockpit.runbook.tick",
+            tooltip="Tick or untick the selected runbook step",
+        ),
+        Binding(
+            "c",
+            "copy_command",
+            "copy",
+            id="cockpit.runbook.copy",
+            tooltip="Copy the selected runbook step's command",
+        ),
+    ]
 
-class RunbookPane(VerticalScroll):
-    """The linked runbook rendered as Markdown, or a placeholder saying why there is none."""
+    class Written(Message):
+        """The pane committed an entry (a step ticked, a runbook linked): the screen syncs."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        def __init__(self, entry: Entry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(
+        self, store: Store, config: Config, *, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
-        self._shown: tuple[str | None, tuple[Path, ...]] | None = None
+        self.store = store
+        self.config = config
+        self.board: Board | None = None
+        self.runbook: Runbook | None = None
+        self.ticked: set[int] = set()
+        self._shown: tuple[int | None, str | None, Runbook | None, str | None] | None = None
+        self._copied: tuple[int, int] | None = None  # (step, command index) last copied
 
     def compose(self) -> ComposeResult:
-        yield Static("No runbook linked.", classes="placeholder")
+        yield Static("No runbook linked.", id="runbook-message")
+        yield Static(id="runbook-trigger")
+        yield OptionList(id="runbook-steps")
+        yield VerticalScroll(id="runbook-doc")
 
-    def show(self, name: str | None, dirs: list[Path]) -> None:
-        """Show runbook `name` (None: none linked); re-reads only when the name changes."""
-        key = (name, tuple(dirs))
-        if key == self._shown:
-            return
-        self._shown = key
-        self.remove_children()
+    def on_mount(self) -> None:
+        self._set_mode(message=True)
+
+    # -- showing a board
+
+    def show(self, board: Board | None) -> None:
+        """Show the runbook `board` links and which of its steps are ticked."""
+        self.board = board
+        incident = board.incident if board else None
+        runbook = board.runbook if board else None
+        shown = (
+            incident.id if incident else None,
+            incident.runbook if incident else None,
+            runbook,
+            board.runbook_problem if board else None,
+        )
+        if shown != self._shown:
+            self._shown = shown
+            self.runbook = runbook
+            self.ticked = set()
+            self._copied = None
+            self._rebuild()
+            self.refresh_bindings()
+        if runbook is not None and incident is not None:
+            ticked = step_state(self.store, incident.id, runbook.name)
+            if ticked != self.ticked:
+                self.ticked = ticked
+                self._render_steps()
+
+    def _rebuild(self) -> None:
+        board, runbook = self.board, self.runbook
+        message = self.query_one("#runbook-message", Static)
+        message.remove_class("-missing")
         self.border_title = "Runbook"
+        self.border_subtitle = ""
+        if board is None:
+            message.update("No incident.")
+            self._set_mode(message=True)
+            return
+        name = board.incident.runbook
         if name is None:
-            self.mount(Static("No runbook linked.", classes="placeholder"))
+            message.update("No runbook linked. Press b to pick one.")
+            self._set_mode(message=True)
             return
-        found = read_runbook(name, dirs)
-        if found is None:
-            where = ", ".join(str(d) for d in dirs) or "no runbook directories configured"
-            self.mount(
-                Static(
-                    f"Runbook {one_line(name)!r} not found.\nLooked in: {where}",
-                    classes="placeholder -missing",
+        if runbook is None:
+            message.add_class("-missing")
+            if board.runbook_problem in (None, NOT_FOUND):
+                where = ", ".join(str(d) for d in self.config.runbook_dirs) or "nowhere"
+                why = f"Runbook {one_line(name)!r} not found.\nLooked in: {where}"
+            else:
+                why = (
+                    f"Runbook {one_line(name)!r} cannot be used: {one_line(board.runbook_problem)}"
                 )
-            )
+            message.update(f"{why}\nPress b to pick another.")
+            self._set_mode(message=True)
             return
-        title, body = found
-        self.border_title = f"Runbook · {title}"
-        # Imported here: Markdown pulls in markdown-it, which an empty cockpit never needs.
+        self.border_title = f"Runbook · {one_line(runbook.title)}"
+        trigger = self.query_one("#runbook-trigger", Static)
+        trigger.update(Content.assemble(("Trigger: ", "bold"), one_line(runbook.trigger)))
+        trigger.display = bool(runbook.trigger)
+        steps = self.query_one("#runbook-steps", OptionList)
+        steps.clear_options()
+        steps.add_options(Option(self._prompt(s), id=str(s.number)) for s in runbook.steps)
+        steps.display = bool(runbook.steps)
+        if runbook.steps:
+            steps.highlighted = 0
+        else:
+            message.update("No numbered steps under a heading: nothing to tick.")
+        self._set_mode(message=not runbook.steps, document=True, note=True)
+        self._render_subtitle()
+        self._load_document(runbook)
+
+    def _set_mode(self, *, message: bool, document: bool = False, note: bool = False) -> None:
+        shown = self.query_one("#runbook-message")
+        shown.display = message
+        # `.placeholder`: the pane has nothing to show but this line (tests and styles key on it).
+        shown.set_class(message and not note, "placeholder")
+        shown.set_class(message and note, "-note")
+        self.query_one("#runbook-doc").display = document
+        if not document:
+            self.query_one("#runbook-trigger").display = False
+            self.query_one("#runbook-steps").display = False
+
+    def _load_document(self, runbook: Runbook) -> None:
+        # Imported here: Markdown pulls in markdown-it, which a cockpit with no runbook never needs.
         from textual.widgets import Markdown
 
-        self.mount(Markdown(body, open_links=False))
+        doc = self.query_one("#runbook-doc", VerticalScroll)
+        doc.remove_children()
+        doc.mount(Markdown(runbook.body, open_links=False))
+        doc.scroll_home(animate=False)
+
+    def _prompt(self, step: Step) -> Content:
+        if step.number in self.ticked:
+            return Content.assemble(
+                ("[x]", "bold $text-success"), f" {step.number} ", (step.title, "$text-muted")
+            )
+        return Content.assemble("[ ]", f" {step.number} ", step.title)
+
+    def _render_steps(self) -> None:
+        runbook = self.runbook
+        if runbook is None:
+            return
+        steps = self.query_one("#runbook-steps", OptionList)
+        for index, step in enumerate(runbook.steps):
+            steps.replace_option_prompt_at_index(index, self._prompt(step))
+        self._render_subtitle()
+
+    def _render_subtitle(self) -> None:
+        # `b` is not in the footer (no room at 80 columns): the pane says it.
+        if self.runbook is not None and self.runbook.steps:
+            self.border_subtitle = f"{len(self.ticked)}/{len(self.runbook.steps)} done · b change"
+        elif self.runbook is not None:
+            self.border_subtitle = "b change"
+
+    # -- the selected step
+
+    @property
+    def selected_step(self) -> Step | None:
+        """The step under the checklist's cursor."""
+        if self.runbook is None or not self.runbook.steps:
+            return None
+        index = self.query_one("#runbook-steps", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.runbook.steps):
+            return None
+        return self.runbook.steps[index]
+
+    @on(OptionList.OptionHighlighted, "#runbook-steps")
+    def _follow(self, event: OptionList.OptionHighlighted) -> None:
+        """Scroll the Markdown to the highlighted step's text."""
+        from textual.widgets._markdown import MarkdownBlock
+
+        step, runbook = self.selected_step, self.runbook
+        if step is None or runbook is None:
+            return
+        line = step.line - 1 - runbook.body_offset
+        doc = self.query_one("#runbook-doc", VerticalScroll)
+        # A list renders its items as plain containers: the step's first paragraph is the
+        # smallest block that starts on the step's line.
+        blocks = [b for b in doc.query(MarkdownBlock) if b.source_range[0] == line]
+        if blocks:
+            target = min(blocks, key=lambda b: b.source_range[1] - b.source_range[0])
+            doc.scroll_to_widget(target, top=True, animate=False)
+
+    @on(OptionList.OptionSelected, "#runbook-steps")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_toggle_step()  # Enter ticks too: what a person tries first
+
+    # -- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_step", "copy_command"):
+            return self.selected_step is not None
+        return True
+
+    def action_toggle_step(self) -> None:
+        """Tick the selected step if it shows unticked, untick it otherwise."""
+        step, runbook, board = self.selected_step, self.runbook, self.board
+        if step is None or runbook is None or board is None:
+            return
+        done = step.number not in self.ticked
+        try:
+            entry = set_step(
+                self.store, board.incident.id, runbook, step.number, done, self.config.author
+            )
+        except (StoreError, LookupError) as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.ticked = step_state(self.store, board.incident.id, runbook.name)
+        self._render_steps()
+        if entry is not None:
+            self.post_message(self.Written(entry))
+
+    def action_copy_command(self) -> None:
+        """Copy the step's command; pressing again on a step with several copies the next."""
+        step = self.selected_step
+        if step is None:
+            return
+        if not step.commands:
+            self.notify(f"Step {step.number} has no command to copy.", severity="warning")
+            return
+        index = 0
+        if self._copied is not None and self._copied[0] == step.number:
+            index = (self._copied[1] + 1) % len(step.commands)
+        self._copied = (step.number, index)
+        command = step.commands[index]
+        self.app.copy_to_clipboard(command)
+        which = f" ({index + 1} of {len(step.commands)})" if len(step.commands) > 1 else ""
+        self.notify(
+            one_line(command),
+            title=f"Copied step {step.number}'s command{which}",
+            markup=False,
+            timeout=4,
+        )
+
+    def pick_runbook(self) -> None:
+        """Open the searchable list of runbooks; the chosen one is linked through the store."""
+        from cockpit.runbooks import load_runbooks
+        from cockpit.tui.runbook_picker import RunbookPicker
+
+        board = self.board
+        if board is None:
+            return
+        incident_id = board.incident.id
+        runbooks, errors = load_runbooks(self.config.runbook_dirs)
+
+        def link(name: str | None) -> Entry | None:
+            return self.store.link_runbook(incident_id, name, self.config.author)
+
+        def done(entry: Entry | None) -> None:
+            if entry is not None:  # None: cancelled, or the same runbook chosen again
+                self.post_message(self.Written(entry))
+
+        picker = RunbookPicker(runbooks, errors, board.incident.runbook, link)
+        self.app.push_screen(picker, done)
+
+
+# ---- escalation ----------------------------------------------------------------------------
+
+
+ESCALATION_ALERT = timedelta(minutes=5)
+"""How long the next-update pane stays red after an escalation fired."""
+
+
+def escalation_line(board: Board | None, now: datetime) -> tuple[Content, bool] | None:
+    """The next-update pane's escalation line, and whether the pane should be red.
+
+    "escalate to Engineering Lead in 06:19" until the deadline; then "ESCALATE to Engineering
+    Lead now: due 00:12 ago" in red (for a few minutes after it fired); then a quieter
+    "escalated to Engineering Lead at 02:44", so an overdue update still stands out.
+    """
+    escalation = board.escalation if board else None
+    if escalation is None:
+        return None
+    if not escalation.due(now):
+        return Content(one_line(escalation.label(now))), False
+    recorded = escalation.recorded_at
+    if recorded is None or now - recorded < ESCALATION_ALERT:
+        text = "ESCALATE" + one_line(escalation.label(now)).removeprefix("escalate")
+        return Content.styled(text, "bold $text-error"), True
+    text = f"escalated to {one_line(escalation.to)} at {format_local(recorded, now)}"
+    return Content.styled(text, "$text-error"), False
+
+
+def escalate_if_due(store: Store, board: Board | None, now: datetime, author: str) -> Entry | None:
+    """Record the linked runbook's escalation once its deadline has passed; the entry written,
+    or None (not due, already recorded here or by another process)."""
+    if board is None or board.runbook is None or board.escalation is None:
+        return None
+    if board.escalation.recorded_at is not None or not board.escalation.due(now):
+        return None
+    return record_escalation(store, board.incident.id, board.runbook, author)

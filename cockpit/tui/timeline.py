@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from rich.text import Text
+from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -101,6 +101,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--cursor",
         "timeline--backdated",
         "timeline--empty",
+        "timeline--starred",
         *(f"timeline--{kind.value}" for kind in Kind),
     }
 
@@ -124,8 +125,13 @@ class Timeline(ScrollView, can_focus=True):
         self.filter = TimelineFilter()
         self.count = 0
         self.following = True
+        self.starred: set[int] = set()  # entries starred as key moments for the post-mortem
         self._pages: LRUCache[int, list[Entry]] = LRUCache(16)
-        self._lines: LRUCache[tuple[int, int, bool, bool, str], Strip] = LRUCache(1024)
+        self._lines: LRUCache[tuple[int, int, bool, bool, str, bool], Strip] = LRUCache(1024)
+        self._styles: dict[bool, dict[str, Style]] = {}
+
+    def on_mount(self) -> None:
+        self.anchor()
 
     # -- what is shown
 
@@ -133,6 +139,7 @@ class Timeline(ScrollView, can_focus=True):
         """Show another incident (or none), from its newest entry."""
         self.incident_id = incident_id
         self.filter = TimelineFilter()
+        self.starred = self.store.starred(incident_id) if incident_id is not None else set()
         self._reload()
 
     def set_filter(self, timeline_filter: TimelineFilter) -> None:
@@ -178,6 +185,13 @@ class Timeline(ScrollView, can_focus=True):
             self._move_cursor(self.count - 1)
         self.refresh()
 
+    def refresh_stars(self) -> None:
+        """Re-read which entries are starred; redraw if that changed."""
+        starred = self.store.starred(self.incident_id) if self.incident_id is not None else set()
+        if starred != self.starred:
+            self.starred = starred
+            self.refresh()
+
     def entry_at(self, index: int) -> Entry | None:
         """The entry at `index` in the (filtered) timeline, read from SQLite if not cached."""
         if self.incident_id is None or not 0 <= index < self.count:
@@ -216,10 +230,11 @@ class Timeline(ScrollView, can_focus=True):
         self.post_message(self.Selected(self.selected))
 
     def _scroll_to_cursor(self) -> None:
-        height = self.scrollable_content_region.height
         if self.following:
-            self.scroll_to(y=max(0, self.count - height), animate=False, immediate=True)
+            # Anchored: layout keeps the bottom in view, from the very first frame on.
+            self.scroll_end(animate=False, immediate=True)
             return
+        height = self.scrollable_content_region.height
         top = self.scroll_offset.y
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
@@ -250,12 +265,15 @@ class Timeline(ScrollView, can_focus=True):
         self.call_after_refresh(self._scroll_to_cursor)
 
     def on_click(self, event: events.Click) -> None:
-        self._move_cursor(self.scroll_offset.y + event.y)
+        offset = event.get_content_offset(self)
+        if offset is not None:
+            self._move_cursor(self.scroll_offset.y + offset.y)
 
     # -- rendering
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._lines.clear()
 
     def render_line(self, y: int) -> Strip:
@@ -271,7 +289,14 @@ class Timeline(ScrollView, can_focus=True):
                 )
             return Strip.blank(width, self.rich_style)
         today = self.clock().astimezone().date().isoformat()
-        key = (entry.id, width, index == self.cursor, self.has_focus, today)
+        key = (
+            entry.id,
+            width,
+            index == self.cursor,
+            self.has_focus,
+            today,
+            entry.id in self.starred,
+        )
         strip = self._lines.get(key)
         if strip is None:
             strip = self._render_entry(entry, width, index == self.cursor)
@@ -279,24 +304,41 @@ class Timeline(ScrollView, can_focus=True):
         return strip
 
     def _render_entry(self, entry: Entry, width: int, is_cursor: bool) -> Strip:
-        style = self.get_component_rich_style
+        """One entry as a line of segments (built directly: this runs for every new line)."""
+        # Component styles depend on focus (the cursor is brighter in a focused timeline).
+        styles = self._styles.get(self.has_focus)
+        if styles is None:
+            styles = self._styles[self.has_focus] = {
+                name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES
+            }
+        base = self.rich_style + styles["timeline--cursor"] if is_cursor else self.rich_style
         author = one_line(entry.author)
         if cell_len(author) > AUTHOR_WIDTH:
-            author = author[: AUTHOR_WIDTH - 1] + "…"
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append(format_local(entry.at, self.clock()), style("timeline--time"))
-        line.append(" ")
-        line.append(KIND_LABELS[entry.kind].ljust(KIND_WIDTH), style(f"timeline--{entry.kind}"))
-        line.append(" ")
-        line.append(author.ljust(AUTHOR_WIDTH), style("timeline--author"))
-        line.append(" ")
+            author = set_cell_size(author, AUTHOR_WIDTH - 1) + "…"
+        parts = [
+            (format_local(entry.at, self.clock()), styles["timeline--time"]),
+            (" ", None),
+            (KIND_LABELS[entry.kind].ljust(KIND_WIDTH), styles[f"timeline--{entry.kind}"]),
+            (" ", None),
+            (set_cell_size(author, AUTHOR_WIDTH), styles["timeline--author"]),
+            (" ", None),
+        ]
         if entry.backdated:
-            line.append("↶ ", style("timeline--backdated"))
-        line.append(one_line(entry.text))
-        line.truncate(width, overflow="ellipsis", pad=True)
-        base = self.rich_style
-        if is_cursor:
-            base = base + style("timeline--cursor")
-        line.stylize_before(base)
-        segments = list(line.render(self.app.console))
-        return Strip(segments, width).simplify()
+            parts.append(("↶ ", styles["timeline--backdated"]))
+        if entry.id in self.starred:
+            parts.append(("★ ", styles["timeline--starred"]))
+        parts.append((one_line(entry.text), None))
+        segments: list[Segment] = []
+        room = width
+        for text, style in parts:
+            if room <= 0:
+                break
+            size = cell_len(text)
+            if size > room:
+                text = set_cell_size(text, room - 1) + "…" if room > 1 else "…"
+                size = room
+            segments.append(Segment(text, base + style if style else base))
+            room -= size
+        if room > 0:
+            segments.append(Segment(" " * room, base))
+        return Strip(segments, width)

@@ -73,3 +73,64 @@ class FakeSleep:
         self.calls.append(seconds)
         self.clock.advance(seconds=seconds)
         await asyncio.sleep(0)
+
+
+# ---- issue 7: Instatus, Better Stack, a webhook receiver, PagerDuty -----------------------
+
+INSTATUS_KEY_ENV = "TEST_INSTATUS_KEY"
+BETTERSTACK_TOKEN_ENV = "TEST_BETTERSTACK_TOKEN"
+WEBHOOK_SECRET_ENV = "TEST_WEBHOOK_SECRET"
+PAGERDUTY_KEY_ENV = "TEST_PAGERDUTY_KEY"
+WEBHOOK_SECRET = "whsec-fake-shared-secret-0123456789"
+
+
+def instatus_table(fake: Any, timeout: float = 0.5) -> dict[str, Any]:
+    return {
+        "page_id": fake.page_id,
+        "api_key_env": INSTATUS_KEY_ENV,
+        "api_url": fake.url,
+        "component_ids": list(fake.components),
+        "timeout_seconds": timeout,
+    }
+
+
+def betterstack_table(fake: Any, timeout: float = 0.5, notify: bool = True) -> dict[str, Any]:
+    return {
+        "status_page_id": fake.status_page_id,
+        "notify_subscribers": notify,
+        "api_key_env": BETTERSTACK_TOKEN_ENV,
+        "api_url": fake.url,
+        "resource_ids": sorted(fake.resources),
+        "timeout_seconds": timeout,
+    }
+
+
+def webhook_table(fake: Any, timeout: float = 0.5, signed: bool = True) -> dict[str, Any]:
+    table: dict[str, Any] = {"url": fake.hook_url, "timeout_seconds": timeout}
+    if signed:
+        table["secret_env"] = WEBHOOK_SECRET_ENV
+    return table
+
+
+def pagerduty_table(
+    fake: Any, timeout: float = 0.5, severities: tuple[str, ...] = ("SEV-1",)
+) -> dict[str, Any]:
+    return {
+        "routing_key_env": PAGERDUTY_KEY_ENV,
+        "events_url": fake.events_url,
+        "page_severities": list(severities),
+        "timeout_seconds": timeout,
+    }
+
+
+def service_secrets_env(
+    instatus: Any = None, betterstack: Any = None, pagerduty: Any = None
+) -> dict[str, str]:
+    env = {WEBHOOK_SECRET_ENV: WEBHOOK_SECRET}
+    if instatus is not None:
+        env[INSTATUS_KEY_ENV] = instatus.api_key
+    if betterstack is not None:
+        env[BETTERSTACK_TOKEN_ENV] = betterstack.token
+    if pagerduty is not None:
+        env[PAGERDUTY_KEY_ENV] = pagerduty.routing_key
+    return env

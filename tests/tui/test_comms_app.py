@@ -25,10 +25,11 @@ from cockpit.tui.composer import Composer
 from cockpit.tui.deliveries import DeliveryBar
 from cockpit.tui.outbox_dialog import OutboxDialog
 from cockpit.tui.timeline import Timeline
+from tests.conftest import FakeClock as MutableClock
 from tests.fakes import FakeSlack, FakeStatuspage, Hang, Reply
 from tests.fakes.wiring import secrets_env, slack_table, statuspage_table
 
-from .conftest import AUTHOR, MutableClock
+from .conftest import AUTHOR
 
 SIZE = (100, 30)
 

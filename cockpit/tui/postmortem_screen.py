@@ -1,0 +1,400 @@
+"""The post-mortem screen (`p`): every field a multi-line editor, action items as a table.
+
+What is typed is saved to the store shortly after typing stops, on ctrl+s, and before the screen
+closes or exports, so nothing typed is lost. Fields someone else changed (`cockpit postmortem
+set` in another terminal) are re-read unless they are being edited here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Label, Static, TextArea
+
+from cockpit.config import Config
+from cockpit.domain import Clock, format_duration, one_line
+from cockpit.metrics import compute_metrics
+from cockpit.postmortem import (
+    FIELD_HINTS,
+    FIELD_LABELS,
+    FIELDS,
+    METRIC_KINDS,
+    ActionItem,
+    ItemState,
+    export_markdown,
+    export_path,
+    field_value,
+    parse_deadline,
+    pending,
+    postmortem_due_at,
+    write_export,
+)
+from cockpit.store import Store, StoreError
+from cockpit.tui.action_item_dialog import ActionItemDialog
+
+SAVE_AFTER_SECONDS = 0.8
+"""Typing pauses this long before the field is written to the store."""
+
+POLL_SECONDS = 0.5
+"""How often the screen checks whether another process changed the post-mortem."""
+
+NEXT_STATE = {
+    ItemState.OPEN: ItemState.DONE,
+    ItemState.DONE: ItemState.WONT_DO,
+    ItemState.WONT_DO: ItemState.OPEN,
+}
+
+
+class ActionItemsTable(DataTable[str]):
+    """The action items; keys act on the row under the cursor."""
+
+    BINDINGS = [
+        Binding("a", "add_item", "add item", id="postmortem.add_item"),
+        Binding("enter", "edit_item", "edit item", id="postmortem.edit_item"),
+        Binding("x", "cycle_state", "state", id="postmortem.item_state"),
+    ]
+
+    def action_add_item(self) -> None:
+        screen = self.screen
+        if isinstance(screen, PostmortemScreen):
+            screen.add_item()
+
+    def action_edit_item(self) -> None:
+        screen = self.screen
+        if isinstance(screen, PostmortemScreen):
+            screen.edit_item()
+
+    def action_cycle_state(self) -> None:
+        screen = self.screen
+        if isinstance(screen, PostmortemScreen):
+            screen.cycle_state()
+
+
+class PostmortemScreen(Screen[None]):
+    """Summary, impact, the five whys, factors, what went well and poorly, lessons, items."""
+
+    CSS_PATH = "postmortem.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "back", id="postmortem.close"),
+        Binding("ctrl+s", "save", "save", id="postmortem.save"),
+        Binding("e", "export", "export", id="cockpit.export", tooltip="Export as Markdown"),
+        Binding("c", "complete", "complete", id="postmortem.complete"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock,
+        incident_id: int,
+        *,
+        every_minutes_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.incident_id = incident_id
+        self.every_minutes_override = every_minutes_override
+        self._dirty: dict[str, str] = {}  # field -> text typed and not yet saved
+        self._save_timer: Timer | None = None
+        self._data_version = -1
+        self._loading = False
+
+    # -- layout
+
+    def compose(self) -> ComposeResult:
+        incident = self.store.incident(self.incident_id)
+        yield Label(f"{incident.ref} post-mortem: {one_line(incident.title)}", id="pm-title")
+        yield Static(id="pm-metrics")
+        with VerticalScroll(id="pm-fields"):
+            for name in FIELDS:
+                yield Label(FIELD_LABELS[name], classes="pm-label")
+                yield TextArea(
+                    id=f"field-{name}",
+                    classes="pm-field",
+                    placeholder=FIELD_HINTS[name],
+                    soft_wrap=True,
+                )
+            with Horizontal(classes="pm-label"):
+                yield Label("Action items", id="pm-items-label")
+                yield Label(
+                    "a add · Enter edit · x open/done/won't do",
+                    classes="pm-hint",
+                    id="pm-items-hint",
+                )
+            table: ActionItemsTable = ActionItemsTable(id="pm-items", cursor_type="row")
+            table.add_columns("#", "Action", "Owner", "Deadline", "State")
+            yield table
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+        self.query_one("#field-summary", TextArea).focus()
+        self._data_version = self._version()
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    # -- reading
+
+    def _version(self) -> int:
+        try:
+            return self.store.data_version()
+        except sqlite3.Error:
+            return -1
+
+    def load(self) -> None:
+        """Show the stored fields (except those being edited here), items and figures."""
+        pm = self.store.postmortem(self.incident_id)
+        self._loading = True
+        try:
+            for name in FIELDS:
+                if name in self._dirty:
+                    continue
+                area = self.query_one(f"#field-{name}", TextArea)
+                text = pm.text_of(name)
+                if area.text != text:
+                    area.load_text(text)
+        finally:
+            self._loading = False
+        self.show_items()
+        self.show_summary()
+
+    def show_items(self) -> None:
+        table = self.query_one(ActionItemsTable)
+        row = table.cursor_row
+        table.clear()
+        now = self.clock()
+        for item in self.store.action_items(self.incident_id):
+            state = item.state.label + (" (late)" if item.past_deadline(now) else "")
+            table.add_row(
+                str(item.id),
+                one_line(item.title),
+                one_line(item.owner) or "—",
+                item.deadline.isoformat() if item.deadline else "—",
+                state,
+                key=str(item.id),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(max(row, 0), table.row_count - 1))
+
+    def show_summary(self) -> None:
+        """The computed figures, one line, and when the post-mortem is due."""
+        now = self.clock()
+        incident = self.store.incident(self.incident_id)
+        metrics = compute_metrics(
+            incident,
+            self.store.entries(self.incident_id, kinds=METRIC_KINDS),
+            self.config.severities,
+            now,
+            every_minutes_override=self.every_minutes_override,
+        )
+
+        def since(moment: datetime | None) -> str:
+            delta = metrics.since_declared(moment)
+            return format_duration(delta) if delta is not None else "—"
+
+        updates = metrics.updates
+        parts = [
+            f"detected after {format_duration(metrics.detection)}",
+            f"ack {since(metrics.acknowledged_at)}",
+            f"mitigated {since(metrics.mitigated_at)}",
+            f"resolved {since(metrics.resolved_at)}",
+            f"updates {updates.sent}/{updates.required}, {len(updates.missed)} late",
+        ]
+        pm = self.store.postmortem(self.incident_id)
+        due = postmortem_due_at(incident, self.config.postmortem.due_hours)
+        state = "complete" if pm.completed_at else "draft"
+        if due is not None and pm.completed_at is None:
+            if now > due:
+                state += f", OVERDUE by {format_duration(now - due)}"
+            else:
+                state += f", due in {format_duration(due - now)}"
+        summary = self.query_one("#pm-metrics", Static)
+        summary.update(f"{state} · " + " · ".join(parts))
+        summary.set_class(pm.completed_at is None and due is not None and now > due, "-overdue")
+
+    def poll(self) -> None:
+        version = self._version()
+        if version != self._data_version:
+            self._data_version = version
+            try:
+                self.load()
+            except StoreError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+
+    # -- writing the fields
+
+    @on(TextArea.Changed, ".pm-field")
+    def changed(self, event: TextArea.Changed) -> None:
+        if self._loading or event.text_area.id is None:
+            return
+        self._dirty[event.text_area.id.removeprefix("field-")] = event.text_area.text
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_AFTER_SECONDS, self.flush)
+
+    def flush(self) -> bool:
+        """Write every edited field in one transaction; False (and a notice) if it failed."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if not self._dirty:
+            return True
+        # From what was typed, not from the editors: on unmount they are already gone.
+        fields = {name: field_value(name, text) for name, text in self._dirty.items()}
+        try:
+            self.store.set_postmortem(self.incident_id, self.config.author, fields)
+        except StoreError as exc:
+            self.notify(f"not saved: {exc}", severity="error", timeout=10)
+            return False
+        self._dirty.clear()
+        return True
+
+    def action_save(self) -> None:
+        if self.flush():
+            self.notify("post-mortem saved", timeout=3)
+
+    def action_close(self) -> None:
+        if self.flush():  # a failed save keeps the screen, and the text, open
+            self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        self.flush()
+
+    # -- action items
+
+    def _selected_item(self) -> ActionItem | None:
+        table = self.query_one(ActionItemsTable)
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return self.store.action_item(int(str(row_key.value)))
+
+    def add_item(self) -> None:
+        incident_id = self.incident_id
+
+        def save(title: str, owner: str, deadline: str, state: ItemState) -> ActionItem:
+            item = self.store.add_action_item(
+                incident_id, title, owner=owner, deadline=parse_deadline(deadline, self.clock())
+            )
+            if state is not ItemState.OPEN:
+                item = self.store.update_action_item(item.id, state=state)
+            return item
+
+        self.app.push_screen(ActionItemDialog(save, self.clock()), self._item_saved)
+
+    def edit_item(self) -> None:
+        item = self._selected_item()
+        if item is None:
+            self.add_item()
+            return
+
+        def save(title: str, owner: str, deadline: str, state: ItemState) -> ActionItem:
+            return self.store.update_action_item(
+                item.id,
+                title=title,
+                owner=owner,
+                deadline=parse_deadline(deadline, self.clock()),
+                state=state,
+            )
+
+        self.app.push_screen(ActionItemDialog(save, self.clock(), item), self._item_saved)
+
+    def cycle_state(self) -> None:
+        item = self._selected_item()
+        if item is None:
+            return
+        try:
+            self.store.update_action_item(item.id, state=NEXT_STATE[item.state])
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.show_items()
+
+    def _item_saved(self, item: ActionItem | None) -> None:
+        if item is None:
+            return
+        self.show_items()
+        table = self.query_one(ActionItemsTable)
+        table.move_cursor(row=table.get_row_index(str(item.id)))
+        table.focus()
+
+    # -- export and completion
+
+    def action_export(self) -> None:
+        if self.flush():
+            export(
+                self,
+                self.config,
+                self.store,
+                self.clock,
+                self.incident_id,
+                self.every_minutes_override,
+            )
+
+    def action_complete(self) -> None:
+        if not self.flush():
+            return
+        done = self.store.postmortem(self.incident_id).completed_at is None
+        self.store.set_postmortem(self.incident_id, self.config.author, completed=done)
+        self.notify("post-mortem marked complete" if done else "post-mortem reopened", timeout=3)
+        self.show_summary()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Letters are text while a field has focus: only show `e`/`c` where they work.
+        if action in ("export", "complete") and isinstance(self.focused, TextArea):
+            return None
+        return True
+
+
+def export(
+    screen: Widget,
+    config: Config,
+    store: Store,
+    clock: Clock,
+    incident_id: int,
+    every_minutes_override: int | None = None,
+) -> Path | None:
+    """Write the Markdown post-mortem to its default file and say where (the `e` key)."""
+    try:
+        text = export_markdown(
+            store, config, incident_id, clock(), every_minutes_override=every_minutes_override
+        )
+        path = write_export(export_path(config, store.incident(incident_id)).resolve(), text)
+    except StoreError as exc:
+        screen.notify(str(exc), severity="error", timeout=10)
+        return None
+    except OSError as exc:
+        screen.notify(f"export failed: {exc.strerror} ({exc.filename})", severity="error")
+        return None
+    screen.notify(f"exported {path}", title="Post-mortem", timeout=8)
+    return path
+
+
+def postmortem_notes(store: Store, config: Config, now: datetime) -> Mapping[int, str]:
+    """For the incident list: incident id -> "post-mortem due in …" / "… OVERDUE", late items."""
+    found = pending(store, config.postmortem.due_hours, now)
+    notes: dict[int, list[str]] = {}
+    for due in found.postmortems:
+        if due.overdue(now):
+            text = f"post-mortem OVERDUE by {format_duration(now - due.due_at)}"
+        else:
+            text = f"post-mortem due in {format_duration(due.due_at - now)}"
+        notes.setdefault(due.incident.id, []).append(text)
+    late: dict[int, int] = {}
+    for incident, _ in found.items:
+        late[incident.id] = late.get(incident.id, 0) + 1
+    for incident_id, count in late.items():
+        plural = "s" if count > 1 else ""
+        notes.setdefault(incident_id, []).append(f"{count} action item{plural} past deadline")
+    return {incident_id: " · ".join(texts) for incident_id, texts in notes.items()}
