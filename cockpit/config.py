@@ -183,16 +183,11 @@ class StatuspageConfig:
     api_key_env: str = ""
     api_url: str = "https://api.statuspage.io/v1"
     component_ids: list[str] = field(default_factory=list)
-    impact: dict[str, str] = field(
-        default_factory=lambda: {"SEV-1": "critical", "SEV-2": "major", "SEV-3": "minor"}
-    )
-    component_status: dict[str, str] = field(
-        default_factory=lambda: {
-            "SEV-1": "major_outage",
-            "SEV-2": "partial_outage",
-            "SEV-3": "degraded_performance",
-        }
-    )
+    # Severity name -> impact / component status. Severities left out follow their rank:
+    # the most severe critical / major_outage, then major / partial_outage, then minor /
+    # degraded_performance, then none (so a custom taxonomy needs no mapping).
+    impact: dict[str, str] = field(default_factory=dict)
+    component_status: dict[str, str] = field(default_factory=dict)
     deliver_notifications: bool = True
     timeout_seconds: float = 10.0
 

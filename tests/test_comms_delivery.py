@@ -711,36 +711,48 @@ async def test_retrying_an_update_older_than_one_delivered_is_refused(
         retry(store, new.id, clock())
 
 
-async def test_a_target_removed_from_the_configuration_fails_with_a_clear_error(
+async def test_deliveries_for_a_target_this_configuration_lacks_are_left_alone(
     store, clock, slack, statuspage
 ):
+    # Another process (another config.toml) queued them; it, not we, can send them.
     incident = declare(store)
     publish(store, config_for("bot", slack, statuspage), incident.id, "x", None, "alice", clock)
-    await drain(store, config_from_dict({}), clock)
+    await drain(store, config_for("statuspage", slack, statuspage), clock)
     (delivery,) = store.deliveries()
-    assert delivery.state == "failed"
-    assert delivery.last_error == (
-        "slack is not configured any more (no [slack] table); add it back and retry"
-    )
+    assert (delivery.state, delivery.attempts) == ("queued", 0)
+    assert slack.requests == []
 
 
 async def test_a_rate_limit_holds_every_lane_of_that_target_only(store, clock, slack, statuspage):
+    from datetime import timedelta
+
     config = wired_config(slack, statuspage, mode="bot")
     first, second = declare(store), declare(store)
     slack.script("chat.postMessage", RATE_LIMITED["bot"])
     publish(store, config, first.id, "One.", None, "alice", clock)
     publish(store, config, second.id, "Two.", None, "alice", clock)
     start = clock()
-    run = await drain(store, config, clock)
-    by_lane = {(d.incident_id, d.target): d for d in store.deliveries()}
-    assert {d.state for d in by_lane.values()} == {"sent"}
-    # Slack asked for 7 s: the other incident's Slack delivery waited too; Statuspage did not.
-    slack_two = run.first(by_lane[(second.id, "slack")].id, "sent")
-    # Statuspage's attempt was claimed at once (its HTTP exchange may finish after the fake
-    # clock has moved on for Slack's wait, so its sent_at is not the measure).
-    page_two = run.first(by_lane[(second.id, "statuspage")].id, "sending")
-    assert slack_two.sent_at is not None and slack_two.sent_at >= start.replace(second=7)
-    assert page_two.updated_at == start
+    later = {d.target: d.id for d in store.deliveries(second.id)}
+    for delivery_id in later.values():  # due a second after Slack asked us to wait 7 s
+        store.update_delivery(delivery_id, next_attempt_at=start + timedelta(seconds=1))
+    # Time moves only while no request is in flight, so the 429 is read before second 1.
+    events: list[Delivery] = []
+    worker = DeliveryWorker(store, config, clock=clock, jitter=lambda: 0.0, on_change=events.append)
+
+    async def sleep(seconds: float) -> None:
+        if worker._running:
+            await asyncio.wait(set(worker._running.values()))
+        clock.advance(seconds=seconds)
+
+    worker.sleep = sleep
+    await worker.run(until_idle=True, budget=3600)
+    assert {d.state for d in store.deliveries()} == {"sent"}
+    run = Run()
+    run.events = [(0.0, d) for d in events]
+    slack_two = run.first(later["slack"], "sending")
+    page_two = run.first(later["statuspage"], "sending")
+    assert slack_two.updated_at is not None and slack_two.updated_at >= start.replace(second=7)
+    assert page_two.updated_at == start.replace(second=1)  # another target: not held
 
 
 def test_state_text_for_people(store, clock):

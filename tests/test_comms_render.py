@@ -301,3 +301,30 @@ def test_publishing_imports_neither_httpx_nor_textual():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_statuspage_impact_follows_severity_rank_for_a_custom_taxonomy(store, clock):
+    config = config_from_dict(
+        {
+            "severity": [{"name": "P1"}, {"name": "P2"}, {"name": "P3"}, {"name": "P4"}],
+            "declare": {"default_severity": "P2"},
+            "statuspage": {
+                "page_id": "abc123",
+                "api_key_env": "KEY",
+                "component_ids": ["c1"],
+                "impact": {"P2": "critical"},
+            },
+        }
+    )
+    impacts = {}
+    for name in ("P1", "P2", "P3", "P4"):
+        incident = store.declare(f"{name} down", name, "alice")
+        publish(store, config, incident.id, "x", None, "alice", clock)
+        (delivery,) = store.deliveries(incident.id)
+        impacts[name] = (delivery.payload["impact_override"], delivery.payload["components"])
+    assert impacts == {
+        "P1": ("critical", {"c1": "major_outage"}),
+        "P2": ("critical", {"c1": "partial_outage"}),  # configured
+        "P3": ("minor", {"c1": "degraded_performance"}),
+        "P4": ("none", {}),
+    }

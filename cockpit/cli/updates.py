@@ -144,7 +144,10 @@ def cmd_deliver(ctx: Context) -> int:
     if owed:
         print(f"cockpit: {len(owed)} update(s) not delivered:", file=sys.stderr)
         for delivery in owed:
-            print(f"  {_line(delivery, ctx.clock())}", file=sys.stderr)
+            line = _line(delivery, ctx.clock())
+            if delivery.target not in worker.targets:
+                line += f" (this configuration has no [{delivery.target}] table)"
+            print(f"  {line}", file=sys.stderr)
         return 1
     print("outbox drained: everything delivered")
     return 0

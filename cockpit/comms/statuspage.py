@@ -9,7 +9,7 @@ unresolved incidents, or at the known incident) before it creates or adds an upd
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from cockpit.comms.render import STATUSPAGE_BODY_LIMIT, STATUSPAGE_NAME_LIMIT, clean, clean_line
@@ -29,12 +29,18 @@ from cockpit.comms.target import (
     service_error,
 )
 from cockpit.config import StatuspageConfig
-from cockpit.domain import Status
+from cockpit.domain import DEFAULT_SEVERITIES, Severity, Status, severity_rank
 
 if TYPE_CHECKING:
     import httpx
 
 META_KEY = "cockpit"
+BY_RANK = (
+    ("critical", "major_outage"),
+    ("major", "partial_outage"),
+    ("minor", "degraded_performance"),
+)
+"""Impact and component status for severities the configuration does not map, by rank."""
 
 
 class Statuspage(Target):
@@ -43,9 +49,10 @@ class Statuspage(Target):
     name = "statuspage"
     can_check = True
 
-    def __init__(self, config: StatuspageConfig) -> None:
+    def __init__(self, config: StatuspageConfig, severities: Sequence[Severity] = ()) -> None:
         super().__init__(config.timeout_seconds)
         self.config = config
+        self.severities = tuple(severities) or DEFAULT_SEVERITIES
         self.page_url = f"{config.api_url.rstrip('/')}/pages/{config.page_id}"
         self.base = f"{self.page_url}/incidents"
 
@@ -57,7 +64,10 @@ class Statuspage(Target):
     def render(self, message: Message) -> dict[str, Any]:
         incident = message.incident
         resolved = message.status is Status.RESOLVED
-        broken = self.config.component_status.get(incident.severity)
+        rank = severity_rank(self.severities, incident.severity)
+        impact, broken = BY_RANK[rank] if rank < len(BY_RANK) else ("none", None)
+        impact = self.config.impact.get(incident.severity, impact)
+        broken = self.config.component_status.get(incident.severity, broken)
         components = {
             cid: "operational" if resolved else broken
             for cid in self.config.component_ids
@@ -70,7 +80,7 @@ class Statuspage(Target):
             "name": clean_line(incident.title, STATUSPAGE_NAME_LIMIT),
             "status": message.status.value,
             "body": truncate_text(clean(message.text), STATUSPAGE_BODY_LIMIT),
-            "impact_override": self.config.impact.get(incident.severity),
+            "impact_override": impact,
             "component_ids": list(self.config.component_ids),
             "components": components,
             "deliver_notifications": self.config.deliver_notifications,

@@ -30,7 +30,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cockpit.domain import Incident, Status, one_line, parse_utc
@@ -217,6 +216,8 @@ def retry_after(response: httpx.Response, now: datetime | None) -> float | None:
         pass
     else:  # "nan" and "1e400" parse as floats but are not a wait
         return max(seconds, 0.0) if math.isfinite(seconds) else None
+    from email.utils import parsedate_to_datetime
+
     try:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError):

@@ -19,7 +19,7 @@ def configured_targets(config: Config) -> dict[str, Target]:
         slack = config.slack
         targets.append(SlackWebhook(slack) if slack.mode == "webhook" else SlackBot(slack))
     if config.statuspage is not None:
-        targets.append(Statuspage(config.statuspage))
+        targets.append(Statuspage(config.statuspage, config.severities))
     if config.instatus is not None:
         targets.append(Instatus(config.instatus))
     if config.betterstack is not None:

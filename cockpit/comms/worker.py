@@ -144,6 +144,7 @@ class DeliveryWorker:
         self._tried: set[int] = set()  # deliveries attempted by this worker
         self._wake = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
+        self._client_lock = asyncio.Lock()
 
     def wake(self) -> None:
         """Look at the outbox now (something was just published)."""
@@ -155,25 +156,32 @@ class DeliveryWorker:
         gets its attempt."""
         deadline = self.clock() + timedelta(seconds=budget) if budget is not None else None
         _quiet_http_logs()
-        async with transport.client() as http:
-            self._http = http
-            try:
-                while True:
-                    self._wake.clear()
-                    now = self.clock()
-                    stopping = deadline is not None and now >= deadline
-                    next_due = self._start_due(now, retries=not stopping)
-                    if not self._running and (stopping or (until_idle and next_due is None)):
-                        return
-                    # Sleep only towards a lane that is waiting: lanes in flight end by
-                    # themselves (timeouts), and an injected sleep may return at once.
-                    wake_at = (
-                        None if stopping or next_due is None else _earliest(next_due, deadline)
-                    )
-                    await self._wait(wake_at, poll=not until_idle)
-            finally:
-                await self._cancel_running()
+        try:
+            while True:
+                self._wake.clear()
+                now = self.clock()
+                stopping = deadline is not None and now >= deadline
+                next_due = self._start_due(now, retries=not stopping)
+                if not self._running and (stopping or (until_idle and next_due is None)):
+                    return
+                # Sleep only towards a lane that is waiting: lanes in flight end by
+                # themselves (timeouts), and an injected sleep may return at once.
+                wake_at = None if stopping or next_due is None else _earliest(next_due, deadline)
+                await self._wait(wake_at, poll=not until_idle)
+        finally:
+            await self._cancel_running()
+            if self._http is not None:
+                await self._http.aclose()
                 self._http = None
+
+    async def _client(self) -> httpx.AsyncClient:
+        """The HTTP client, made at the first delivery: loading the CA bundle holds the
+        interpreter for tens of milliseconds, which an app with nothing to send never pays."""
+        async with self._client_lock:
+            if self._http is None:
+                # Bounded: capped answers, a total deadline per exchange (transport.py).
+                self._http = await asyncio.to_thread(transport.client)
+        return self._http
 
     # -- scheduling
 
@@ -188,8 +196,8 @@ class DeliveryWorker:
             heads.setdefault(lane(delivery), delivery)
         earliest: datetime | None = None
         for key, delivery in heads.items():
-            if key in self._running:
-                continue
+            if key in self._running or delivery.target not in self.targets:
+                continue  # in flight, or for a target only another configuration knows
             ready_at = self._ready_at(delivery, now)
             if ready_at <= now:
                 if retries or delivery.id not in self._tried:
@@ -254,12 +262,10 @@ class DeliveryWorker:
         now = self.clock()
         in_doubt = delivery.state == "sending" or bool(delivery.payload.get(DOUBT_KEY))
         payload = {**delivery.payload, OWNER_KEY: self.owner, DOUBT_KEY: in_doubt}
-        target = self.targets.get(delivery.target)
+        target = self.targets[delivery.target]
         # Long enough for every step of a delivery to time out (Slack bot mode: up to four
         # calls); a crashed owner is noticed at once anyway, by its pid.
-        lease = (
-            max(self.lease, timedelta(seconds=4 * (target.timeout + 5))) if target else self.lease
-        )
+        lease = max(self.lease, timedelta(seconds=4 * (target.timeout + 5)))
         claimed = self.store.claim_delivery(
             delivery.id,
             state=delivery.state,
@@ -271,13 +277,6 @@ class DeliveryWorker:
             return  # another process took it
         self._notify(claimed)
         attempt = _Attempt(self.store, claimed, self.clock, in_doubt)
-        if target is None:
-            missing = Permanent(
-                f"{delivery.target} is not configured any more (no [{delivery.target}] table); "
-                "add it back and retry"
-            )
-            self._record(claimed, None, attempt, missing)
-            return
         outcome: Outcome
         try:
             outcome = await self._send(target, attempt)
@@ -293,8 +292,7 @@ class DeliveryWorker:
         self._record(claimed, target, attempt, outcome)
 
     async def _send(self, target: Target, attempt: _Attempt) -> Outcome:
-        assert self._http is not None
-        http = self._http
+        http = await self._client()
         try:
             if attempt.remote_id:
                 return await target.finish(http, attempt, attempt.remote_id)
@@ -311,7 +309,7 @@ class DeliveryWorker:
             return transport_outcome(exc, target.timeout)
 
     def _record(
-        self, delivery: Delivery, target: Target | None, attempt: _Attempt, outcome: Outcome
+        self, delivery: Delivery, target: Target, attempt: _Attempt, outcome: Outcome
     ) -> None:
         now = self.clock()
         payload = {k: v for k, v in attempt.payload.items() if k not in (OWNER_KEY, DOUBT_KEY)}
@@ -320,7 +318,7 @@ class DeliveryWorker:
             if not text:
                 return None
             text = one_line(text)
-            return (target.redact(text) if target else text)[:500]
+            return target.redact(text)[:500]
 
         if isinstance(outcome, Sent):
             self.store.update_delivery(

@@ -21,6 +21,7 @@ from cockpit.config import Config
 from cockpit.domain import Clock, system_clock
 from cockpit.store import Store
 from cockpit.tui.cockpit_screen import CockpitScreen
+from cockpit.tui.deliveries import DeliveryRunner
 from cockpit.tui.too_small import TooSmall, too_small
 
 
@@ -39,14 +40,17 @@ class CockpitApp(App[int]):
         # Declare, severity and status changes queue pages and webhook events atomically,
         # the same hook the CLI installs.
         store.events = hook_for(config)
+        self.deliveries = DeliveryRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
+
+    def on_mount(self) -> None:
+        # After the first paint: delivering imports httpx, which start-up need not wait for.
+        self.call_after_refresh(self.deliveries.start)
+        self._fitting = True
+        self.fit(self.size)
 
     def get_default_screen(self) -> Screen[None]:
         return CockpitScreen(self.config, self.store, self.clock)
-
-    def on_mount(self) -> None:
-        self._fitting = True
-        self.fit(self.size)
 
     def on_resize(self, event: events.Resize) -> None:
         if self._fitting:

@@ -30,6 +30,7 @@ from cockpit.domain import (
 )
 from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
+from cockpit.tui.deliveries import DeliveryBar
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.postmortem_screen import PostmortemScreen, export, postmortem_notes
 from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
@@ -52,6 +53,8 @@ NEEDS_INCIDENT = {
     "status",
     "assign_role",
     "filter",
+    "update",
+    "outbox",
     "runbook",
     "postmortem",
     "export",
@@ -69,11 +72,11 @@ _ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
 class CockpitScreen(Screen[None]):
     """Header, roles, next update, runbook and timeline of the incident being worked on."""
 
-    # `u` (status update), `e` and `p` (post-mortem) are kept free for the issues that add them.
     BINDINGS = [
         Binding("n", "note", "note", id="cockpit.note", tooltip="Log a note"),
         Binding("a", "action", "action", id="cockpit.action", tooltip="Log an action taken"),
         Binding("d", "decision", "decision", id="cockpit.decision", tooltip="Log a decision"),
+        Binding("u", "update", "update", id="cockpit.update", tooltip="Publish a status update"),
         Binding("s", "severity", "sev", id="cockpit.severity", tooltip="Change the severity"),
         Binding("t", "status", "status", id="cockpit.status", tooltip="Change the status"),
         Binding("r", "assign_role", "roles", id="cockpit.roles", tooltip="Assign a role"),
@@ -111,6 +114,15 @@ class CockpitScreen(Screen[None]):
             key_display="*",
             show=False,
         ),
+        # Not in the footer (no room at 80 columns): the delivery line under the panes shows it.
+        Binding(
+            "o",
+            "outbox",
+            "outbox",
+            id="cockpit.outbox",
+            tooltip="Where each status update stands; retry a failed one",
+            show=False,
+        ),
     ]
     # Below 100 columns the footer has no room for the command-palette hint (ctrl+p still works).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -144,6 +156,7 @@ class CockpitScreen(Screen[None]):
             timeline = Timeline(self.store, self.clock, id="timeline")
             timeline.border_title = "Timeline"
             yield timeline
+        yield DeliveryBar(id="deliveries")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -226,6 +239,7 @@ class CockpitScreen(Screen[None]):
             severity_rank(self.config.severities, self.board.incident.severity) if self.board else 0
         )
         self.query_one(IncidentHeader).show(self.board, now, rank)
+        self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
         overdue = self.query_one(NextUpdatePane).show(self.board, now)
         deadline = self.board.deadline if self.board else None
         if overdue and deadline is not None and self._rang_for != deadline.due_at:
@@ -403,6 +417,32 @@ class CockpitScreen(Screen[None]):
             return
         self.query_one(Timeline).set_filter(chosen)
         self._update_timeline_title()
+
+    def action_update(self) -> None:
+        if self.incident_id is None:
+            return
+        from cockpit.tui.composer import Composer
+
+        try:
+            composer = Composer(self.store, self.config, self.incident_id, self.clock)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        self.app.push_screen(composer, self._published)
+
+    def _published(self, entry: Entry | None) -> None:
+        self._written(entry)
+        runner = getattr(self.app, "deliveries", None)
+        if entry is not None and runner is not None:
+            runner.wake()
+
+    def action_outbox(self) -> None:
+        runner = getattr(self.app, "deliveries", None)
+        if self.incident_id is None or runner is None:
+            return
+        from cockpit.tui.outbox_dialog import OutboxDialog
+
+        self.app.push_screen(OutboxDialog(self.store, self.incident_id, self.clock, runner.retry))
 
     # -- post-mortem
 

@@ -1,0 +1,150 @@
+"""The status-update composer behind `u`: the phase's template in an editable text area, a
+status choice, and a preview of exactly what each configured target will receive.
+
+Publishing goes through `cockpit.comms.publish.publish`, the same call as `cockpit update`:
+the timeline entry and one outbox row per target in one transaction. Nothing is sent from
+here; the app's delivery worker picks the rows up.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Select, Static, TextArea
+
+from cockpit.comms.publish import draft, preview, publish
+from cockpit.comms.target import Preview
+from cockpit.config import Config
+from cockpit.domain import Clock, Entry, Status, strip_control
+from cockpit.store import Store, StoreError
+
+PREVIEW_CHARS = 1500
+"""Characters of each target's text shown in the preview (the rest is summarised)."""
+
+
+def preview_content(previews: list[Preview]) -> Content:
+    """The per-target preview as one piece of styled text."""
+    if not previews:
+        return Content.styled(
+            "No targets configured ([slack], [statuspage] in config.toml): the update is "
+            "recorded on the timeline only.",
+            "$text-muted",
+        )
+    parts: list[Content] = []
+    for item in previews:
+        text = strip_control(item.text)
+        if len(text) > PREVIEW_CHARS:
+            text = text[:PREVIEW_CHARS] + f"… ({len(item.text) - PREVIEW_CHARS:,} more characters)"
+        parts.append(Content.styled(strip_control(item.heading), "bold $text-primary"))
+        parts.append(Content(text))
+    return Content("\n").join(parts)
+
+
+class Composer(ModalScreen[Entry | None]):
+    """Write, check and publish one status update; dismisses with the published entry."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "publish", "Publish", id="composer.publish", priority=True),
+    ]
+
+    def __init__(self, store: Store, config: Config, incident_id: int, clock: Clock) -> None:
+        super().__init__(classes="dialog")
+        self.store = store
+        self.config = config
+        self.incident_id = incident_id
+        self.clock = clock
+        incident = store.incident(incident_id)
+        self.ref = incident.ref
+        self.draft = draft(store, config, incident_id, clock=clock)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box -wide", id="composer") as box:
+            box.border_title = f"Status update · {self.ref}"
+            with Horizontal(id="composer-status"):
+                yield Label("Status ", classes="composer-label")
+                yield Select(
+                    [(s.value, s) for s in Status],
+                    value=self.draft.status,
+                    allow_blank=False,
+                    compact=True,
+                    id="status",
+                )
+                yield Label(f"  template: {self.draft.template}", id="template")
+            yield TextArea(self.draft.text, soft_wrap=True, compact=True, id="text")
+            yield Label("What each target will receive", classes="composer-label")
+            with VerticalScroll(id="preview-box"):
+                yield Static(id="preview")
+            yield Label(
+                "ctrl+s publishes · Tab moves · Esc cancels", classes="dialog-hint", id="hint"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#text", TextArea).focus()
+        self.show_preview()
+
+    @property
+    def text(self) -> str:
+        return self.query_one("#text", TextArea).text
+
+    @property
+    def status(self) -> Status:
+        value = self.query_one("#status", Select).value
+        return value if isinstance(value, Status) else self.draft.status
+
+    def show_preview(self) -> None:
+        previews = preview(
+            self.store, self.config, self.incident_id, self.text, self.status, self.clock
+        )
+        self.query_one("#preview", Static).update(preview_content(previews))
+
+    @on(TextArea.Changed, "#text")
+    def text_changed(self) -> None:
+        self.show_preview()
+
+    @on(Select.Changed, "#status")
+    def status_changed(self) -> None:
+        """Follow the status with the template (resolving switches to the resolution text),
+        keeping what the responder added around it; warn if their edits are inside it."""
+        if self.status is self.draft.status:
+            return
+        area = self.query_one("#text", TextArea)
+        old = self.draft
+        self.draft = draft(
+            self.store, self.config, self.incident_id, clock=self.clock, status=self.status
+        )
+        hint = self.query_one("#hint", Label)
+        if old.text in area.text:
+            area.text = area.text.replace(old.text, self.draft.text, 1)
+            self.query_one("#template", Label).update(f"  template: {self.draft.template}")
+            hint.update("ctrl+s publishes · Tab moves · Esc cancels")
+        else:
+            hint.update(f"Edited text kept: check it still fits “{self.status.value}”.")
+        self.show_preview()
+
+    def action_publish(self) -> None:
+        text = self.text
+        if not text.strip():
+            self.query_one("#hint", Label).update("Write the update first, or Esc to cancel.")
+            return
+        try:
+            entry = publish(
+                self.store,
+                self.config,
+                self.incident_id,
+                text,
+                self.status,
+                self.config.author,
+                self.clock,
+            )
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.dismiss(entry)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
