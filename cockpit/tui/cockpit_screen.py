@@ -389,6 +389,10 @@ class CockpitScreen(Screen[None]):
             declare,
             notes=postmortem_notes(self.store, self.config, now),
             commander=self.on_call(),
+            declare_defaults=(
+                self.config.declare.default_severity,
+                self.config.declare.default_service,
+            ),
         )
         self.app.push_screen(dialog, self._switch)
 
