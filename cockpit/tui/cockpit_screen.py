@@ -79,11 +79,11 @@ class CockpitScreen(Screen[None]):
         Binding("u", "update", "update", id="cockpit.update", tooltip="Publish a status update"),
         Binding("s", "severity", "sev", id="cockpit.severity", tooltip="Change the severity"),
         Binding("t", "status", "status", id="cockpit.status", tooltip="Change the status"),
-        Binding("r", "assign_role", "roles", id="cockpit.roles", tooltip="Assign a role"),
+        Binding("r", "assign_role", "role", id="cockpit.roles", tooltip="Assign a role"),
         Binding(
             "i",
             "incidents",
-            "incidents",
+            "list",
             id="cockpit.incidents",
             tooltip="Switch incident or declare a new one",
         ),
@@ -96,7 +96,14 @@ class CockpitScreen(Screen[None]):
             tooltip="Link or change the runbook",
             show=False,  # no room in the footer at 80 columns; the runbook pane names the key
         ),
-        Binding("p", "postmortem", "post-mortem", id="cockpit.postmortem", tooltip="Post-mortem"),
+        Binding(
+            "p",
+            "postmortem",
+            "post-mortem",
+            id="cockpit.postmortem",
+            tooltip="Edit the post-mortem",
+            show=False,  # at 80 columns the footer holds the keys needed during the incident
+        ),
         Binding(
             "e",
             "export",
@@ -382,6 +389,10 @@ class CockpitScreen(Screen[None]):
             declare,
             notes=postmortem_notes(self.store, self.config, now),
             commander=self.on_call(),
+            declare_defaults=(
+                self.config.declare.default_severity,
+                self.config.declare.default_service,
+            ),
         )
         self.app.push_screen(dialog, self._switch)
 

@@ -28,11 +28,17 @@ class DeclareDialog(ModalScreen[Incident | None]):
         severities: Sequence[Severity],
         declare: Callable[[str, str, str, str], Incident],
         commander: str = "",
+        *,
+        severity: str | None = None,
+        service: str = "",
     ) -> None:
         super().__init__(classes="dialog")
         self.severities = list(severities)
         self.declare = declare
         self.commander = commander
+        names = [s.name for s in self.severities]
+        self.severity = severity if severity in names else (names[0] if names else None)
+        self.service = service
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
@@ -44,10 +50,11 @@ class DeclareDialog(ModalScreen[Incident | None]):
             )
             yield Select(
                 [(f"{s.name}  {s.label}".rstrip(), s.name) for s in self.severities],
+                value=self.severity if self.severity is not None else Select.BLANK,
                 allow_blank=False,
                 id="severity",
             )
-            yield Input(placeholder="service (optional)", id="service")
+            yield Input(self.service, placeholder="service (optional)", id="service")
             yield Input(
                 self.commander,
                 placeholder="commander (optional)",

@@ -46,9 +46,11 @@ class IncidentList(ModalScreen[int | None]):
         declare: Callable[[str, str, str, str], Incident],
         notes: Mapping[int, str] | None = None,
         commander: str = "",
+        declare_defaults: tuple[str, str] = ("", ""),
     ) -> None:
         super().__init__(classes="dialog")
         self.notes = notes or {}
+        self.declare_defaults = declare_defaults  # (severity, service) from [declare]
         self.commander = commander  # the person on call, suggested when declaring
         self.incidents = sorted(incidents, key=lambda i: (not i.is_open, -i.id))
         self.now = now
@@ -91,7 +93,14 @@ class IncidentList(ModalScreen[int | None]):
     def choose(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == DECLARE:
             self.app.push_screen(
-                DeclareDialog(self.severities, self.declare, self.commander), self._declared
+                DeclareDialog(
+                    self.severities,
+                    self.declare,
+                    self.commander,
+                    severity=self.declare_defaults[0],
+                    service=self.declare_defaults[1],
+                ),
+                self._declared,
             )
         elif event.option.id is not None:
             self.dismiss(int(event.option.id))

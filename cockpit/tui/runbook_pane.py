@@ -36,6 +36,7 @@ class RunbookPane(Vertical):
             "tick",
             id="cockpit.runbook.tick",
             tooltip="Tick or untick the selected runbook step",
+            show=False,  # the pane's border names its keys: the footer keeps room for q
         ),
         Binding(
             "c",
@@ -43,6 +44,7 @@ class RunbookPane(Vertical):
             "copy",
             id="cockpit.runbook.copy",
             tooltip="Copy the selected runbook step's command",
+            show=False,
         ),
     ]
 
@@ -180,11 +182,20 @@ class RunbookPane(Vertical):
         self._render_subtitle()
 
     def _render_subtitle(self) -> None:
-        # `b` is not in the footer (no room at 80 columns): the pane says it.
+        # The pane's keys are not in the footer (no room at 80 columns): its border says them,
+        # the checklist keys while it has focus, `b` otherwise.
         if self.runbook is not None and self.runbook.steps:
-            self.border_subtitle = f"{len(self.ticked)}/{len(self.runbook.steps)} done · b change"
+            done = f"{len(self.ticked)}/{len(self.runbook.steps)}"
+            keys = "space tick · c copy" if self.has_focus_within else "done · b change"
+            self.border_subtitle = f"{done} {keys}"
         elif self.runbook is not None:
             self.border_subtitle = "b change"
+
+    def on_descendant_focus(self) -> None:
+        self._render_subtitle()
+
+    def on_descendant_blur(self) -> None:
+        self._render_subtitle()
 
     # -- the selected step
 

@@ -228,7 +228,7 @@ async def test_incident_list_declares_a_new_incident(
         await pilot.press("home", "enter")  # "+ Declare a new incident"
         assert isinstance(app.screen, DeclareDialog)
         await type_text(pilot, "Login page slow")
-        await pilot.press("tab", "enter", "down", "down", "enter")  # severity: SEV-3
+        await pilot.press("tab", "enter", "down", "enter")  # severity: SEV-2 (default) → SEV-3
         await pilot.press("tab")
         await type_text(pilot, "auth")
         await pilot.press("enter")
@@ -362,3 +362,28 @@ async def test_control_characters_never_reach_the_screen(
         text = "".join(segment.text for segment in strip)
         assert "\x1b" not in text and "\x07" not in text
         assert "red alert line ⏎ break" in text
+
+
+async def test_declare_dialog_starts_from_the_configured_defaults(
+    config: Config, store: Store, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from textual.widgets import Select
+
+    from cockpit.config import DeclareConfig
+
+    config = replace(config, declare=DeclareConfig("SEV-3", "checkout"))
+    app = make_app(config, store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # no incident: the list comes up by itself
+        await pilot.press("home", "enter")
+        dialog = app.screen
+        assert isinstance(dialog, DeclareDialog)
+        assert dialog.query_one("#severity", Select).value == "SEV-3"
+        assert dialog.query_one("#service", Input).value == "checkout"
+        await type_text(pilot, "Search is slow")
+        await pilot.press("enter")
+        await pilot.pause()
+        (incident,) = store.incidents()
+        assert (incident.severity, incident.service) == ("SEV-3", "checkout")
