@@ -32,7 +32,6 @@ from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
 from cockpit.tui.deliveries import DeliveryBar
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.postmortem_screen import PostmortemScreen, export, postmortem_notes
 from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
 from cockpit.tui.timeline import Timeline, TimelineFilter
 
@@ -363,7 +362,7 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_incidents(self) -> None:
-        from cockpit.tui.incident_list import IncidentList
+        from cockpit.tui.incident_list import IncidentList, postmortem_notes
 
         try:
             incidents = self.store.incidents()
@@ -460,6 +459,8 @@ class CockpitScreen(Screen[None]):
     def action_postmortem(self) -> None:
         if self.incident_id is None:
             return
+        from cockpit.tui.postmortem_screen import PostmortemScreen
+
         override = self.board.every_minutes_override if self.board else None
         screen = PostmortemScreen(
             self.config, self.store, self.clock, self.incident_id, every_minutes_override=override
@@ -468,6 +469,8 @@ class CockpitScreen(Screen[None]):
 
     def action_export(self) -> None:
         if self.incident_id is not None:
+            from cockpit.tui.postmortem_screen import export
+
             override = self.board.every_minutes_override if self.board else None
             export(self, self.config, self.store, self.clock, self.incident_id, override)
 

@@ -14,7 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from cockpit.config import Config
 from cockpit.domain import Incident, Severity, format_duration, one_line
+from cockpit.store import Store
 from cockpit.tui.declare_dialog import DeclareDialog
 
 DECLARE = "declare"
@@ -111,3 +113,24 @@ class IncidentList(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def postmortem_notes(store: Store, config: Config, now: datetime) -> Mapping[int, str]:
+    """For the incident list: incident id -> "post-mortem due in …" / "… OVERDUE", late items."""
+    from cockpit.postmortem import pending
+
+    found = pending(store, config.postmortem.due_hours, now)
+    notes: dict[int, list[str]] = {}
+    for due in found.postmortems:
+        if due.overdue(now):
+            text = f"post-mortem OVERDUE by {format_duration(now - due.due_at)}"
+        else:
+            text = f"post-mortem due in {format_duration(due.due_at - now)}"
+        notes.setdefault(due.incident.id, []).append(text)
+    late: dict[int, int] = {}
+    for incident, _ in found.items:
+        late[incident.id] = late.get(incident.id, 0) + 1
+    for incident_id, count in late.items():
+        plural = "s" if count > 1 else ""
+        notes.setdefault(incident_id, []).append(f"{count} action item{plural} past deadline")
+    return {incident_id: " · ".join(texts) for incident_id, texts in notes.items()}

@@ -8,7 +8,6 @@ set` in another terminal) are re-read unless they are being edited here.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from cockpit.postmortem import (
     export_path,
     field_value,
     parse_deadline,
-    pending,
     postmortem_due_at,
     write_export,
 )
@@ -379,22 +377,3 @@ def export(
         return None
     screen.notify(f"exported {path}", title="Post-mortem", timeout=8)
     return path
-
-
-def postmortem_notes(store: Store, config: Config, now: datetime) -> Mapping[int, str]:
-    """For the incident list: incident id -> "post-mortem due in …" / "… OVERDUE", late items."""
-    found = pending(store, config.postmortem.due_hours, now)
-    notes: dict[int, list[str]] = {}
-    for due in found.postmortems:
-        if due.overdue(now):
-            text = f"post-mortem OVERDUE by {format_duration(now - due.due_at)}"
-        else:
-            text = f"post-mortem due in {format_duration(due.due_at - now)}"
-        notes.setdefault(due.incident.id, []).append(text)
-    late: dict[int, int] = {}
-    for incident, _ in found.items:
-        late[incident.id] = late.get(incident.id, 0) + 1
-    for incident_id, count in late.items():
-        plural = "s" if count > 1 else ""
-        notes.setdefault(incident_id, []).append(f"{count} action item{plural} past deadline")
-    return {incident_id: " · ".join(texts) for incident_id, texts in notes.items()}

@@ -102,7 +102,8 @@ async def test_declaring_in_the_app_queues_the_page_and_the_webhook_event(
         await pilot.pause()
         await open_declare(app, pilot)
         await type_text(pilot, "Payments failing")
-        await pilot.press("enter")  # severity: SEV-1, the first and default
+        await pilot.press("tab", "enter", "up", "enter")  # severity: SEV-2 (default) → SEV-1
+        await pilot.press("shift+tab", "enter")
         await pilot.pause()
         (incident,) = store.incidents()
         assert incident.severity == "SEV-1"
