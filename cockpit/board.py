@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.config import Config
 from cockpit.domain import (
@@ -22,16 +22,10 @@ from cockpit.domain import (
     next_update_deadline,
     since_declared,
 )
-from cockpit.runbooks import (
-    Escalation,
-    Runbook,
-    RunbookError,
-    escalation_for,
-    escalation_recorded,
-    linked_runbook,
-    step_state,
-)
 from cockpit.store import Store
+
+if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
+    from cockpit.runbooks import Escalation, Runbook
 
 
 @dataclass(frozen=True)
@@ -82,6 +76,14 @@ def build_board(
     A linked runbook's `update_every_minutes` overrides the cadence unless the caller passes
     its own override; its escalation rule becomes `escalation`.
     """
+    from cockpit.runbooks import (
+        Runbook,
+        RunbookError,
+        escalation_for,
+        escalation_recorded,
+        linked_runbook,
+    )
+
     incident = store.incident(incident_id)
     try:
         severity = find_severity(config.severities, incident.severity)
@@ -169,6 +171,8 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
 def _checklist_json(store: Store, board: Board) -> list[dict[str, Any]]:
     if board.runbook is None:
         return []
+    from cockpit.runbooks import step_state
+
     done = step_state(store, board.incident.id, board.runbook.name)
     return [
         {"step": s.number, "title": s.title, "done": s.number in done, "command": s.command}

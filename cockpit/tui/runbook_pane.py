@@ -9,6 +9,7 @@ The escalation line of the next-update pane and the escalation entry are built h
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,8 +23,10 @@ from textual.widgets.option_list import Option
 from cockpit.board import Board
 from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
-from cockpit.runbooks import NOT_FOUND, Runbook, Step, record_escalation, set_step, step_state
 from cockpit.store import Store, StoreError
+
+if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
+    from cockpit.runbooks import Runbook, Step
 
 
 class RunbookPane(Vertical):
@@ -97,6 +100,8 @@ class RunbookPane(Vertical):
             self._rebuild()
             self.refresh_bindings()
         if runbook is not None and incident is not None:
+            from cockpit.runbooks import step_state
+
             ticked = step_state(self.store, incident.id, runbook.name)
             if ticked != self.ticked:
                 self.ticked = ticked
@@ -118,6 +123,8 @@ class RunbookPane(Vertical):
             self._set_mode(message=True)
             return
         if runbook is None:
+            from cockpit.runbooks import NOT_FOUND
+
             message.add_class("-missing")
             if board.runbook_problem in (None, NOT_FOUND):
                 where = ", ".join(str(d) for d in self.config.runbook_dirs) or "nowhere"
@@ -243,6 +250,8 @@ class RunbookPane(Vertical):
         step, runbook, board = self.selected_step, self.runbook, self.board
         if step is None or runbook is None or board is None:
             return
+        from cockpit.runbooks import set_step, step_state
+
         done = step.number not in self.ticked
         try:
             entry = set_step(
@@ -334,4 +343,6 @@ def escalate_if_due(store: Store, board: Board | None, now: datetime, author: st
         return None
     if board.escalation.recorded_at is not None or not board.escalation.due(now):
         return None
+    from cockpit.runbooks import record_escalation
+
     return record_escalation(store, board.incident.id, board.runbook, author)
