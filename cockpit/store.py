@@ -863,21 +863,7 @@ class Store:
                 conn, incident_id, Kind.UPDATE, author, text, now, now, meta=entry_meta
             )
             for target, action, payload in deliveries:
-                conn.execute(
-                    "INSERT INTO deliveries (incident_id, entry_id, target, action, payload, "
-                    "state, attempts, next_attempt_at, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
-                    (
-                        incident_id,
-                        entry_id,
-                        target,
-                        action,
-                        json.dumps(payload, separators=(",", ":")),
-                        stamp,
-                        stamp,
-                        stamp,
-                    ),
-                )
+                _insert_delivery(conn, incident_id, entry_id, target, action, payload, stamp)
         return self.entry(entry_id)
 
     def enqueue(
@@ -892,22 +878,7 @@ class Store:
         """Queue a delivery that is not a published update (a page, a webhook event)."""
         stamp = format_utc(self.clock())
         with self._write() as conn:
-            cursor = conn.execute(
-                "INSERT INTO deliveries (incident_id, entry_id, target, action, payload, state, "
-                "attempts, next_attempt_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
-                (
-                    incident_id,
-                    entry_id,
-                    target,
-                    action,
-                    json.dumps(payload, separators=(",", ":")),
-                    stamp,
-                    stamp,
-                    stamp,
-                ),
-            )
-        return int(cursor.lastrowid or 0)
+            return _insert_delivery(conn, incident_id, entry_id, target, action, payload, stamp)
 
     def deliveries(
         self, incident_id: int | None = None, *, states: Sequence[str] | None = None
@@ -1057,21 +1028,7 @@ class Store:
             return
         stamp = format_utc(now)
         for target, action, payload in deliveries:
-            conn.execute(
-                "INSERT INTO deliveries (incident_id, entry_id, target, action, payload, state, "
-                "attempts, next_attempt_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
-                (
-                    incident_id,
-                    entry_id,
-                    target,
-                    action,
-                    json.dumps(payload, separators=(",", ":")),
-                    stamp,
-                    stamp,
-                    stamp,
-                ),
-            )
+            _insert_delivery(conn, incident_id, entry_id, target, action, payload, stamp)
 
     # -- checks
 
@@ -1274,6 +1231,34 @@ class Store:
         """Ids of the incident's starred entries."""
         rows = self.conn.execute("SELECT entry_id FROM stars WHERE incident_id = ?", (incident_id,))
         return {int(row[0]) for row in rows}
+
+
+def _insert_delivery(
+    conn: sqlite3.Connection,
+    incident_id: int,
+    entry_id: int | None,
+    target: str,
+    action: str,
+    payload: Mapping[str, Any],
+    stamp: str,
+) -> int:
+    """Queue one delivery inside the caller's transaction; due at once."""
+    cursor = conn.execute(
+        "INSERT INTO deliveries (incident_id, entry_id, target, action, payload, state, "
+        "attempts, next_attempt_at, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+        (
+            incident_id,
+            entry_id,
+            target,
+            action,
+            json.dumps(payload, separators=(",", ":")),
+            stamp,
+            stamp,
+            stamp,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def _check_header(path: Path) -> None:
