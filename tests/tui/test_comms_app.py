@@ -264,3 +264,47 @@ async def test_u_is_in_the_footer_and_both_keys_in_the_palette(store, clock, dec
         assert "Where each status update stands; retry a failed one" in names
         assert app.deliveries.worker is None  # nothing configured: nothing runs, no httpx
         assert not app.screen_stack[0].query_one(DeliveryBar).display
+
+
+async def test_the_composer_previews_every_configured_target(store, clock, declared):
+    """Issue 7's targets appear in the composer's preview beside Slack and Statuspage."""
+    closed = "http://127.0.0.1:9"  # nothing is sent: the composer is cancelled
+    config = config_from_dict(
+        {
+            "user": {"name": AUTHOR},
+            "database": {"busy_timeout_ms": 200},
+            "instatus": {
+                "page_id": "p1",
+                "api_key_env": "X_KEY",
+                "api_url": closed,
+                "component_ids": ["c1"],
+            },
+            "betterstack": {
+                "status_page_id": "7",
+                "api_key_env": "X_KEY",
+                "api_url": closed,
+                "resource_ids": ["9"],
+                "notify_subscribers": False,
+            },
+            "webhook": {"url": f"{closed}/hook", "secret_env": "X_KEY"},
+            "pagerduty": {"routing_key_env": "X_KEY", "events_url": f"{closed}/enqueue"},
+        }
+    )
+    app = app_with(config, store, clock)
+    async with app.run_test(size=(120, 48)) as pilot:
+        await pilot.press("u")
+        assert isinstance(app.screen, Composer)
+        preview = str(app.screen.query_one("#preview", Static).render())
+        assert "Instatus · new incident “Checkout API errors”" in preview
+        assert "Better Stack · new status report “Checkout API errors”" in preview
+        assert "no notification" in preview  # notify_subscribers = false, said out loud
+        assert "Webhook · incident.update_published event, signed" in preview
+        assert "PagerDuty" not in preview  # pages follow incident events, not updates
+        # Choosing resolved changes what every status page will receive, before publishing.
+        app.screen.query_one("#status", Select).value = Status.RESOLVED
+        await pilot.pause()
+        preview = str(app.screen.query_one("#preview", Static).render())
+        assert "Better Stack · new status report" in preview and "resolved" in preview
+        await pilot.press("escape")
+        await pilot.pause()
+    assert store.deliveries() == []
