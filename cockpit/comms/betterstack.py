@@ -190,11 +190,8 @@ class Betterstack(Target):
             return data
         return _unexpected(write)
 
-    def secrets(self) -> list[str]:
-        try:
-            return [self.api_key()]
-        except Exception:
-            return []
+    def credential(self) -> str:
+        return self.api_key()
 
 
 def _ours(attributes: Mapping[str, Any], payload: Mapping[str, Any], report: str | None) -> bool:

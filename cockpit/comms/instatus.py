@@ -214,11 +214,8 @@ class Instatus(Target):
             return data
         return Retry("Instatus: unexpected answer", maybe_landed=write)
 
-    def secrets(self) -> list[str]:
-        try:
-            return [self.api_key()]
-        except Exception:
-            return []
+    def credential(self) -> str:
+        return self.api_key()
 
 
 def _error(response: httpx.Response) -> str:

@@ -187,11 +187,8 @@ class PagerDuty(Target):
             )
         return None
 
-    def secrets(self) -> list[str]:
-        try:
-            return [self.routing_key()]
-        except Exception:
-            return []
+    def credential(self) -> str:
+        return self.routing_key()
 
 
 def _error(response: httpx.Response) -> str:

@@ -390,11 +390,8 @@ class SlackBot(Target):
             note=f"bot token accepted (auth.test: {who} in {team}); posts to {self.channel}"
         )
 
-    def secrets(self) -> list[str]:
-        try:
-            return [self.token()]
-        except Exception:
-            return []
+    def credential(self) -> str:
+        return self.token()
 
 
 def _table(value: Any, key: str) -> dict[str, Any]:

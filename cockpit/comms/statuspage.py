@@ -256,8 +256,5 @@ class Statuspage(Target):
         name = clean_line(str(page.get("name") or self.config.page_id), 80)
         return Sent(note=f"API key reads the page “{name}”")
 
-    def secrets(self) -> list[str]:
-        try:
-            return [self.api_key()]
-        except Exception:
-            return []
+    def credential(self) -> str:
+        return self.api_key()

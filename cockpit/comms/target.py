@@ -174,9 +174,17 @@ class Target(ABC):
         """A timeline line for a delivery that was sent or failed for good; None for none."""
         return None
 
+    def credential(self) -> str | None:
+        """The one secret this target authenticates with (None: none, or several)."""
+        return None
+
     def secrets(self) -> list[str]:
         """Secret strings (and secret parts of URLs) to scrub from anything shown or stored."""
-        return []
+        try:
+            value = self.credential()
+        except MissingSecret:  # nothing set, so nothing to scrub
+            return []
+        return [value] if value else []
 
     def timeouts(self) -> httpx.Timeout:
         import httpx
