@@ -1,0 +1,112 @@
+"""Finding scenarios: the bundled ones and the team's own (`[drills] dirs`), the first
+directory winning for each name, each checked against its runbook when the runbooks are known."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from cockpit.domain import Severity
+from cockpit.drills.parse import check_scenario, read_scenario
+from cockpit.drills.scenario import SUFFIX, Scenario, ScenarioError
+from cockpit.runbooks import find_runbook
+
+PACKAGE_DRILLS = Path(__file__).resolve().parent.parent / "bundled_drills"
+"""The scenarios that ship with cockpit, one per bundled runbook."""
+SKIPPED_FILES = {"readme.md", "index.md"}
+"""Files in a drills directory that document the directory rather than being scenarios."""
+
+
+def scenario_files(dirs: Iterable[Path]) -> tuple[list[Path], list[ScenarioError]]:
+    """The scenario files in `dirs`, the first directory winning for each name. A missing
+    directory is skipped; one that cannot be listed is an error, not a crash."""
+    seen: set[str] = set()
+    files: list[Path] = []
+    errors: list[ScenarioError] = []
+    for directory in dirs:
+        try:
+            candidates = sorted(directory.iterdir())
+        except FileNotFoundError:
+            continue
+        except NotADirectoryError:
+            errors.append(ScenarioError(directory, "not a directory (drills.dirs lists folders)"))
+            continue
+        except OSError as exc:
+            errors.append(ScenarioError(directory, f"cannot list: {exc.strerror}"))
+            continue
+        for path in candidates:
+            if path.suffix.lower() != SUFFIX or path.name.startswith((".", "_")):
+                continue
+            if path.name.lower() in SKIPPED_FILES or path.stem in seen or path.is_dir():
+                continue
+            seen.add(path.stem)
+            files.append(path)
+    return files, errors
+
+
+def load_scenario(
+    path: Path,
+    *,
+    runbook_dirs: Sequence[Path] | None = None,
+    severities: Sequence[Severity] | None = None,
+    roles: Sequence[str] | None = None,
+) -> Scenario:
+    """Read one scenario and check it against its runbook (looked up in `runbook_dirs` when
+    given) and the configured severities and roles."""
+    scenario = read_scenario(path)
+    runbook = None
+    if runbook_dirs is not None:
+        try:
+            runbook = find_runbook(runbook_dirs, scenario.runbook)
+        except LookupError as exc:
+            raise ScenarioError(path, f"front matter: runbook: {exc}") from None
+    return check_scenario(scenario, runbook=runbook, severities=severities, roles=roles)
+
+
+def load_scenarios(
+    dirs: Iterable[Path],
+    *,
+    runbook_dirs: Sequence[Path] | None = None,
+    severities: Sequence[Severity] | None = None,
+    roles: Sequence[str] | None = None,
+) -> tuple[list[Scenario], list[ScenarioError]]:
+    """Every usable scenario in `dirs` (sorted by title) and an error for each one that is not."""
+    files, errors = scenario_files(dirs)
+    scenarios: list[Scenario] = []
+    for path in files:
+        try:
+            scenarios.append(
+                load_scenario(path, runbook_dirs=runbook_dirs, severities=severities, roles=roles)
+            )
+        except ScenarioError as exc:
+            errors.append(exc)
+    scenarios.sort(key=lambda s: (s.title.lower(), s.name))
+    return scenarios, errors
+
+
+def find_scenario(
+    dirs: Sequence[Path],
+    name: str,
+    *,
+    runbook_dirs: Sequence[Path] | None = None,
+    severities: Sequence[Severity] | None = None,
+    roles: Sequence[str] | None = None,
+) -> Scenario:
+    """The scenario called `name` (file name without `.md`), checked; LookupError says what
+    exists, ScenarioError what is wrong with the file."""
+    wanted = name.strip().removesuffix(SUFFIX)
+    if not wanted or "/" in wanted or "\\" in wanted:
+        raise LookupError(f"not a scenario name: {name!r} (use the file name without .md)")
+    for directory in dirs:
+        path = directory / f"{wanted}{SUFFIX}"
+        if path.is_file():
+            return load_scenario(
+                path, runbook_dirs=runbook_dirs, severities=severities, roles=roles
+            )
+    files, _ = scenario_files(dirs)
+    names = [p.stem for p in files]
+    close = difflib.get_close_matches(wanted, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    known = ", ".join(names) if names else "none"
+    raise LookupError(f"no drill scenario named {wanted!r}{hint} (known: {known})")
