@@ -3,6 +3,7 @@ and the key."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from cockpit.config import PACKAGE_RUNBOOKS
 from cockpit.domain import DEFAULT_SEVERITIES, Kind
 from cockpit.drills.parse import check_scenario, parse_scenario, read_scenario
 from cockpit.drills.scenario import Event, InjectKind, Scenario, ScenarioError
-from cockpit.runbooks import find_runbook
+from cockpit.runbooks import Runbook, find_runbook
 
 PATH = Path("/drills/sample.md")
 HEAD = """\
@@ -708,7 +709,7 @@ def test_read_scenario_errors(tmp_path: Path) -> None:
 # ---- checked against the runbook and the configuration --------------------------------------
 
 
-def api_runbook():  # type: ignore[no-untyped-def]
+def api_runbook() -> Runbook:
     return find_runbook([PACKAGE_RUNBOOKS], "api-high-error-rate")
 
 
@@ -741,7 +742,7 @@ def test_a_step_the_runbook_does_not_have() -> None:
 
 def test_escalation_needs_a_rule_in_the_runbook() -> None:
     runbook = api_runbook()
-    no_rule = runbook.__class__(**{**runbook.__dict__, "escalate_after_minutes": None})
+    no_rule = dataclasses.replace(runbook, escalate_after_minutes=None)
     scenario = parse(injects=with_inject(MESSAGE + "after = { escalated = true }\n"))
     assert check_scenario(scenario, runbook=runbook) == scenario
     assert check_problem(scenario, runbook=no_rule) == (
