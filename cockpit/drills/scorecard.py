@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from cockpit.domain import format_utc
 from cockpit.drills.clock import format_speed
-from cockpit.postmortem import md_cell, md_heading, md_line, md_table, slug
+from cockpit.postmortem import md_cell, md_heading, md_table, slug
 
 AREAS = (
     "acknowledge",
@@ -170,6 +170,11 @@ SCORE_NOTE = (
 )
 
 
+def _inline(text: str) -> str:
+    # One line, escaped: a line break in a list item could start a new block.
+    return md_heading(text)
+
+
 def render_markdown(card: Scorecard) -> str:
     """The scorecard as GitHub-flavoured Markdown; every name people typed is escaped."""
     played = format_utc(card.played_at)
@@ -179,7 +184,7 @@ def render_markdown(card: Scorecard) -> str:
     lines = [
         f"# Drill scorecard: {md_heading(card.title)}",
         "",
-        f"- **Drill:** {md_line(card.drill)}, scenario {md_line(card.scenario)}",
+        f"- **Drill:** {_inline(card.drill)}, scenario {_inline(card.scenario)}",
         f"- **Played:** {played[:10]} {played[11:16]} UTC at {format_speed(card.speed)}",
         f"- **Ended:** {ended}",
         f"- **Score:** {card.score} / 100",
@@ -201,7 +206,7 @@ def render_markdown(card: Scorecard) -> str:
     if card.not_scored:
         lines += ["", "## Not scored", ""]
         lines += [
-            f"- {AREA_NAMES.get(n.area, n.area).capitalize()}: {md_line(n.reason)}"
+            f"- {AREA_NAMES.get(n.area, n.area).capitalize()}: {_inline(n.reason)}"
             for n in card.not_scored
         ]
     lines += ["", "## How the score is computed", "", SCORE_NOTE, ""]
