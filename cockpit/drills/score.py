@@ -255,9 +255,8 @@ class _Judge:
                 )
             )
         if not any(check.area == "updates" for check in self.checks):
-            self.skip(
-                "updates", f"no update was owed after the first before the drill {self.ending()}"
-            )
+            why = "" if sent else " (the first never went out)"
+            self.skip("updates", f"no update fell due after the first{why}")
 
     def roles(self) -> None:
         """Each role a severity the drill held requires: filled in time, and kept filled."""
