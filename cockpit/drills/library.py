@@ -100,7 +100,7 @@ def find_scenario(
         raise LookupError(f"not a scenario name: {name!r} (use the file name without .md)")
     for directory in dirs:
         path = directory / f"{wanted}{SUFFIX}"
-        if path.is_file():
+        if path.exists():  # read_scenario explains a directory or a FIFO of that name
             return load_scenario(
                 path, runbook_dirs=runbook_dirs, severities=severities, roles=roles
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from cockpit.drills.scenario import (
     LOGGABLE_KINDS,
     LOGGED_KINDS,
     MAX_COUNT,
+    MAX_INJECTS,
     MAX_MINUTES,
     SUFFIX,
     Condition,
@@ -51,6 +53,8 @@ _FIELDS: dict[str, str] = {
     "resolve_within": "a whole number of minutes",
     "inject": "[[inject]] tables",
 }
+MAX_BYTES = 1_000_000
+"""The largest scenario file read."""
 _REQUIRED = ("title", "service", "starts_at_severity", "expected_severity", "runbook", "inject")
 _INJECT_FIELDS = (
     "id",
@@ -86,16 +90,22 @@ def parse_scenario(text: str, path: Path) -> Scenario:
 
 
 def read_scenario(path: Path) -> Scenario:
-    """Read and parse one file; every failure (unreadable, not UTF-8, malformed) is
-    ScenarioError."""
+    """Read and parse one file; every failure (unreadable, not a regular file, too large, not
+    UTF-8, malformed) is ScenarioError."""
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(path, "is a directory, not a scenario file")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            raise ScenarioError(path, "not a regular file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(path, "no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(path, "is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(path, f"cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(path, f"larger than {MAX_BYTES // 1000} kB; a scenario is a few pages")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -225,6 +235,10 @@ class _Parser:
             )
         if not value:
             raise self.fail("inject", "no injections (add [[inject]] tables, the first the page)")
+        if len(value) > MAX_INJECTS:
+            raise self.fail(
+                "inject", f"{len(value)} injections, at most {MAX_INJECTS} (split the scenario)"
+            )
         injects = [self.inject(table, index) for index, table in enumerate(value, start=1)]
         ids: dict[str, int] = {}
         for inject in injects:
@@ -235,7 +249,14 @@ class _Parser:
                 )
             ids[inject.id] = inject.index
         for inject in injects:
-            self.check_references(inject, ids, injects)
+            self.check_references(inject, ids)
+        loop = _find_loop(injects)
+        if loop is not None:
+            first, field, cycle = loop
+            raise self.fail(
+                f"inject[{first.index}].{field}.injected",
+                f"injections wait for each other in a loop ({' → '.join(cycle)})",
+            )
         if not any(i.kind is InjectKind.ALERT and i.earliest == 0 for i in injects):
             raise self.fail(
                 "inject",
@@ -426,10 +447,7 @@ class _Parser:
             )
         return status.value
 
-    def check_references(
-        self, inject: Inject, ids: Mapping[str, int], injects: Sequence[Inject]
-    ) -> None:
-        by_id = {i.id: i for i in injects}
+    def check_references(self, inject: Inject, ids: Mapping[str, int]) -> None:
         for name, condition in (("after", inject.after), ("unless", inject.unless)):
             if condition is None or condition.event is not Event.INJECTED:
                 continue
@@ -438,11 +456,6 @@ class _Parser:
                 raise self.fail(key, f"no injection has the id {condition.name!r}")
             if condition.name == inject.id:
                 raise self.fail(key, "an injection cannot wait for itself")
-            loop = _loop(inject.id, [inject.id, condition.name], by_id)
-            if loop:
-                raise self.fail(
-                    key, f"injections wait for each other in a loop ({' → '.join(loop)})"
-                )
 
     def check_severity_events(self, scenario: Scenario) -> None:
         for inject in scenario.injects:
@@ -461,32 +474,45 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
-def _waits_for(inject: Inject) -> list[str]:
-    """The ids of the injections `inject` waits for (through `after` or `unless`)."""
+def _waits_for(inject: Inject) -> list[tuple[str, str]]:
+    """(field, id) of each injection `inject` waits for, through `after` or `unless`."""
     return [
-        condition.name
-        for condition in (inject.after, inject.unless)
+        (field, condition.name)
+        for field, condition in (("after", inject.after), ("unless", inject.unless))
         if condition is not None and condition.event is Event.INJECTED
     ]
 
 
-def _loop(start: str, path: list[str], by_id: Mapping[str, Inject]) -> list[str]:
-    """A path of waits from `path[-1]` back to `start`, if there is one (depth first, each
-    injection explored once)."""
-    seen = set(path)
-
-    def walk(trail: list[str]) -> list[str]:
-        for follow in _waits_for(by_id[trail[-1]]):
-            if follow == start:
-                return [*trail, follow]
-            if follow not in seen and follow in by_id:
-                seen.add(follow)
-                found = walk([*trail, follow])
-                if found:
-                    return found
-        return []
-
-    return walk(path)
+def _find_loop(injects: Sequence[Inject]) -> tuple[Inject, str, list[str]] | None:
+    """The first loop of waits, in file order: (the injection it starts at, the field that
+    waits, the ids around the loop). One iterative depth-first pass over every injection."""
+    by_id = {inject.id: inject for inject in injects}
+    done: set[str] = set()
+    for root in injects:
+        if root.id in done:
+            continue
+        path = [root.id]  # the ids on the current walk, each waiting for the next
+        fields: list[str] = []  # the field of each wait along `path`
+        pending = [iter(_waits_for(root))]
+        while pending:
+            step = next(pending[-1], None)
+            if step is None:
+                done.add(path.pop())
+                pending.pop()
+                if fields:
+                    fields.pop()
+                continue
+            field, target = step
+            if target in path:
+                start = path.index(target)
+                cycle = [*path[start:], target]
+                return by_id[cycle[0]], [*fields, field][start], cycle
+            if target in done or target not in by_id:
+                continue
+            path.append(target)
+            fields.append(field)
+            pending.append(iter(_waits_for(by_id[target])))
+    return None
 
 
 # ---- what needs the runbook and the configuration --------------------------------------------

@@ -58,6 +58,8 @@ MAX_MINUTES = 24 * 60
 """No drill moment lies beyond a day of drill time."""
 MAX_COUNT = 1000
 """Step and update numbers stop here: a larger one is a typo."""
+MAX_INJECTS = 100
+"""A scenario has a few dozen injections; more is a mistake (and chains stay shallow)."""
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 """What an injection's `id` looks like."""
 DEFAULT_MITIGATE_MINUTES = 30
