@@ -62,7 +62,7 @@ class Injection:
     @property
     def reason(self) -> str:
         """Why the entry is dated before it was written (when the check ran late)."""
-        return f"drill injection due at minute {self.minute:g}"
+        return f"drill injection due at minute {round(self.minute, 1):g}"
 
 
 def injection_key(scenario: Scenario, inject: Inject) -> str:

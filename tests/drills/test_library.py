@@ -157,3 +157,11 @@ def test_injections_waiting_on_the_same_one_are_no_loop() -> None:
     )
     scenario = parse_scenario(scenario_text(injects=PAGE + extra), Path("/drills/diamond.md"))
     assert [i.inject.id for i in due_injections(scenario, ZERO, m(60), [])] == ["1", "a", "b"]
+
+
+def test_the_example_in_the_format_reference_parses() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "drills.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    scenario = parse_scenario(example, Path("/drills/example.md"))
+    assert [i.kind.value for i in scenario.injects] == ["alert", "message", "metric"]
+    assert scenario.briefing.startswith("# Checkout fails after the 02:00 deploy")
