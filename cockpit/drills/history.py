@@ -40,32 +40,40 @@ class DrillResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> DrillResult:
-        """From `Scorecard.to_json()`; ValueError when a field is missing or of the wrong type."""
+        """From `Scorecard.to_json()`; ValueError naming the field that is missing or wrong."""
         figures = data.get("figures")
         if not isinstance(figures, Mapping):
             raise ValueError("drill result: figures: missing")
         ack = figures.get("acknowledge_minutes")
-        missed = figures.get("deadlines_missed")
-        score, played = data.get("score"), data.get("played_at")
-        drill, scenario, resolved = data.get("drill"), data.get("scenario"), data.get("resolved")
         if ack is not None and (isinstance(ack, bool) or not isinstance(ack, int | float)):
             raise ValueError("drill result: figures.acknowledge_minutes: expected a number")
-        for name, value in (("figures.deadlines_missed", missed), ("score", score)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"drill result: {name}: expected a whole number")
-        for name, value in (("drill", drill), ("scenario", scenario), ("played_at", played)):
-            if not isinstance(value, str):
-                raise ValueError(f"drill result: {name}: expected a string")
-        assert isinstance(missed, int) and isinstance(score, int) and isinstance(played, str)
+        played = _text(data, "played_at")
+        try:
+            played_at = parse_utc(played)
+        except ValueError:
+            raise ValueError(f"drill result: played_at: not a time: {played!r}") from None
         return cls(
-            drill=str(drill),
-            scenario=str(scenario),
-            played_at=parse_utc(played),
-            score=score,
+            drill=_text(data, "drill"),
+            scenario=_text(data, "scenario"),
+            played_at=played_at,
+            score=_whole(data.get("score"), "score"),
             acknowledge_minutes=None if ack is None else float(ack),
-            deadlines_missed=missed,
-            resolved=resolved is True,
+            deadlines_missed=_whole(figures.get("deadlines_missed"), "figures.deadlines_missed"),
+            resolved=data.get("resolved") is True,
         )
+
+
+def _text(data: Mapping[str, object], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise ValueError(f"drill result: {name}: expected a string")
+    return value
+
+
+def _whole(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"drill result: {name}: expected a whole number")
+    return value
 
 
 @dataclass(frozen=True)

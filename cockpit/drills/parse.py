@@ -1,25 +1,23 @@
 """Reading scenario files: every malformed scenario is refused with one line naming the file and
 the key (`inject[3].after.step: ...`, injections counted from 1 in file order), like runbooks.
 
-`parse_scenario` checks what the file alone can tell; `check_scenario` adds what needs the runbook
-and the configuration (step numbers, the escalation rule, severity and role names).
+This checks what the file alone can tell; `cockpit.drills.library.check_scenario` adds what
+needs the runbook and the configuration (step numbers, the escalation rule, severity and role
+names).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import stat
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from cockpit.domain import (
     Kind,
-    Severity,
     Status,
     _norm_severity,
-    find_severity,
     one_line,
     parse_status,
     strip_control,
@@ -39,7 +37,7 @@ from cockpit.drills.scenario import (
     Scenario,
     ScenarioError,
 )
-from cockpit.runbooks import Runbook, RunbookError, _split_front_matter, _type_name
+from cockpit.runbooks import RunbookError, _split_front_matter, _type_name
 
 _FIELDS: dict[str, str] = {
     "title": "a string",
@@ -75,8 +73,8 @@ _CONDITION_FIELDS = (*(event.value for event in Event), "kind")
 def parse_scenario(text: str, path: Path) -> Scenario:
     """Parse scenario text; raises ScenarioError naming `path` and what is wrong.
 
-    Checks what the file alone can tell; `check_scenario` adds what needs the runbook and the
-    configured severities and roles.
+    Checks what the file alone can tell; `library.check_scenario` adds what needs the runbook
+    and the configured severities and roles.
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     text = strip_control(text)  # the briefing and the injections reach the terminal
@@ -513,77 +511,3 @@ def _find_loop(injects: Sequence[Inject]) -> tuple[Inject, str, list[str]] | Non
             fields.append(field)
             pending.append(iter(_waits_for(by_id[target])))
     return None
-
-
-# ---- what needs the runbook and the configuration --------------------------------------------
-
-
-def check_scenario(
-    scenario: Scenario,
-    *,
-    runbook: Runbook | None = None,
-    severities: Sequence[Severity] | None = None,
-    roles: Sequence[str] | None = None,
-) -> Scenario:
-    """Check what only the runbook and the configuration can tell: step numbers the runbook has,
-    an escalation rule for `escalated`, severity and role names. Returns the scenario with the
-    severity names spelled as the taxonomy spells them; ScenarioError for the first problem."""
-    if runbook is not None and runbook.name != scenario.runbook:
-        raise ValueError(f"runbook {runbook.name!r} is not the scenario's ({scenario.runbook!r})")
-
-    def fail(key: str, problem: str) -> ScenarioError:
-        return ScenarioError(scenario.path, f"front matter: {key}: {problem}")
-
-    def canonical(name: str, key: str) -> str:
-        if severities is None:
-            return name
-        try:
-            return find_severity(severities, name).name
-        except ValueError as exc:
-            raise fail(key, str(exc)) from None
-
-    if runbook is not None:
-        for step in scenario.expected_steps:
-            if step > len(runbook.steps):
-                raise fail("expected_steps", _no_step(runbook, step))
-
-    def checked(condition: Condition | None, key: str) -> Condition | None:
-        if condition is None:
-            return None
-        key = f"{key}.{condition.event.value}"
-        if runbook is not None:
-            _check_runbook_event(condition, runbook, fail, key)
-        if roles is not None and condition.event is Event.ROLE and condition.name not in roles:
-            raise fail(key, f"no role {condition.name!r} (roles: {', '.join(roles) or 'none'})")
-        if condition.event is Event.SEVERITY:
-            return dataclasses.replace(condition, name=canonical(condition.name, key))
-        return condition
-
-    injects = [
-        dataclasses.replace(
-            inject,
-            after=checked(inject.after, f"inject[{inject.index}].after"),
-            unless=checked(inject.unless, f"inject[{inject.index}].unless"),
-        )
-        for inject in scenario.injects
-    ]
-    return dataclasses.replace(
-        scenario,
-        starts_at_severity=canonical(scenario.starts_at_severity, "starts_at_severity"),
-        expected_severity=canonical(scenario.expected_severity, "expected_severity"),
-        injects=tuple(injects),
-    )
-
-
-def _check_runbook_event(
-    condition: Condition, runbook: Runbook, fail: Callable[[str, str], ScenarioError], key: str
-) -> None:
-    """Refuse a step the runbook does not have, or an escalation it never records."""
-    if condition.event is Event.STEP and condition.number > len(runbook.steps):
-        raise fail(key, _no_step(runbook, condition.number) + ", so this never happens")
-    if condition.event is Event.ESCALATED and runbook.escalate_after_minutes is None:
-        raise fail(key, f"runbook {runbook.name!r} has no escalation rule, so nothing is escalated")
-
-
-def _no_step(runbook: Runbook, number: int) -> str:
-    return f"runbook {runbook.name!r} has no step {number} (it has {len(runbook.steps)} steps)"

@@ -1,18 +1,12 @@
-"""The drill scorecard: where the team met its own policy, the runbook and the scenario.
+"""Scoring a drill: where the team met its own policy, the runbook and the scenario.
 
 Computed from the drill incident, its entries, the configured severities, the runbook and the
 scenario, as of the drill's end (its resolution, or the moment it was abandoned). What the
 post-mortem already computes (update compliance and missed deadlines, severity spans, role
 tenures, mitigation and resolution) comes from `cockpit.metrics.compute_metrics`. Times are drill
-minutes after the page (drill time zero).
-
-The checks, each with what was expected and what happened, fall into areas: acknowledgement,
-update deadlines, roles, runbook, escalation, resolution update, mitigation, resolution and
-severity. The score counts every area the same: it is the average, over the areas scored, of
-the share of that area's checks met, out of 100 (rounded). An area that does not apply (no
-escalation rule, no role required, no second update due) is listed as not scored rather than
-counted as met. In a drill abandoned before it was resolved, what had not happened yet is not
-met: "not reached before the drill ended".
+minutes after the page (drill time zero). In a drill abandoned before it was resolved, what had
+not happened yet is not met: "not reached before the drill ended". How the checks add up to a
+score is `cockpit.drills.scorecard`'s business.
 """
 
 from __future__ import annotations
@@ -135,12 +129,20 @@ class _Judge:
     def since_page(self, moment: datetime | None) -> float | None:
         return None if moment is None else minutes_between(self.page, moment)
 
-    def add(self, check: Check) -> None:
+    def add(
+        self,
+        check_id: str,
+        area: str,
+        name: str,
+        expected: str,
+        actual: str,
+        passed: bool,
+        detail: str = "",
+    ) -> None:
         """Record a check; a missed one in an abandoned drill says the drill ended first."""
-        if not check.passed and not self.metrics.is_resolved and NOT_REACHED not in check.detail:
-            detail = f"{check.detail}; {NOT_REACHED}" if check.detail else NOT_REACHED
-            check = dataclasses.replace(check, detail=detail)
-        self.checks.append(check)
+        if not passed and not self.metrics.is_resolved and NOT_REACHED not in detail:
+            detail = f"{detail}; {NOT_REACHED}" if detail else NOT_REACHED
+        self.checks.append(Check(check_id, area, name, expected, actual, passed, detail))
 
     def skip(self, area: str, reason: str) -> None:
         self.skipped.append(NotScored(area, reason))
@@ -188,23 +190,19 @@ class _Judge:
         if ack is None:
             detail = f"drill {self.ending()} without one"
             self.add(
-                Check(
-                    "acknowledge",
-                    "acknowledge",
-                    "Acknowledged",
-                    expected,
-                    "no status update",
-                    False,
-                    detail,
-                )
+                "acknowledge",
+                "acknowledge",
+                "Acknowledged",
+                expected,
+                "no status update",
+                False,
+                detail,
             )
             return
         actual = f"{minutes(minutes_between(self.page, ack))} after the page"
         detail = _lateness(missed) if missed is not None else ""
         passed = missed is None
-        self.add(
-            Check("acknowledge", "acknowledge", "Acknowledged", expected, actual, passed, detail)
-        )
+        self.add("acknowledge", "acknowledge", "Acknowledged", expected, actual, passed, detail)
 
     def updates(self) -> None:
         """Every update deadline after the first: met, or missed and by how much."""
@@ -225,14 +223,14 @@ class _Judge:
             if gaps:
                 gap = next((m for m in gaps if m.ended_by == "update"), gaps[0])
                 expected = f"by {self.minute_of(gap.due_at)}"
-                self.add(Check(check_id, "updates", name, expected, actual, False, _lateness(gap)))
+                self.add(check_id, "updates", name, expected, actual, False, _lateness(gap))
                 continue
             due = self.due_after(self.severity_at(moment), sent[number - 2], number - 1)
             if due is None:
                 continue  # nothing was owed then: an extra update is not scored
             spare = f"{minutes(minutes_between(moment, due))} to spare"
             expected = f"by {self.minute_of(due)}"
-            self.add(Check(check_id, "updates", name, expected, actual, True, spare))
+            self.add(check_id, "updates", name, expected, actual, True, spare)
         for gap in missed:
             if gap.number < 2 or gap.number <= len(sent):
                 continue  # the first is the acknowledgement; sent ones are checked above
@@ -244,15 +242,13 @@ class _Judge:
                 detail = f"{late} overdue when the drill {self.ending()}"
             expected = f"by {self.minute_of(gap.due_at)}"
             self.add(
-                Check(
-                    f"update-{gap.number}",
-                    "updates",
-                    f"Update #{gap.number}",
-                    expected,
-                    actual,
-                    False,
-                    detail,
-                )
+                f"update-{gap.number}",
+                "updates",
+                f"Update #{gap.number}",
+                expected,
+                actual,
+                False,
+                detail,
             )
         if not any(check.area == "updates" for check in self.checks):
             why = "" if sent else " (the first never went out)"
@@ -281,9 +277,7 @@ class _Judge:
             empty_minutes = empty / timedelta(minutes=1)
             detail = f"empty for {minutes(empty_minutes)} while required" if empty else ""
             passed = empty_minutes <= GRACE_MINUTES
-            self.add(
-                Check(f"role-{role}", "roles", f"Role: {role}", expected, actual, passed, detail)
-            )
+            self.add(f"role-{role}", "roles", f"Role: {role}", expected, actual, passed, detail)
 
     def steps(self) -> None:
         """The runbook steps the scenario expects: all ticked, and in order."""
@@ -306,15 +300,13 @@ class _Judge:
         details += [f"also ticked: {_numbers(extra)}"] if extra else []
         actual = f"{len(expected) - len(missing)} of {len(expected)}"
         self.add(
-            Check(
-                "steps",
-                "runbook",
-                "Runbook steps ticked",
-                f"steps {_numbers(expected)}",
-                actual,
-                not missing,
-                "; ".join(details),
-            )
+            "steps",
+            "runbook",
+            "Runbook steps ticked",
+            f"steps {_numbers(expected)}",
+            actual,
+            not missing,
+            "; ".join(details),
         )
         order = sorted((step for step in expected if step in first), key=lambda s: (first[s], s))
         if len(order) < 2:
@@ -324,15 +316,13 @@ class _Judge:
         wrong = next(((a, b) for a, b in itertools.pairwise(order) if rank[b] < rank[a]), None)
         detail = f"{wrong[0]} ticked before {wrong[1]}" if wrong else ""
         self.add(
-            Check(
-                "step-order",
-                "runbook",
-                "Runbook steps in order",
-                _arrows(expected),
-                _arrows(order),
-                wrong is None,
-                detail,
-            )
+            "step-order",
+            "runbook",
+            "Runbook steps in order",
+            _arrows(expected),
+            _arrows(order),
+            wrong is None,
+            detail,
         )
 
     def escalation(self) -> None:
@@ -358,22 +348,18 @@ class _Judge:
         )
         expected = f"to {runbook.escalate_to} by {self.minute_of(due)} if still open"
         if recorded is None:
-            self.add(
-                Check("escalation", "escalation", "Escalation", expected, "not recorded", False)
-            )
+            self.add("escalation", "escalation", "Escalation", expected, "not recorded", False)
             return
         late = minutes_between(due, recorded)
         detail = f"{minutes(late)} after it was due" if late > 0 else "when it was due"
         self.add(
-            Check(
-                "escalation",
-                "escalation",
-                "Escalation",
-                expected,
-                f"at {self.minute_of(recorded)}",
-                late <= GRACE_MINUTES,
-                detail,
-            )
+            "escalation",
+            "escalation",
+            "Escalation",
+            expected,
+            f"at {self.minute_of(recorded)}",
+            late <= GRACE_MINUTES,
+            detail,
         )
 
     def resolution_update(self) -> None:
@@ -383,13 +369,11 @@ class _Judge:
         resolved = self.metrics.resolved_at
         if resolved is None:
             actual = f"{len(finals)} sent but the drill is not resolved" if finals else "none"
-            self.add(Check("resolution-update", "resolution", name, expected, actual, False))
+            self.add("resolution-update", "resolution", name, expected, actual, False)
             return
         if not finals:
             detail = f"{self.ending()} without one"
-            self.add(
-                Check("resolution-update", "resolution", name, expected, "none", False, detail)
-            )
+            self.add("resolution-update", "resolution", name, expected, "none", False, detail)
             return
         closest = min(finals, key=lambda at: abs(at - resolved))
         gap = minutes_between(resolved, closest)
@@ -399,15 +383,13 @@ class _Judge:
             detail = f"{minutes(abs(gap))} {'after' if gap > 0 else 'before'} resolving"
         passed = abs(gap) <= GRACE_MINUTES
         self.add(
-            Check(
-                "resolution-update",
-                "resolution",
-                name,
-                expected,
-                f"at {self.minute_of(closest)}",
-                passed,
-                detail,
-            )
+            "resolution-update",
+            "resolution",
+            name,
+            expected,
+            f"at {self.minute_of(closest)}",
+            passed,
+            detail,
         )
 
     def mitigate(self) -> None:
@@ -416,23 +398,19 @@ class _Judge:
         expected = f"within {minutes(limit)} of the page"
         mitigated = self.metrics.mitigated_at
         if mitigated is None:
-            self.add(
-                Check("mitigate", "mitigate", "Time to mitigate", expected, "not mitigated", False)
-            )
+            self.add("mitigate", "mitigate", "Time to mitigate", expected, "not mitigated", False)
             return
         taken = minutes_between(self.page, mitigated)
         inferred = self.metrics.mitigation_inferred
         detail = "never set to monitoring: counted at resolution" if inferred else ""
         self.add(
-            Check(
-                "mitigate",
-                "mitigate",
-                "Time to mitigate",
-                expected,
-                minutes(taken),
-                taken <= limit,
-                detail,
-            )
+            "mitigate",
+            "mitigate",
+            "Time to mitigate",
+            expected,
+            minutes(taken),
+            taken <= limit,
+            detail,
         )
 
     def resolve(self) -> None:
@@ -441,13 +419,11 @@ class _Judge:
         expected = f"within {minutes(limit)} of the page" if limit is not None else "resolved"
         resolved = self.metrics.resolved_at
         if resolved is None:
-            self.add(
-                Check("resolve", "resolve", "Time to resolve", expected, "not resolved", False)
-            )
+            self.add("resolve", "resolve", "Time to resolve", expected, "not resolved", False)
             return
         taken = minutes_between(self.page, resolved)
         passed = limit is None or taken <= limit
-        self.add(Check("resolve", "resolve", "Time to resolve", expected, minutes(taken), passed))
+        self.add("resolve", "resolve", "Time to resolve", expected, minutes(taken), passed)
 
     def severity(self) -> None:
         """Whether the severity the scenario expects was reached, and when."""
@@ -463,20 +439,18 @@ class _Judge:
         if reached is None:
             detail = f"highest was {self.metrics.peak_severity}"
             self.add(
-                Check(
-                    "severity",
-                    "severity",
-                    "Severity reached",
-                    wanted,
-                    self.metrics.final_severity,
-                    False,
-                    detail,
-                )
+                "severity",
+                "severity",
+                "Severity reached",
+                wanted,
+                self.metrics.final_severity,
+                False,
+                detail,
             )
             return
         detail = "from the page" if reached.start <= self.zero else ""
         actual = f"{reached.value} at {self.minute_of(reached.start)}"
-        self.add(Check("severity", "severity", "Severity reached", wanted, actual, True, detail))
+        self.add("severity", "severity", "Severity reached", wanted, actual, True, detail)
 
 
 def _lateness(gap: MissedDeadline) -> str:

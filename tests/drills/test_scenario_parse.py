@@ -10,7 +10,8 @@ import pytest
 
 from cockpit.config import PACKAGE_RUNBOOKS
 from cockpit.domain import DEFAULT_SEVERITIES, Kind
-from cockpit.drills.parse import check_scenario, parse_scenario, read_scenario
+from cockpit.drills.library import check_scenario
+from cockpit.drills.parse import parse_scenario, read_scenario
 from cockpit.drills.scenario import Event, InjectKind, Scenario, ScenarioError
 from cockpit.runbooks import Runbook, find_runbook
 

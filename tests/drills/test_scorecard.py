@@ -271,6 +271,7 @@ def test_history_from_scorecards_and_their_json() -> None:
         ({"figures": {"deadlines_missed": 1.5}}, "deadlines_missed: expected a whole number"),
         ({"played_at": 3}, "played_at: expected a string"),
         ({"drill": None}, "drill: expected a string"),
+        ({"played_at": "yesterday"}, "played_at: not a time: 'yesterday'"),
     ],
 )
 def test_a_broken_stored_result_is_refused(broken: dict[str, object], problem: str) -> None:
