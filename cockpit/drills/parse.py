@@ -255,7 +255,7 @@ class _Parser:
                 f"inject[{first.index}].{field}.injected",
                 f"injections wait for each other in a loop ({' → '.join(cycle)})",
             )
-        if not any(i.kind is InjectKind.ALERT and i.earliest == 0 for i in injects):
+        if not any(i.kind is InjectKind.ALERT and i.at == 0 for i in injects):
             raise self.fail(
                 "inject",
                 'no alert at minute 0 (the page that starts the drill: kind = "alert", at = 0)',

@@ -149,7 +149,7 @@ class Condition:
         if self.event is Event.UPDATE:
             return f"status update #{self.number} published"
         if self.event is Event.ROLE:
-            return f"a {self.name} assigned"
+            return f"someone assigned as {self.name}"
         if self.event is Event.ESCALATED:
             return "the escalation recorded"
         return f"injection {self.name} arrived"
@@ -172,10 +172,6 @@ class Inject:
     within: int | None = None
 
     @property
-    def conditional(self) -> bool:
-        return self.after is not None or self.unless is not None
-
-    @property
     def earliest(self) -> int | None:
         """The drill minute it arrives at when that does not hang on an event."""
         if self.after is None:
@@ -183,7 +179,8 @@ class Inject:
         return None
 
     def when(self) -> str:
-        """When it arrives, in words: "3 min after status monitoring, unless ..."."""
+        """When it arrives, in words ("3 min after status monitoring, unless ..."): for a
+        facilitator's preview of the scenario, never shown to the players."""
         if self.after is None:
             text = f"at {self.earliest} min"
         else:
@@ -216,7 +213,7 @@ class Scenario:
     @property
     def page(self) -> Inject:
         """The alert at minute 0 that starts the drill (the parser makes sure there is one)."""
-        return next(i for i in self.injects if i.kind is InjectKind.ALERT and i.earliest == 0)
+        return next(i for i in self.injects if i.kind is InjectKind.ALERT and i.at == 0)
 
     def inject(self, inject_id: str) -> Inject:
         """The injection with this id; LookupError naming the scenario otherwise."""

@@ -47,7 +47,7 @@ def test_one_scenario_per_bundled_runbook() -> None:
     assert sorted(scenarios) == NAMES == runbooks
     for name, scenario in scenarios.items():
         assert scenario.runbook == name
-        assert scenario.page.earliest == 0
+        assert scenario.page.at == 0
         assert scenario.description
         kinds = {inject.kind.value for inject in scenario.injects}
         assert {"alert", "message", "metric"} <= kinds, name

@@ -341,3 +341,13 @@ def test_two_processes_inject_each_once(tmp_path: Path) -> None:
         "s/tweet",
     ]
     assert due_injections(s, ZERO, m(60), timeline) == []
+
+
+def test_backdating_cannot_cancel_an_injection_that_was_due() -> None:
+    s = scenario(PAGE + message("hint", 'unless = { logged = "deploy" }\nwithin = 8'))
+    late = Drill()
+    late.note(5, "checked the deploy history", written=9)  # claims 5, written after the hint
+    assert [i.at for i in due(s, 60, late)[1:]] == [m(8)]
+    in_time = Drill()
+    in_time.note(5, "checked the deploy history", written=7)
+    assert ids(due(s, 60, in_time)) == ["page"]

@@ -121,7 +121,7 @@ def test_every_event_and_its_description() -> None:
         "severity": "2 min after severity SEV-1",
         "step": "2 min after runbook step 6 ticked",
         "update": "2 min after status update #2 published",
-        "role": "2 min after a communicator assigned",
+        "role": "2 min after someone assigned as communicator",
         "escalated": "2 min after the escalation recorded",
         "injected": "2 min after injection page arrived",
     }
@@ -143,7 +143,7 @@ def test_unless_and_within_read_as_a_deadline() -> None:
     extra = MESSAGE + "after = { severity = 'SEV-1' }\nunless = { role = 'communicator' }\n"
     scenario = parse(injects=with_inject(extra + "within = 5\n"))
     assert scenario.injects[-1].when() == (
-        "5 min after severity SEV-1, unless a communicator assigned by then"
+        "5 min after severity SEV-1, unless someone assigned as communicator by then"
     )
     tweet = parse(injects=with_inject(MESSAGE + "unless = { update = 1 }\nwithin = 10\n"))
     assert tweet.injects[-1].earliest == 10
