@@ -103,24 +103,46 @@ def _words(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+_EVENT_KINDS: dict[Event, tuple[Kind, ...]] = {
+    Event.STATUS: (Kind.STATUS,),
+    Event.SEVERITY: (Kind.SEVERITY, Kind.SYSTEM),  # SYSTEM: the severity declared at
+    Event.STEP: (Kind.STEP,),
+    Event.UPDATE: (Kind.UPDATE,),
+    Event.ROLE: (Kind.ROLE,),
+    Event.ESCALATED: (Kind.ESCALATION,),
+}
+"""The entry kinds that can make each event true (`logged` says its own)."""
+
+
 class _Events:
-    """When each condition first became true on one timeline, and when each injection is due."""
+    """When each condition first became true on one timeline, and when each injection is due.
+
+    Built once per check: entries are grouped by kind, each condition is answered once, and a
+    note's text is normalised once, so a tick stays cheap on a long timeline.
+    """
 
     def __init__(
         self, scenario: Scenario, zero: datetime, now: datetime, timeline: Sequence[Entry]
     ) -> None:
         self.scenario = scenario
         self.zero = zero
-        known = [entry for entry in timeline if _known_at(entry) <= now]
-        self.entries = sorted(known, key=lambda entry: (_known_at(entry), entry.id))
-        self.memo: dict[str, datetime | None] = {}
+        known = sorted(
+            (entry for entry in timeline if _known_at(entry) <= now),
+            key=lambda entry: (_known_at(entry), entry.id),
+        )
+        self.by_kind: dict[Kind, list[Entry]] = {}
+        for entry in known:
+            self.by_kind.setdefault(entry.kind, []).append(entry)
+        self.due_at: dict[str, datetime | None] = {}
+        self.moments: dict[Condition, datetime | None] = {}
+        self.words: dict[int, str] = {}
 
     def due(self, inject: Inject) -> datetime | None:
         """When `inject` is due; None while its condition has not happened, or if it never
         will arrive (its `unless` happened in time)."""
-        if inject.id not in self.memo:
-            self.memo[inject.id] = self._due(inject)
-        return self.memo[inject.id]
+        if inject.id not in self.due_at:
+            self.due_at[inject.id] = self._due(inject)
+        return self.due_at[inject.id]
 
     def _due(self, inject: Inject) -> datetime | None:
         base = self.zero
@@ -141,43 +163,50 @@ class _Events:
 
     def moment(self, condition: Condition) -> datetime | None:
         """When `condition` first became true, if it has."""
+        if condition not in self.moments:
+            self.moments[condition] = self._moment(condition)
+        return self.moments[condition]
+
+    def _moment(self, condition: Condition) -> datetime | None:
         if condition.event is Event.INJECTED:
             return self.due(self.scenario.inject(condition.name))
         if condition.event is Event.UPDATE:
-            updates = [e for e in self.entries if e.kind is Kind.UPDATE]
-            return (
-                _known_at(updates[condition.number - 1])
-                if len(updates) >= condition.number
-                else None
-            )
-        return next((_known_at(e) for e in self.entries if self.matches(condition, e)), None)
+            updates = self.by_kind.get(Kind.UPDATE, [])
+            enough = len(updates) >= condition.number
+            return _known_at(updates[condition.number - 1]) if enough else None
+        kinds = (
+            condition.kinds if condition.event is Event.LOGGED else _EVENT_KINDS[condition.event]
+        )
+        firsts = (
+            next((e for e in self.by_kind.get(kind, []) if self.matches(condition, e)), None)
+            for kind in kinds
+        )
+        found = [(_known_at(e), e.id) for e in firsts if e is not None]
+        return min(found)[0] if found else None
 
     def matches(self, condition: Condition, entry: Entry) -> bool:
-        """Whether `entry` makes `condition` true."""
+        """Whether `entry` (of a kind the condition looks at) makes `condition` true."""
         meta = entry.meta
         event = condition.event
         if event is Event.LOGGED:
-            if entry.kind not in condition.kinds or is_injected(entry):
+            if is_injected(entry):
                 return False
-            text = _words(entry.text)
-            return any(phrase in text for phrase in condition.phrases)
+            if entry.id not in self.words:
+                self.words[entry.id] = _words(entry.text)
+            return any(phrase in self.words[entry.id] for phrase in condition.phrases)
         if event is Event.STATUS:
-            return entry.kind is Kind.STATUS and _rank(meta.get("to")) >= _rank(condition.name)
+            return _rank(meta.get("to")) >= _rank(condition.name)
         if event is Event.SEVERITY:
-            if entry.kind is Kind.SEVERITY:
-                severity = meta.get("to")
-            elif entry.kind is Kind.SYSTEM and meta.get("event") == "declared":
-                severity = meta.get("severity")
-            else:
+            if entry.kind is Kind.SYSTEM and meta.get("event") != "declared":
                 return False
+            severity = meta.get("severity" if entry.kind is Kind.SYSTEM else "to")
             return isinstance(severity, str) and (
                 _norm_severity(severity) == _norm_severity(condition.name)
             )
         if event is Event.STEP:
             step = meta.get("step")
             return (
-                entry.kind is Kind.STEP
-                and meta.get("runbook") == self.scenario.runbook
+                meta.get("runbook") == self.scenario.runbook
                 and isinstance(step, int)
                 and not isinstance(step, bool)
                 and step == condition.number
@@ -186,12 +215,11 @@ class _Events:
         if event is Event.ROLE:
             holder = meta.get("to")
             return (
-                entry.kind is Kind.ROLE
-                and meta.get("role") == condition.name
+                meta.get("role") == condition.name
                 and isinstance(holder, str)
                 and bool(holder.strip())
             )
-        return event is Event.ESCALATED and entry.kind is Kind.ESCALATION
+        return event is Event.ESCALATED
 
 
 def _rank(value: object) -> int:
