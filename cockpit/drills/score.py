@@ -273,7 +273,10 @@ class _Judge:
             holder = next((t for t in tenures if (t.end or self.metrics.end) > since), None)
             actual = "nobody"
             if holder is not None:
-                actual = f"{holder.person} from {self.minute_of(max(holder.start, since))}"
+                start = max(holder.start, since)
+                actual = f"{holder.person} from {self.minute_of(start)}"
+                if start > since:
+                    actual += f", {minutes(minutes_between(since, start))} after it was required"
             empty_minutes = empty / timedelta(minutes=1)
             detail = f"empty for {minutes(empty_minutes)} while required" if empty else ""
             passed = empty_minutes <= GRACE_MINUTES

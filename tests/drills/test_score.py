@@ -117,7 +117,10 @@ def test_every_check_met() -> None:
         PLAYED,
     )
     rows = {check.id: (check.expected, check.actual, check.detail) for check in card.checks}
-    communicator = ("held within 5 min of SEV-1 (minute 3)", "bob from minute 4")
+    communicator = (
+        "held within 5 min of SEV-1 (minute 3)",
+        "bob from minute 4, 1 min after it was required",
+    )
     escalated = ("to Engineering Lead by minute 30 if still open", "at minute 30")
     assert rows == {
         "acknowledge": (
@@ -211,7 +214,10 @@ def test_a_role_filled_late() -> None:
     card = score(good_drill(communicator=lambda d: d.assign(12, "communicator", "bob")), now=60)
     assert failed(card) == ["role-communicator"]
     check = card.check("role-communicator")
-    assert (check.actual, check.detail) == ("bob from minute 12", "empty for 9 min while required")
+    assert (check.actual, check.detail) == (
+        "bob from minute 12, 9 min after it was required",
+        "empty for 9 min while required",
+    )
 
 
 def test_a_role_left_empty_midway() -> None:
