@@ -24,8 +24,9 @@ def register(sub: Any) -> None:
         description=(
             "Publish a status update. Without --message the template that fits the phase is "
             "used (acknowledge first, resolution when --status resolved, update otherwise). "
-            "--message alone is the whole text; with --template it fills {summary}. The "
-            "update is queued; `cockpit deliver` (or the open app) sends it."
+            "--message alone is the whole text; with --template it fills {summary}, or "
+            "follows the template as its own paragraph when it has none. The update is "
+            "queued; `cockpit deliver` (or the open app) sends it."
         ),
     )
     p.add_argument("--incident", "-i", metavar="ID", help="INC-n (default: the open one)")
