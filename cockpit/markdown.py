@@ -33,13 +33,14 @@ _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029]")
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 """Bidirectional marks, embeddings, overrides and isolates: shown, never applied."""
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+_TO_CLEAN = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029{BIDI_CONTROLS}]")
 TAB_SIZE = 4
 
 
 def clean(text: str) -> str:
     """Text as a document shows it: line breaks as `\\n`, tabs expanded, terminal escape
     sequences and control characters dropped, bidirectional controls as `\\u202E` text."""
-    if text.isprintable():  # the common case: none of the above in it
+    if text.isprintable() or not _TO_CLEAN.search(text):  # the common cases: nothing to do
         return text
     text = _LINE_BREAKS.sub("\n", text)
     text = _TERMINAL.sub("", text)
