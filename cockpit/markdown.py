@@ -114,9 +114,6 @@ def web_addresses(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         rest = _LINK_REST.match(text, after)
         url = _trim_link(text[start : rest.end() if rest else after])
-        if url == "www":  # `www.` alone: nothing to link (GitHub links the bare "www")
-            pos = after
-            continue
         yield start, start + len(url), ("http://" + url if www else url)
         pos = start + len(url)
 
@@ -128,9 +125,10 @@ def web_addresses(text: str) -> Iterator[tuple[int, int, str]]:
 _INLINE_SPECIAL = "\\`*_[]<>&|~#$"
 _ESCAPES = str.maketrans({char: "\\" + char for char in _INLINE_SPECIAL})
 _NEEDS_ESCAPE = re.compile(f"[{re.escape(_INLINE_SPECIAL)}]")
-# In a link target: `&` must not start an entity, `|` must not end a table cell, a backslash
-# or backtick must not escape or quote; cmark percent-encodes all but `&` the same way.
-_TARGET = str.maketrans({"&": "\\&", "|": "%7C", "\\": "%5C", "`": "%60"})
+# In a link target: `&` must not start an entity (entities are decoded there, backslash or
+# not, so `&` is written `&amp;`), `|` must not end a table cell, a backslash or backtick must
+# not escape or quote; cmark percent-encodes those three the same way.
+_TARGET = str.maketrans({"&": "&amp;", "|": "%7C", "\\": "%5C", "`": "%60"})
 _LINE_START = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))")
 _CODE_RUN = re.compile(r"`+")
 

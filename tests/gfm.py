@@ -95,7 +95,7 @@ def render(markdown: str) -> Node:
 
 def href(url: str) -> str:
     """The `href` GitHub gives a typed address (`www.` gets `http://`), %-encoded as cmark does."""
-    target = "http://" + url if url.startswith("www.") else url
+    target = "http://" + url if url.startswith("www") else url
     return quote(target, safe=HREF_SAFE)
 
 

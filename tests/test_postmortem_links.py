@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cockpit.config import Config
 from cockpit.domain import Kind, Status
@@ -244,6 +246,7 @@ def test_the_export_has_nothing_a_linter_objects_to(store: Store, clock: FakeClo
         ("https://a.example/x_y))).", "https://a.example/x_y"),
         ('"https://a.example/x_y"', "https://a.example/x_y"),  # quotes around it
         ("https://a.example/?q=a&amp;", "https://a.example/?q=a"),  # an entity at the end
+        ("https://a.example/?x=&amp;y&lt;z", "https://a.example/?x=&amp;y&lt;z"),  # as typed
         ("https://a.example/x;", "https://a.example/x"),
         ("<https://a.example/x_y>", "https://a.example/x_y"),
         ("https://a.example/a*b*c*", "https://a.example/a*b*c"),
@@ -349,3 +352,31 @@ def test_control_characters_are_dropped(typed: str, visible: str):
     for markdown in (md_cell(typed), md_line(typed)):
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", markdown)
         assert gfm.render(markdown).text().strip() == visible
+
+
+PIECES = [
+    "https://", "http://", "HTTP://", "ftp://", "www.", "a", "b9", "é", "例", ".", ",", ")", "(",
+    "_", "*", "~", "|", "&", "amp;", "<", ">", "#", "`", "!", "[", "]", "\\", " ", "\t", "%7C",
+    "?", "=", "'", '"', ";", ":", "/", "$", "-", "@",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_any_mix_of_addresses_and_markdown_reads_as_typed_on_github(text: str):
+    """Generated text full of address starts and Markdown syntax: GitHub shows every
+    character as typed, and every link it finds shows an address and goes exactly there."""
+    expected = text.expandtabs(4).strip()
+    for markdown, read in (
+        (f"| h |\n| --- |\n| {md_cell(text)} |\n", lambda r: r.all("td")[0]),
+        (md_line(text), lambda r: r),
+    ):
+        root = gfm.render(markdown)
+        node = read(root)
+        assert node.text().strip() == expected, markdown
+        assert not root.tags() - {"table", "thead", "tbody", "tr", "th", "td", "p", "a"}, markdown
+        for shown_text, target in node.links():
+            if target.startswith("mailto:"):
+                continue
+            assert shown_text.lower().startswith(("http://", "https://", "ftp://", "www"))
+            assert target == gfm.href(shown_text), markdown
