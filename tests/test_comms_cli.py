@@ -188,13 +188,23 @@ def test_a_message_is_never_dropped_by_a_template(setup):
     assert sum(MESSAGE in body for body in bodies) == 5  # every target of the first update
 
 
+def test_a_dry_run_without_targets_shows_what_would_be_recorded(tmp_path):
+    db = tmp_path / "c.db"
+    assert run_cli("declare", "Checkout", "-s", "SEV-1", db=db).returncode == 0
+    done = run_cli("update", "-t", "acknowledge", "-m", MESSAGE, "--dry-run", db=db)
+    assert done.returncode == 0, done.stderr
+    assert "no targets configured: this would be recorded on the timeline only" in done.stdout
+    assert f"   {MESSAGE}" in done.stdout.splitlines()
+
+
 @pytest.mark.parametrize(
     ("args", "code", "error"),
     [
         (("-t", "acknowledge", "-m", "   "), 2, "--message is empty"),
         (("-t", "acknowledge", "-m", "-"), 2, "--message is empty"),  # blank stdin
-        (("-m", "\x1b[2J\x07"), 1, "a status update needs some text"),
-        (("-t", "update", "-m", "\u202e"), 0, ""),  # the template still says something
+        (("-m", "\x1b[2J\x07"), 2, "--message is empty"),  # nothing a reader would see
+        (("-t", "update", "-m", "\u202e\x1b[0m "), 2, "--message is empty"),
+        (("-t", "update", "-m", "\u202eok"), 0, ""),
     ],
 )
 def test_an_empty_message_is_refused_not_published(setup, args, code, error):

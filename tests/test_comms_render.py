@@ -25,6 +25,7 @@ from cockpit.comms.templates import phase_for, render_template, template_fields
 from cockpit.comms.worker import BACKOFF_CAP, backoff, owner_alive
 from cockpit.config import ConfigError, config_from_dict, load_config
 from cockpit.domain import Status
+from cockpit.store import StoreError
 
 # ---- escaping and limits --------------------------------------------------------------------
 
@@ -350,3 +351,13 @@ FIELDS = {"service": "checkout", "id": "INC-7", "summary": ""}
 )
 def test_the_message_reaches_the_update_whatever_the_template(template, summary, expected):
     assert render_template(template, {**FIELDS, "summary": summary}) == expected
+
+
+@pytest.mark.parametrize("text", ["", "  \n\t", "\x1b[2J\x07", "\u202e\u2066", "\x1b]0;title\x07"])
+def test_publishing_text_nobody_could_read_is_refused(store, clock, text):
+    """The composer and `cockpit update` both publish through here."""
+    config = config_from_dict({})
+    incident = store.declare("Checkout errors", "SEV-2", "alice")
+    with pytest.raises(StoreError, match="a status update needs some text"):
+        publish(store, config, incident.id, text, None, "alice", clock)
+    assert store.updates_sent(incident.id) == (0, None)
