@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from cockpit.domain import Entry, Incident, Kind, format_duration, strip_control
+from cockpit.domain import Entry, Incident, Kind, format_duration
+from cockpit.markdown import (
+    md_cell,
+    md_escape,
+    md_heading,
+    md_items,
+    md_line,
+    md_link,
+    md_paragraphs,
+    md_table,
+)
 from cockpit.metrics import Metrics, compute_metrics
 
 if TYPE_CHECKING:
@@ -241,97 +251,6 @@ def write_export(path: Path, text: str) -> Path:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-# ---- escaping user text for Markdown --------------------------------------------------------
-
-# Every character that can start inline syntax in GitHub-flavoured Markdown: code, emphasis,
-# links, HTML, entities, table cells, strikethrough, headings and GitHub's `$` maths.
-_INLINE_SPECIAL = "\\`*_[]<>&|~#$"
-_ESCAPES = str.maketrans({char: "\\" + char for char in _INLINE_SPECIAL})
-_NEEDS_ESCAPE = re.compile(f"[{re.escape(_INLINE_SPECIAL)}]")
-_LINE_START = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))")
-
-
-def _clean(text: str) -> str:
-    """Line breaks normalised, terminal control characters removed."""
-    if text.isprintable():  # the common case, and no control characters or breaks in it
-        return text
-    return strip_control(text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def md_escape(text: str) -> str:
-    """User text as literal inline Markdown (one line in, one line out)."""
-    return text.translate(_ESCAPES)
-
-
-def md_line(text: str) -> str:
-    """One line of user text, safe at the start of a block too (no list, heading or rule)."""
-    line = md_escape(_clean(text).strip())
-    return _LINE_START.sub(_escape_line_start, line)
-
-
-def _escape_line_start(match: re.Match[str]) -> str:
-    if match.group(1):
-        return "\\" + match.group(1)
-    return f"{match.group(2)}\\{match.group(3)}"
-
-
-def md_cell(text: str) -> str:
-    """User text for a table cell: pipes escaped, line breaks as `<br>`."""
-    if text.isprintable():  # fast path: one line, nothing to clean (exports can be huge)
-        text = text.strip()
-        return text.translate(_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
-    cleaned = _clean(text)
-    if "\n" not in cleaned:
-        return md_escape(cleaned.strip())
-    return "<br>".join(md_escape(line.strip()) for line in cleaned.split("\n"))
-
-
-def md_heading(text: str) -> str:
-    """User text inside a heading: one line."""
-    return md_escape(" ".join(_clean(text).split()))
-
-
-def md_paragraphs(text: str) -> str:
-    """Free text as paragraphs: blank lines separate them, single line breaks are kept."""
-    paragraphs = re.split(r"\n[ \t]*\n", _clean(text).strip())
-    blocks = []
-    for paragraph in paragraphs:
-        lines = [md_line(line) for line in paragraph.split("\n") if line.strip()]
-        if lines:
-            blocks.append("\\\n".join(lines))  # a trailing backslash is a hard line break
-    return "\n\n".join(blocks)
-
-
-def md_items(text: str) -> list[str]:
-    """One list item per non-empty line, a bullet typed by hand dropped."""
-    items = []
-    for line in _clean(text).split("\n"):
-        item = re.sub(r"^\s*[-*•]\s+", "", line).strip()
-        if item:
-            items.append(md_line(item))
-    return items
-
-
-def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GFM table; cells must already be escaped."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines.extend("| " + " | ".join(row) + " |" for row in rows)
-    return "\n".join(lines)
-
-
-def md_link(url: str, label: str) -> str:
-    """A link to an http(s) URL; anything else is shown as text, never followed."""
-    cleaned = _clean(url).strip()
-    if not re.match(r"^https?://[^\s]+$", cleaned, re.IGNORECASE):
-        return md_cell(cleaned)
-    target = quote(cleaned, safe=":/?#@!$&*+,;=%~-._")
-    return f"[{md_escape(label)}]({target})"
-
-
-def _mermaid_label(text: str) -> str:
-    return " ".join(re.sub(r"[^A-Za-z0-9 ._()-]", " ", text).split()) or "-"
 
 
 # ---- the document ----------------------------------------------------------------------------
@@ -712,25 +631,45 @@ def _gantt(r: Report) -> str:
         if end == m.end:
             label += ongoing
         count += 1
-        lines.append(f"    {label} :{tag}, p{count}, {_mm(start)}, {_mm(end)}")
+        lines.append(f"    {label} :{tag}, p{count}, {_bar(start, end)}")
     for section, spans, tags in (
         ("Status", m.statuses, {}),
         ("Severity", m.severities, {m.peak_severity: "crit, "}),
     ):
         lines.append(f"    section {section}")
         for index, span in enumerate(spans, 1):
-            end = span.end if span.end > span.start else span.start + timedelta(seconds=1)
             tag = tags.get(span.value, "")
             ident = f"{section[:2].lower()}{index}"
-            lines.append(
-                f"    {_mermaid_label(span.value)} :{tag}{ident}, {_mm(span.start)}, {_mm(end)}"
-            )
+            label = _mermaid_label(span.value)
+            lines.append(f"    {label} :{tag}{ident}, {_bar(span.start, span.end)}")
     lines.append("```")
     return "\n".join(lines)
 
 
-def _mm(moment: datetime) -> str:
-    return _utc(moment)
+# Words Mermaid's gantt lexer reads as a statement (in any case) when a line starts with them:
+# a task named so would break the chart or silently vanish from it.
+_MERMAID_KEYWORD = re.compile(
+    r"^(?:acc(?:title|descr|description)|call|click|href|gantt|dateformat|inclusiveenddates"
+    r"|topaxis|axisformat|tickinterval|includes|excludes|todaymarker|weekday|weekend|title"
+    r"|section)(?![a-z0-9])|^\d{4}-\d\d-\d\d(?![a-z0-9_])",
+    re.IGNORECASE,
+)
+
+
+def _mermaid_label(text: str) -> str:
+    """A task name Mermaid shows as it is: letters, digits, spaces and `._()+/-` only (`:`
+    ends a name, `#` and `;` end a task, `%` starts a comment), quoted when it starts like a
+    statement."""
+    label = " ".join(re.sub(r"[^\w .()+/-]", " ", text).split()) or "-"
+    return f'"{label}"' if _MERMAID_KEYWORD.match(label) else label
+
+
+def _bar(start: datetime, end: datetime) -> str:
+    """`start, end` to the second, the end at least a second after the start: a bar whose
+    end equals its start is drawn as nothing."""
+    first = start.replace(microsecond=0)
+    last = max(end.replace(microsecond=0), first + timedelta(seconds=1))
+    return f"{_utc(first)}, {_utc(last)}"
 
 
 def _key_moments(r: Report) -> str:

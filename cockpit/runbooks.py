@@ -26,6 +26,7 @@ from cockpit.domain import (
     one_line,
     strip_control,
 )
+from cockpit.markdown import clean, md_escape, md_heading, md_line
 from cockpit.store import Store
 
 SUFFIX = ".md"
@@ -491,18 +492,23 @@ def _run_length(text: str, start: int) -> int:
     return end - start
 
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# A link's text may hold escaped brackets; its target is `<…>` or runs to the `)`.
+_LINK = re.compile(r"!?\[((?:\\.|[^\\\]])*)\]\((?:<[^>\n]*>|[^)\s]*)[^)]*\)")
 _AUTOLINK = re.compile(r"<(https?://[^>]+)>")
-_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)")
+_CODE = re.compile(r"(?<![\\`])(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_EMPHASIS = re.compile(
+    r"(?<!\\)(\*\*|__)(.+?)(?<!\\)\1|(?<![\w*\\])\*(?!\s)(.+?)(?<![\s\\])\*(?!\w)"
+)
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: any ASCII punctuation
 
 
 def _plain(markdown: str) -> str:
     """Inline Markdown as plain one-line text (for titles and step labels)."""
     text = _LINK.sub(r"\1", markdown)
     text = _AUTOLINK.sub(r"\1", text)
-    text = re.sub(r"`+([^`]*)`+", r"\1", text)
+    text = _CODE.sub(r"\2", text)
     text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", text)
-    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!>~|])", r"\1", text)
+    text = _ESCAPED.sub(r"\1", text)
     return one_line(text).strip()
 
 
@@ -791,11 +797,11 @@ def draft_runbook(
 ) -> str:
     """A runbook skeleton in Markdown from what was logged: the trigger from the title, the
     actions and decisions as steps, commands from captured `cockpit log -` output."""
-    title = one_line(incident.title).strip()
+    title = one_line(clean(incident.title)).strip()
     front = [f"title = {_toml_string(title)}", f"trigger = {_toml_string(title)}"]
     front.append(f"severity = {_toml_string(incident.severity)}")
     if incident.service.strip():
-        front.append(f"tags = [{_toml_string(one_line(incident.service).strip())}]")
+        front.append(f"tags = [{_toml_string(one_line(clean(incident.service)).strip())}]")
     # Keep the cadence and escalation of the runbook the incident followed, if it had them.
     if followed is not None and followed.update_every_minutes is not None:
         front.append(f"update_every_minutes = {followed.update_every_minutes}")
@@ -821,7 +827,7 @@ def draft_runbook(
     items = _draft_items(entries)
     if not items:
         items = ["**Describe the first check.** Nothing was logged as an action or decision."]
-    lines = ["+++", *front, "+++", "", f"# {_escape_line(title)}", "", intro]
+    lines = ["+++", *front, "+++", "", f"# {md_heading(title)}", "", intro]
     lines += ["", "## Steps", ""]
     for number, item in enumerate(items, start=1):
         marker = f"{number}. "
@@ -851,19 +857,21 @@ def _draft_items(entries: Sequence[Entry]) -> list[str]:
         if captured:
             items.append(_captured_item(entry.text, when))
         elif entry.kind in (Kind.ACTION, Kind.DECISION):
-            text = strip_control(entry.text).strip()
-            first, _, more = text.partition("\n")
+            # Typed text reads as typed (the export's escaping), but the commands people
+            # wrote in backticks stay code spans: they become the step's commands.
+            first, _, more = clean(entry.text).strip().partition("\n")
             label = "Action" if entry.kind is Kind.ACTION else "Decision"
-            body = [_escape_line(first.strip())]
+            body = [md_line(first, code=True)]
             if more.strip():
-                body += ["", more.strip()]
-            body += ["", f"_{label} by {one_line(entry.author)} at {when}._"]
+                body += ["", *(md_line(line, code=True) for line in more.strip().split("\n"))]
+            author = md_escape(one_line(clean(entry.author)).strip())
+            body += ["", f"_{label} by {author} at {when}._"]
             items.append("\n".join(body))
     return items
 
 
 def _captured_item(output: str, when: str) -> str:
-    text = strip_control(output).rstrip()
+    text = clean(output).rstrip()
     commands = [line[2:].strip() for line in text.split("\n") if line.startswith("$ ")]
     commands = [c for c in commands if c]
     if commands:
@@ -896,10 +904,3 @@ def _code_span(text: str) -> str:
 def _longest_backtick_run(text: str) -> int:
     runs = re.findall(r"`+", text)
     return max((len(run) for run in runs), default=0)
-
-
-def _escape_line(text: str) -> str:
-    # Text that would start another block (a heading, a quote, a list) stays plain text.
-    if re.match(r"^[#>+*-]", text):
-        return "\\" + text
-    return re.sub(r"^(\d{1,9})([.)])", r"\1\\\2", text)

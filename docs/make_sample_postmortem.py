@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cockpit.demo import demo_config, seed_demo  # noqa: E402
-from cockpit.domain import Status  # noqa: E402
+from cockpit.domain import Kind, Status  # noqa: E402
 from cockpit.postmortem import ItemState, export_markdown  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 
@@ -29,6 +29,12 @@ NOW = datetime(2026, 11, 27, 2, 55, tzinfo=UTC)
 
 OUTPUT = ROOT / "docs" / "postmortem-INC-1-checkout-api-errors.md"
 ZONE = ZoneInfo("Europe/Berlin")
+
+DASHBOARD = (
+    "https://grafana.example.com/d/checkout_api/checkout-api?orgId=1&var-env=production"
+    "&from=1764207600000&to=1764212400000#viewPanel=2"
+)
+"""A link typed in a note: the sample shows it works on GitHub as typed."""
 
 KEY_MOMENTS = (
     "Paged by Grafana",
@@ -41,6 +47,7 @@ KEY_MOMENTS = (
     "Pods restarted with fresh pools",
     "ALTER ROLE reporting",
     "status identified → monitoring",
+    "Dashboard for the review",
 )
 
 FIELDS: dict[str, str | tuple[str, ...]] = {
@@ -98,6 +105,8 @@ def build(db: Path) -> tuple[Store, int, datetime]:
     moment = [NOW]
     store = Store.open(db, clock=lambda: moment[0])
     i = incident.id
+    moment[0] = NOW + timedelta(minutes=2)
+    store.append(i, Kind.NOTE, f"Dashboard for the review: {DASHBOARD}", "alice")
     moment[0] = NOW + timedelta(minutes=4)
     store.publish(
         i,

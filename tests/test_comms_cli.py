@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,130 @@ def test_update_dry_run_previews_each_target_and_queues_nothing(setup):
     assert "── Statuspage · new incident “Checkout API errors” (investigating" in done.stdout
     assert "<!channel> see <https://x|here>" in done.stdout  # as people will read it
     assert json.loads(cli(setup, "show", "--json").stdout)["deliveries"] == []
+
+
+MESSAGE = "Card payments fail for 30% of customers; Apple Pay works."
+
+
+def every_target(setup: dict[str, Any], templates: dict[str, str]) -> dict[str, str]:
+    """An environment whose config has every target and `templates` (nothing is sent)."""
+    closed = "http://127.0.0.1:9"
+    tables = tomllib.loads(Path(setup["config"]).read_text())
+    tables["templates"] = templates
+    tables["instatus"] = {
+        "page_id": "p1",
+        "api_key_env": "X_KEY",
+        "api_url": closed,
+        "component_ids": ["c1"],
+    }
+    tables["betterstack"] = {
+        "status_page_id": "7",
+        "api_key_env": "X_KEY",
+        "api_url": closed,
+        "resource_ids": ["9"],
+        "notify_subscribers": False,
+    }
+    tables["webhook"] = {"url": f"{closed}/hook", "secret_env": "X_KEY"}
+    config = write_config(setup["config"].with_name("every.toml"), tables)
+    return {**setup["env"], "COCKPIT_CONFIG": str(config)}
+
+
+def previews(stdout: str) -> dict[str, str]:
+    """`update --dry-run` output: each target's heading -> its text."""
+    sections: dict[str, str] = {}
+    for block in stdout.split("── ")[1:]:
+        heading, _, body = block.partition("\n")
+        sections[heading] = "\n".join(line.strip() for line in body.splitlines())
+    return sections
+
+
+def test_a_message_is_never_dropped_by_a_template(setup):
+    """Issue 12.1: `--template acknowledge --message TEXT` published the template without
+    TEXT. A template without {summary} gets the message as its own paragraph; one with
+    {summary} twice gets it twice; the message keeps its spacing; the preview of every
+    target shows it."""
+    declare(setup)
+    env = every_target(
+        setup,
+        {
+            "update": "Update on {service}: {summary} (again: {summary})",
+            "resolution": "Resolved {id}.",
+        },
+    )
+    done = cli(setup, "update", "-t", "acknowledge", "-m", MESSAGE, "--dry-run", env=env)
+    assert done.returncode == 0, done.stderr
+    shown = previews(done.stdout)
+    assert len(shown) == 5, done.stdout  # Slack, Statuspage, Instatus, Better Stack, webhook
+    for heading, text in shown.items():
+        assert "We are aware of an issue affecting checkout" in text, heading
+        assert MESSAGE in text, heading
+
+    done = cli(setup, "update", "-t", "acknowledge", "-m", MESSAGE, env=env)
+    assert done.returncode == 0, done.stderr
+    assert MESSAGE in done.stdout
+    typed = "Rolled back  v142:\n  api-1\tok\n  api-2\tok"
+    done = cli(setup, "update", "-t", "update", "-m", "-", env=env, input=typed + "\n")
+    assert done.returncode == 0, done.stderr
+    done = cli(setup, "update", "-t", "resolution", "-m", "Fixed.", "--status", "resolved", env=env)
+    assert done.returncode == 0, done.stderr
+
+    with Store.open(setup["db"]) as store:
+        texts = [e.text for e in store.entries(1) if e.kind.value == "update"]
+        deliveries = store.deliveries(1)
+    assert texts[0].endswith(".\n\n" + MESSAGE)  # its own paragraph after the template
+    assert texts[1] == f"Update on checkout: {typed} (again: {typed})"  # as typed, twice
+    assert texts[2] == "Resolved INC-1.\n\nFixed."
+    bodies = [json.dumps(d.payload, ensure_ascii=False) for d in deliveries if d.entry_id]
+    assert sum(MESSAGE in body for body in bodies) == 5  # every target of the first update
+
+
+def test_a_dry_run_without_targets_shows_what_would_be_recorded(tmp_path):
+    db = tmp_path / "c.db"
+    assert run_cli("declare", "Checkout", "-s", "SEV-1", db=db).returncode == 0
+    done = run_cli("update", "-t", "acknowledge", "-m", MESSAGE, "--dry-run", db=db)
+    assert done.returncode == 0, done.stderr
+    assert "no targets configured: this would be recorded on the timeline only" in done.stdout
+    assert f"   {MESSAGE}" in done.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "error"),
+    [
+        (("-t", "acknowledge", "-m", "   "), 2, "--message is empty"),
+        (("-t", "acknowledge", "-m", "-"), 2, "--message is empty"),  # blank stdin
+        (("-m", "\x1b[2J\x07"), 2, "--message is empty"),  # nothing a reader would see
+        (("-t", "update", "-m", "\u202e\x1b[0m "), 2, "--message is empty"),
+        (("-t", "update", "-m", "\u202eok"), 0, ""),
+    ],
+)
+def test_an_empty_message_is_refused_not_published(setup, args, code, error):
+    declare(setup)
+    done = cli(setup, "update", *args, input="  \n\n")
+    assert (done.returncode, error in done.stderr) == (code, True), done.stderr
+    assert len(done.stderr.strip().splitlines()) == (1 if error else 0)
+    with Store.open(setup["db"]) as store:
+        assert store.updates_sent(1)[0] == (1 if code == 0 else 0)
+
+
+def test_a_message_over_a_service_limit_is_cut_visibly_and_kept_whole(setup):
+    """A cut to a service's limit is shown in the preview and stored in the delivery; the
+    timeline keeps every character."""
+    declare(setup)
+    env = every_target(setup, {})
+    long = "x" * 26_000 + " END"
+    done = cli(setup, "update", "-t", "acknowledge", "-m", long, "--dry-run", env=env)
+    shown = previews(done.stdout)
+    for heading, text in shown.items():
+        if heading.startswith("Webhook"):
+            assert text.endswith(" END"), heading  # no limit: all of it
+        else:
+            assert re.search(r"\[truncated: [\d,]+ more characters\]", text), heading
+    assert cli(setup, "update", "-t", "acknowledge", "-m", long, env=env).returncode == 0
+    with Store.open(setup["db"]) as store:
+        (entry,) = [e for e in store.entries(1) if e.kind.value == "update"]
+        assert entry.text.endswith("\n\n" + long)
+        cut = [d for d in store.deliveries(1) if "truncated:" in json.dumps(d.payload)]
+        assert {d.target for d in cut} == {"slack", "statuspage", "instatus", "betterstack"}
 
 
 # ---- deliver and outbox ------------------------------------------------------------------

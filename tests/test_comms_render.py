@@ -25,6 +25,7 @@ from cockpit.comms.templates import phase_for, render_template, template_fields
 from cockpit.comms.worker import BACKOFF_CAP, backoff, owner_alive
 from cockpit.config import ConfigError, config_from_dict, load_config
 from cockpit.domain import Status
+from cockpit.store import StoreError
 
 # ---- escaping and limits --------------------------------------------------------------------
 
@@ -328,3 +329,35 @@ def test_statuspage_impact_follows_severity_rank_for_a_custom_taxonomy(store, cl
         "P3": ("minor", {"c1": "degraded_performance"}),
         "P4": ("none", {}),
     }
+
+
+FIELDS = {"service": "checkout", "id": "INC-7", "summary": ""}
+
+
+@pytest.mark.parametrize(
+    ("template", "summary", "expected"),
+    [
+        # No {summary}: the message follows as its own paragraph.
+        ("Aware of {service}.", "Cards fail.", "Aware of checkout.\n\nCards fail."),
+        ("Aware of {service}.", "  \n ", "Aware of checkout."),  # nothing typed: nothing added
+        ("{{summary}} is literal", "Cards fail.", "{summary} is literal\n\nCards fail."),
+        ("{id}", "line 1\nline 2", "INC-7\n\nline 1\nline 2"),
+        ("", "Cards fail.", "Cards fail."),  # a template that says nothing
+        # {summary}: filled as typed, spacing, braces and line breaks included.
+        ("A {summary} B", "x  y\n\tz {service}", "A x  y\n\tz {service} B"),
+        ("{summary} / {summary}", "twice", "twice / twice"),
+        ("Aware.  {summary}  Next.", "", "Aware. Next."),  # blank runs still collapse
+    ],
+)
+def test_the_message_reaches_the_update_whatever_the_template(template, summary, expected):
+    assert render_template(template, {**FIELDS, "summary": summary}) == expected
+
+
+@pytest.mark.parametrize("text", ["", "  \n\t", "\x1b[2J\x07", "\u202e\u2066", "\x1b]0;title\x07"])
+def test_publishing_text_nobody_could_read_is_refused(store, clock, text):
+    """The composer and `cockpit update` both publish through here."""
+    config = config_from_dict({})
+    incident = store.declare("Checkout errors", "SEV-2", "alice")
+    with pytest.raises(StoreError, match="a status update needs some text"):
+        publish(store, config, incident.id, text, None, "alice", clock)
+    assert store.updates_sent(incident.id) == (0, None)

@@ -34,3 +34,15 @@ def test_the_committed_sample_is_up_to_date(tmp_path: Path):
     ]
     assert headings == list(SECTIONS)
     assert "To fill in" not in SAMPLE.read_text()  # every section of the sample is written
+
+
+def test_the_link_typed_in_the_sample_works_on_github():
+    from tests import gfm
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from make_sample_postmortem import DASHBOARD
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    links = gfm.render(SAMPLE.read_text()).links()
+    assert links == [(DASHBOARD, gfm.href(DASHBOARD))] * 2  # key moments and appendix

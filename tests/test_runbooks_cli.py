@@ -206,3 +206,46 @@ def test_clock_is_used_for_the_escalation_deadline(cli: Cli, clock: FakeClock) -
     clock.advance(minutes=5)
     assert "escalate to Database on-call at" in cli("show")[1]
     assert "(in 15:00)" in cli("show")[1]
+
+
+def test_a_draft_reads_as_typed_with_working_links(store: Store, tmp_path: Path) -> None:
+    """The draft uses the export's escaping: addresses are links GitHub follows, everything
+    typed reads as typed, and only the commands typed in backticks stay code."""
+    from cockpit.runbooks import draft_runbook, parse_runbook
+    from tests import gfm
+
+    grafana = "https://grafana.example.com/d/api_errors?orgId=1&var-env=prod#panel-2"
+    jira = "https://acme.atlassian.net/browse/OPS-1234?page=a:b|c#comment-5678"
+    incident = store.declare("Checkout \u202eerrors", "SEV-1", "alice", service="api")
+    typed = [
+        f"Rolled back via {grafana} then ran `kubectl rollout undo deploy/api`",
+        "Paged *not bold* _nor this_ & <b>html</b> $x$ a|b\tc ``unpaired`",
+        f"# not a heading\n- not a bullet\nsee ({jira}).",
+    ]
+    for text in typed:
+        store.append(incident.id, Kind.ACTION, text, "a_b*c*")
+    draft = draft_runbook(store.incident(incident.id), store.entries(incident.id))
+    assert "\u202e" not in draft and "\t" not in draft
+
+    root = gfm.render(draft.split("+++", 2)[2])
+    assert root.all("h1")[0].text() == "Checkout \\u202Eerrors"
+    assert root.links() == [(grafana, gfm.href(grafana)), (jira, gfm.href(jira))]
+    codes = [c.text() for c in root.all("code")]
+    assert codes == ["cockpit runbooks draft", "kubectl rollout undo deploy/api"]
+    steps = root.all("ol")[0].all("li")
+    assert [[p.text() for p in step.all("p")][:-1] for step in steps] == [
+        ["Rolled back via " + grafana + " then ran kubectl rollout undo deploy/api"],
+        ["Paged *not bold* _nor this_ & <b>html</b> $x$ a|b   c ``unpaired`"],
+        ["# not a heading", "- not a bullet\nsee (" + jira + ")."],
+    ]
+    assert not root.tags() - {"h1", "h2", "p", "ol", "ul", "li", "a", "code", "em"}
+    assert [em.text() for em in root.all("em")][-1] == "Action by a_b*c* at 02:14 UTC."
+
+    runbook = parse_runbook(draft, tmp_path / "draft.md")
+    assert [s.title for s in runbook.steps] == [
+        "Rolled back via https://grafana.example.com/d/api_errors?or…",
+        "Paged *not bold* _nor this_ & <b>html</b> $x$ a|b   c ``unp…",
+        "# not a heading",
+    ]
+    assert runbook.steps[0].commands == ("kubectl rollout undo deploy/api",)
+    assert runbook.steps[1].commands == ()

@@ -24,8 +24,9 @@ def register(sub: Any) -> None:
         description=(
             "Publish a status update. Without --message the template that fits the phase is "
             "used (acknowledge first, resolution when --status resolved, update otherwise). "
-            "--message alone is the whole text; with --template it fills {summary}. The "
-            "update is queued; `cockpit deliver` (or the open app) sends it."
+            "--message alone is the whole text; with --template it fills {summary}, or "
+            "follows the template as its own paragraph when it has none. The update is "
+            "queued; `cockpit deliver` (or the open app) sends it."
         ),
     )
     p.add_argument("--incident", "-i", metavar="ID", help="INC-n (default: the open one)")
@@ -72,12 +73,13 @@ def _status(raw: str | None) -> Any:
 def cmd_update(ctx: Context) -> int:
     from cockpit.cli import UsageError
     from cockpit.comms.publish import draft, preview, publish
+    from cockpit.comms.render import visible
 
     status = _status(ctx.args.status)
     message: str | None = ctx.args.message
     if message == "-":
         message = sys.stdin.read()
-    if message is not None and not message.strip():
+    if message is not None and not visible(message):
         raise UsageError("--message is empty")
     target = incident_id(ctx, ctx.args.incident)
     if message is not None and ctx.args.template is None:
@@ -95,7 +97,9 @@ def cmd_update(ctx: Context) -> int:
     if ctx.args.dry_run:
         shown = preview(ctx.store, ctx.config, target, text, status, ctx.clock)
         if not shown:
-            print("no targets configured: this would be recorded on the timeline only")
+            print("── no targets configured: this would be recorded on the timeline only")
+            for line in text.splitlines():
+                print(f"   {one_line(line)}")
         for item in shown:
             print(f"── {one_line(item.heading)}")
             for line in item.text.splitlines():

@@ -14,6 +14,7 @@ from uuid import uuid4
 
 from cockpit.board import build_board
 from cockpit.comms.events import hook_for
+from cockpit.comms.render import visible
 from cockpit.comms.target import Message, Preview
 from cockpit.comms.targets import configured_targets
 from cockpit.comms.templates import (
@@ -130,7 +131,7 @@ def publish(
     incident's status in the same transaction.
     """
     text = text.strip()
-    if not text:
+    if not visible(text):  # nothing a target would show: control characters only
         raise StoreError("a status update needs some text")
     rendered = render_deliveries(store, config, incident_id, text, status, clock)
     count, _ = store.updates_sent(incident_id)

@@ -32,6 +32,11 @@ def clean(text: str) -> str:
     return _BIDI.sub("", strip_control(text)).rstrip()
 
 
+def visible(text: str) -> bool:
+    """Whether `text` has anything a target would show (not only space and controls)."""
+    return bool(clean(text).strip())
+
+
 def clean_line(text: str, limit: int) -> str:
     """One line of cleaned text (titles, names), cut to `limit` characters with an ellipsis."""
     line = " ".join(clean(text).split())

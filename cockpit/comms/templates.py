@@ -10,6 +10,7 @@ import re
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from cockpit.board import Board
 from cockpit.config import TEMPLATE_FIELDS, Config, ConfigError
@@ -71,12 +72,27 @@ def template_fields(board: Board, status: Status, summary: str, now: datetime) -
 
 
 def render_template(template: str, fields: dict[str, str]) -> str:
-    """Fill the placeholders; blank runs left by empty fields collapse to one space."""
+    """Fill the placeholders; blank runs left by empty fields collapse to one space.
+
+    The summary (what the responder typed) is never lost nor reflowed: it fills `{summary}`
+    as typed, and where the template has no `{summary}` it follows as its own paragraph.
+    """
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
     unknown = names - set(fields)
     if unknown:
         raise ConfigError(f"template: unknown placeholder {{{sorted(unknown)[0]}}}")
-    text = template.format_map(fields)
+    summary = fields.get("summary", "").strip()
+    if not summary:
+        return _tidy(template.format_map(fields))
+    # Tidy the template around a marker, then put the typed text in as it is.
+    marker = f"\x00{uuid4().hex}\x00"
+    text = _tidy(template.format_map({**fields, "summary": marker}))
+    if "summary" not in names:
+        return f"{text}\n\n{summary}" if text else summary
+    return text.replace(marker, summary)
+
+
+def _tidy(text: str) -> str:
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.splitlines()]
     return "\n".join(lines).strip()
 

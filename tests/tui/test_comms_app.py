@@ -308,3 +308,40 @@ async def test_the_composer_previews_every_configured_target(store, clock, decla
         await pilot.press("escape")
         await pilot.pause()
     assert store.deliveries() == []
+
+
+async def test_the_composer_never_drops_what_was_typed_whatever_the_templates(
+    store, clock, declared
+):
+    """Issue 12.1 in the app: text typed around the template survives every status switch
+    (templates without {summary}, with it twice), shows in the preview and is published."""
+    config = config_from_dict(
+        {
+            "user": {"name": AUTHOR},
+            "database": {"busy_timeout_ms": 200},
+            "templates": {"resolution": "Resolved {id}.", "update": "{summary}|{summary}"},
+            "webhook": {"url": "http://127.0.0.1:9/hook"},  # nothing listens: never sent
+        }
+    )
+    typed = "Cards fail."
+    app = app_with(config, store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u")
+        assert isinstance(app.screen, Composer)
+        area = app.screen.query_one("#text", TextArea)
+        area.move_cursor(area.document.end)
+        await pilot.press("enter", "enter", *typed)
+        await pilot.pause()
+        status = app.screen.query_one("#status", Select)
+        for choice in (Status.RESOLVED, Status.IDENTIFIED, Status.RESOLVED):
+            status.value = choice
+            await pilot.pause()
+            assert area.text.endswith("\n\n" + typed), (choice, area.text)
+            assert typed in str(app.screen.query_one("#preview", Static).render())
+        assert area.text == f"Resolved INC-{declared}.\n\n{typed}"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, CockpitScreen)
+    (entry,) = [e for e in store.entries(declared) if e.kind is Kind.UPDATE]
+    assert entry.text == f"Resolved INC-{declared}.\n\n{typed}"
+    assert typed in str(store.deliveries(declared)[-1].payload)
