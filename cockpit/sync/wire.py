@@ -93,6 +93,8 @@ _ESCAPABLE = re.compile(f"[{_AWKWARD}\\\\]")
 _ESCAPE = re.compile(r"\\(?:(\\)|u([0-9a-f]{4}))?")
 _ESCAPED_FIELDS = ("author", "text", "reason", "meta")
 _SHA256 = re.compile("[0-9a-f]{64}")
+_REQUIRED = ("uid", "node", "hlc", "at", "written_at", "kind", "author", "text", "meta")
+_EXAMPLE_TIME = "2026-11-27T02:14:05.123Z"
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -313,38 +315,39 @@ def _decode_entry(item: object, origin: Origin, where: str) -> WireEntry:
     if unknown:
         raise WireError(f"{where}: x names fields that are never escaped: {sorted(unknown)}")
 
-    def text_field(name: str) -> str:
-        value = fields.text(name)
-        return _unescape(value, f"{where}.{name}") if name in escaped else value
-
-    reason = text_field("reason") if fields.optional("reason") is not None else None
+    raw = {name: fields.text(name) for name in _REQUIRED}  # each missing one named in order
+    for name in ("reason", "corrects_uid", "supersedes"):
+        value = fields.optional(name)
+        if value is not None:
+            raw[name] = value
+    for name in escaped & raw.keys():
+        raw[name] = _unescape(raw[name], f"{where}.{name}")
     try:
-        meta = json.loads(text_field("meta"), parse_constant=_no_constant)
+        meta = json.loads(raw["meta"], parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise WireError(f"{where}.meta is not JSON ({str(exc)[:80]})") from None
     if not isinstance(meta, dict):
         raise WireError(f"{where}.meta is not a JSON object")
+    if not (is_stamp(raw["at"]) and is_stamp(raw["written_at"])):
+        raise WireError(f"{where}: at and written_at must be UTC times like {_EXAMPLE_TIME}")
     try:
-        hlc = parse_hlc(fields.text("hlc"))
-        stamps = [fields.text("at"), fields.text("written_at")]
-        if not all(is_stamp(stamp) for stamp in stamps):
-            raise ValueError("at and written_at must be UTC times like 2026-11-27T02:14:05.123Z")
-        kind = Kind(fields.text("kind"))
+        hlc = parse_hlc(raw["hlc"])
+        kind = Kind(raw["kind"])
     except ValueError as exc:
         raise WireError(f"{where}: {exc}") from None
     entry = SyncEntry(
-        uid=fields.text("uid"),
+        uid=raw["uid"],
         hlc=hlc,
-        at=parse_utc(stamps[0]),
-        written_at=parse_utc(stamps[1]),
+        at=parse_utc(raw["at"]),
+        written_at=parse_utc(raw["written_at"]),
         kind=kind,
-        author=text_field("author"),
-        text=text_field("text"),
+        author=raw["author"],
+        text=raw["text"],
         meta=meta,
-        reason=reason,
-        corrects_uid=fields.optional("corrects_uid"),
-        supersedes=fields.optional("supersedes"),
-        node=fields.text("node"),
+        reason=raw.get("reason"),
+        corrects_uid=raw.get("corrects_uid"),
+        supersedes=raw.get("supersedes"),
+        node=raw["node"],
         origin=origin,
     )
     problem = entry_problem(entry)
