@@ -7,8 +7,8 @@ objects or arrays of flat objects, so every entry field is a string or a whole n
 travels as a JSON string. `v` is the format's version; a newer one is refused with a reason.
 
 Strings travel as themselves unless they hold a character that JSON or Slack may not carry
-intact: lone surrogates (which UTF-8 cannot encode at all: httpx would fail to send them, and
-what Slack does with a `\\ud800` escape is undocumented), C0 and C1 controls other than tab and
+intact: lone surrogates (UTF-8 cannot encode them: httpx's `json=` raises UnicodeEncodeError,
+and what Slack does with a `\\ud800` escape is undocumented), C0 and C1 controls other than tab and
 newline, and U+FFFE/U+FFFF. Such a field is sent escaped (`\\\\` for a backslash, `\\uXXXX` for
 those characters) and named in the entry's `x` field, so every text round-trips exactly and
 everything else stays readable.
@@ -22,6 +22,7 @@ The file exchange (`cockpit sync export | import`) carries the same metadata obj
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from bisect import bisect_right
@@ -122,8 +123,6 @@ def _unescape(value: str, name: str) -> str:
 
 def text_digest(text: str) -> str:
     """SHA-256 (hex) of a text as the wire counts it (UTF-8, lone surrogates kept)."""
-    import hashlib  # here: OpenSSL's start-up is not for every importer of this module to pay
-
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -36,7 +36,7 @@ from tests.sync import FUZZ
 from tests.sync.model import Laptop, histories
 from tests.sync.strategies import entries
 
-SETTINGS = settings(max_examples=int(100 * FUZZ), deadline=None)
+SETTINGS = settings(max_examples=int(50 * FUZZ), deadline=None)
 NOW = wall_ms(T0)
 A, B, C = "a1a1a1a1a1a1a1a1", "b2b2b2b2b2b2b2b2", "c3c3c3c3c3c3c3c3"
 DECLARED_META = {

@@ -70,7 +70,7 @@ def test_a_malformed_link_is_refused_in_one_line(link, reason):
     assert "\n" not in str(caught.value)
 
 
-@settings(max_examples=int(200 * FUZZ), deadline=None)
+@settings(max_examples=int(100 * FUZZ), deadline=None)
 @given(
     st.text(ANY_CHAR, max_size=80)
     | st.builds(

@@ -100,7 +100,7 @@ def test_slack_markup_reads_as_a_person_sees_it(text, shown):
     assert decode_slack_text(text, SOURCE.user_name, SOURCE.channel_name) == shown
 
 
-@settings(max_examples=int(200 * FUZZ), deadline=None)
+@settings(max_examples=int(100 * FUZZ), deadline=None)
 @given(st.text(st.sampled_from("<>|@#!^&;amplgtxU1 ") | ANY_CHAR, max_size=60))
 def test_any_text_decodes_without_error(text):
     assert isinstance(decode_slack_text(text, SOURCE.user_name), str)
@@ -411,7 +411,7 @@ MESSAGES = st.dictionaries(
 )  # fmt: skip
 
 
-@settings(max_examples=int(200 * FUZZ), deadline=None)
+@settings(max_examples=int(100 * FUZZ), deadline=None)
 @given(MESSAGES | VALUES)
 def test_any_message_gives_well_formed_entries_or_a_problem_never_an_error(message):
     imported = message_entries(message, SOURCE)
