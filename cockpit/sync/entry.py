@@ -70,10 +70,12 @@ UPDATE = RegisterKey("update")
 
 
 def role_key(role: str) -> RegisterKey:
+    """The register of who holds `role`."""
     return RegisterKey("role", role)
 
 
 def step_key(runbook: str, step: int) -> RegisterKey:
+    """The register of whether step `step` of `runbook` is ticked."""
     return RegisterKey("step", runbook, step)
 
 

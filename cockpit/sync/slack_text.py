@@ -58,6 +58,7 @@ _HOUSEKEEPING = frozenset(
     }
 )
 _TS = re.compile(r"([0-9]{1,10})\.([0-9]{6})")
+_EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _nobody(_: str) -> str | None:
@@ -144,11 +145,7 @@ def is_ts(value: object) -> bool:
 
 def ts_time(ts: str) -> datetime:
     """A Slack `ts` as an aware UTC datetime, in whole milliseconds (the precision of entries)."""
-    match = _TS.fullmatch(ts)
-    if match is None:
-        raise ValueError(f"not a Slack timestamp: {ts[:40]!r} (expected 1732849200.123456)")
-    seconds, micros = int(match.group(1)), int(match.group(2))
-    return datetime.fromtimestamp(seconds, UTC) + timedelta(milliseconds=micros // 1000)
+    return _EPOCH_START + timedelta(milliseconds=ts_ms(ts))
 
 
 def ts_ms(ts: str) -> int:
