@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from cockpit.board import Board
 from cockpit.config import TEMPLATE_FIELDS, Config, ConfigError
-from cockpit.domain import Status
+from cockpit.domain import Status, strip_control
 
 PHASES = ("acknowledge", "update", "resolution")
 DEFAULT_NEXT_UPDATE_MINUTES = 60
@@ -76,7 +76,8 @@ def render_template(template: str, fields: dict[str, str]) -> str:
     unknown = names - set(fields)
     if unknown:
         raise ConfigError(f"template: unknown placeholder {{{sorted(unknown)[0]}}}")
-    text = template.format_map(fields)
+    # The composer shows this in an editor and customers read it: no controls, no bidi.
+    text = strip_control(template.format_map(fields))
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.splitlines()]
     return "\n".join(lines).strip()
 

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.validation import Function, Length
 from textual.widgets import Input, Label, Select
 
-from cockpit.domain import NAME_TEXT, TITLE_TEXT
+from cockpit.domain import NAME_TEXT, TITLE_TEXT, strip_control
 from cockpit.postmortem import ActionItem, ItemState, parse_deadline
 from cockpit.store import StoreError
 
@@ -42,14 +42,14 @@ class ActionItemDialog(ModalScreen[ActionItem | None]):
         with Vertical(classes="dialog-box") as box:
             box.border_title = f"Action item #{item.id}" if item else "New action item"
             yield Input(
-                item.title if item else "",
+                strip_control(item.title) if item else "",
                 placeholder="what will be done: specific and assignable",
                 validators=[Length(minimum=1, failure_description="a title is required")],
                 max_length=TITLE_TEXT.chars,
                 id="title",
             )
             yield Input(
-                item.owner if item else "",
+                strip_control(item.owner) if item else "",
                 placeholder="owner",
                 max_length=NAME_TEXT.chars,
                 id="owner",

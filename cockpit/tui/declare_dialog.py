@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.validation import Length
 from textual.widgets import Input, Label, Select
 
-from cockpit.domain import NAME_TEXT, TITLE_TEXT, Incident, Severity
+from cockpit.domain import NAME_TEXT, TITLE_TEXT, Incident, Severity, strip_control
 from cockpit.store import StoreError
 
 
@@ -56,13 +56,13 @@ class DeclareDialog(ModalScreen[Incident | None]):
                 id="severity",
             )
             yield Input(
-                self.service,
+                strip_control(self.service),
                 placeholder="service (optional)",
                 max_length=NAME_TEXT.chars,
                 id="service",
             )
             yield Input(
-                self.commander,
+                strip_control(self.commander),
                 placeholder="commander (optional)",
                 max_length=NAME_TEXT.chars,
                 tooltip="Suggested: the person on call now" if self.commander else None,
