@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -166,7 +165,7 @@ def _replace(real: Path, data: bytes, chmod: int | None) -> None:
     """Write a temporary file beside `real` and rename it over `real`; `chmod` None means a
     new file's usual mode (0666 less the umask)."""
     for _ in range(100):
-        tmp = real.with_name(f".{real.name}.{secrets.token_hex(4)}.tmp")
+        tmp = real.with_name(f".{real.name}.{os.urandom(4).hex()}.tmp")
         try:
             # O_EXCL: never write through a symlink someone planted at the temporary name.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, chmod or 0o666)
