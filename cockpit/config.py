@@ -12,6 +12,7 @@ import datetime as dt
 import getpass
 import os
 import re
+import stat
 import string
 import types
 import typing
@@ -19,14 +20,63 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cockpit.domain import DEFAULT_SEVERITIES, Severity
+from cockpit.domain import (
+    DEFAULT_SEVERITIES,
+    MAX_CADENCE_MINUTES,
+    NAME_TEXT,
+    UPDATE_TEXT,
+    Severity,
+    TextLimit,
+    name_key,
+)
+from cockpit.files import FileProblem, MiB, kind_of, read_limited, user_path, write_text
 from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
 
 PACKAGE_RUNBOOKS = Path(__file__).parent / "bundled_runbooks"
+CONFIG_MAX_BYTES = 1 * MiB
+"""The largest configuration file read (a real one is a few KiB)."""
 
 
 class ConfigError(Exception):
     """A configuration problem, as one line a person can act on."""
+
+
+# ---- what a key may hold, declared beside it -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a number may take, and what it counts (for the message)."""
+
+    low: float
+    high: float
+    unit: str
+
+    def check(self, value: float, key: str, where: str) -> None:
+        if not self.low <= value <= self.high:  # also refuses nan
+            raise ConfigError(
+                f"{where}: {key}: expected {self.unit} from {self.low:,} to {self.high:,}, "
+                f"got {value!r}"
+            )
+
+
+def _within(low: float, high: float, unit: str) -> dict[str, Any]:
+    """Field metadata: every number the key holds must be in [low, high]."""
+    return {"bounds": Bounds(low, high, unit)}
+
+
+def _text(limit: TextLimit) -> dict[str, Any]:
+    """Field metadata: the string (or each string of the list) fits `limit`."""
+    return {"text": limit}
+
+
+def _path() -> dict[str, Any]:
+    """Field metadata: a file or folder name (`~` expanded); checked when loading."""
+    return {"path": True}
+
+
+_TIMEOUT = _within(0.1, 300, "seconds")
+_CADENCE = _within(1, MAX_CADENCE_MINUTES, "minutes")
 
 
 # ---- the tables ----------------------------------------------------------------------------
@@ -36,15 +86,15 @@ class ConfigError(Exception):
 class UserConfig:
     """Who is typing: the author of entries written from this machine."""
 
-    name: str = ""
+    name: str = field(default="", metadata=_text(NAME_TEXT))
 
 
 @dataclass(frozen=True)
 class DatabaseConfig:
     """Where the SQLite file lives ("" = the platform's user data directory)."""
 
-    path: str = ""
-    busy_timeout_ms: int = 5000
+    path: str = field(default="", metadata=_path())
+    busy_timeout_ms: int = field(default=5000, metadata=_within(0, 60_000, "milliseconds"))
 
 
 @dataclass(frozen=True)
@@ -54,8 +104,10 @@ class SeverityConfig:
     name: str
     label: str = ""
     description: str = ""
-    first_update_minutes: int | None = None
-    update_every_minutes: int | None = None
+    first_update_minutes: int | None = field(
+        default=None, metadata=_within(0, MAX_CADENCE_MINUTES, "minutes")
+    )
+    update_every_minutes: int | None = field(default=None, metadata=_CADENCE)
     required_roles: list[str] = field(default_factory=list)
 
 
@@ -102,23 +154,23 @@ class DeclareConfig:
     """Defaults when declaring an incident without saying otherwise."""
 
     default_severity: str = "SEV-2"
-    default_service: str = ""
+    default_service: str = field(default="", metadata=_text(NAME_TEXT))
 
 
 @dataclass(frozen=True)
 class TemplatesConfig:
     """Status-update texts; placeholders in braces are filled from the incident."""
 
-    acknowledge: str = DEFAULT_TEMPLATES["acknowledge"]
-    update: str = DEFAULT_TEMPLATES["update"]
-    resolution: str = DEFAULT_TEMPLATES["resolution"]
+    acknowledge: str = field(default=DEFAULT_TEMPLATES["acknowledge"], metadata=_text(UPDATE_TEXT))
+    update: str = field(default=DEFAULT_TEMPLATES["update"], metadata=_text(UPDATE_TEXT))
+    resolution: str = field(default=DEFAULT_TEMPLATES["resolution"], metadata=_text(UPDATE_TEXT))
 
 
 @dataclass(frozen=True)
 class RunbooksConfig:
     """Directories searched for runbook Markdown files (`~` expanded), before the bundled ones."""
 
-    dirs: list[str] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list, metadata=_path())
     include_bundled: bool = True
 
 
@@ -126,15 +178,15 @@ class RunbooksConfig:
 class PostmortemConfig:
     """Where exports go and when the post-mortem is due after resolution."""
 
-    dir: str = "."
-    due_hours: int = 48
+    dir: str = field(default=".", metadata=_path())
+    due_hours: int = field(default=48, metadata=_within(0, 24 * 366, "hours"))
 
 
 @dataclass(frozen=True)
 class OncallConfig:
     """A weekly on-call rotation; empty `people` means no rotation."""
 
-    people: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list, metadata=_text(NAME_TEXT))
     start: dt.date | None = None
     handoff_day: str = "monday"
     handoff_time: str = "09:00"
@@ -156,7 +208,7 @@ class SlackConfig:
     channel: str = ""
     api_url: str = "https://slack.com/api"
     broadcast_resolution: bool = True
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
     @property
     def mode(self) -> str:
@@ -189,7 +241,7 @@ class StatuspageConfig:
     impact: dict[str, str] = field(default_factory=dict)
     component_status: dict[str, str] = field(default_factory=dict)
     deliver_notifications: bool = True
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
 
 INSTATUS_COMPONENT_STATUSES = (
@@ -218,7 +270,7 @@ class InstatusConfig:
         }
     )
     notify: bool = True
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
 
 BETTERSTACK_RESOURCE_STATUSES = ("resolved", "degraded", "downtime")
@@ -242,7 +294,7 @@ class BetterstackConfig:
     resource_status: dict[str, str] = field(
         default_factory=lambda: {"SEV-1": "downtime", "SEV-2": "degraded", "SEV-3": "degraded"}
     )
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -253,7 +305,7 @@ class WebhookConfig:
     url_env: str = ""
     secret: str = ""
     secret_env: str = ""
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -265,7 +317,7 @@ class PagerdutyConfig:
     events_url: str = "https://events.pagerduty.com/v2/enqueue"
     page_severities: list[str] = field(default_factory=lambda: ["SEV-1"])
     source: str = "cockpit"
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -367,9 +419,9 @@ def find_config(explicit: str | None, env: typing.Mapping[str, str] | None = Non
     """`--config`, then `$COCKPIT_CONFIG`, then the user config directory; None = defaults."""
     env = os.environ if env is None else env
     if explicit:
-        return Path(explicit).expanduser()
+        return _named_path(explicit, "--config")
     if env.get("COCKPIT_CONFIG"):
-        return Path(env["COCKPIT_CONFIG"]).expanduser()
+        return _named_path(env["COCKPIT_CONFIG"], "$COCKPIT_CONFIG")
     candidate = user_config_path()
     return candidate if candidate.is_file() else None
 
@@ -377,18 +429,37 @@ def find_config(explicit: str | None, env: typing.Mapping[str, str] | None = Non
 def database_path(
     config: Config, explicit: str | None, env: typing.Mapping[str, str] | None = None
 ) -> Path:
-    """`--db`, then `$COCKPIT_DB`, then `[database] path`, then the user data directory."""
+    """`--db`, then `$COCKPIT_DB`, then `[database] path`, then the user data directory.
+
+    A name that exists as a FIFO (it would hang the opening), a device or a socket is refused
+    here, naming where it came from; the store explains a directory.
+    """
     env = os.environ if env is None else env
     if explicit:
-        return Path(explicit).expanduser()
-    if env.get("COCKPIT_DB"):
-        return Path(env["COCKPIT_DB"]).expanduser()
-    if config.database.path:
-        path = Path(config.database.path).expanduser()
+        path, source = _named_path(explicit, "--db"), "--db"
+    elif env.get("COCKPIT_DB"):
+        path, source = _named_path(env["COCKPIT_DB"], "$COCKPIT_DB"), "$COCKPIT_DB"
+    elif config.database.path:
+        source = f"{config.source or '<config>'}: database.path"
+        path = _named_path(config.database.path, source)
         if not path.is_absolute() and config.source is not None:
             path = config.source.parent / path
-        return path
-    return user_data_path()
+    else:
+        return user_data_path()
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return path  # not there yet (created on first write), or the store explains
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise ConfigError(f"{source} {path}: is {kind_of(mode)}, not a database file")
+    return path
+
+
+def _named_path(text: str, source: str) -> Path:
+    try:
+        return user_path(text)
+    except FileProblem as exc:
+        raise ConfigError(f"{source} {exc.filename}: {exc.strerror}") from None
 
 
 # ---- loading and validating ---------------------------------------------------------------
@@ -401,10 +472,10 @@ def load_config(path: Path | None) -> Config:
     import tomllib  # only when there is a file to read: keeps `cockpit log` start-up short
 
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, CONFIG_MAX_BYTES, "a configuration file")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file (run `cockpit init`)") from None
-    except OSError as exc:
+    except OSError as exc:  # a FIFO, a device, a directory, too large, unreadable
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
@@ -427,16 +498,22 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
 
 
 def _check_semantics(config: Config, where: str) -> None:
-    names: set[str] = set()
+    names: dict[str, str] = {}
     for index, sev in enumerate(config.severity):
         key = f"severity[{index}]"
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,31}", sev.name):
             raise ConfigError(
                 f"{where}: {key}.name: expected a short name like 'SEV-1', got {sev.name!r}"
             )
-        if sev.name in names:
+        same = names.get(name_key(sev.name))
+        if same == sev.name:
             raise ConfigError(f"{where}: {key}.name: severity {sev.name!r} is defined twice")
-        names.add(sev.name)
+        if same is not None:
+            raise ConfigError(
+                f"{where}: {key}.name: {sev.name!r} and {same!r} are the same severity to "
+                "`--severity` (case, spaces, - and _ are ignored); rename one"
+            )
+        names[name_key(sev.name)] = sev.name
         for role in sev.required_roles:
             if role not in config.roles.names:
                 raise ConfigError(
@@ -449,9 +526,19 @@ def _check_semantics(config: Config, where: str) -> None:
             f"{where}: declare.default_severity: unknown severity "
             f"{config.declare.default_severity!r} (expected one of {', '.join(known)})"
         )
+    roles: dict[str, str] = {}
     for role in config.roles.names:
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", role):
             raise ConfigError(f"{where}: roles.names: expected lower-case role names, got {role!r}")
+        same = roles.get(name_key(role))
+        if same == role:
+            raise ConfigError(f"{where}: roles.names: role {role!r} is listed twice")
+        if same is not None:
+            raise ConfigError(
+                f"{where}: roles.names: {role!r} and {same!r} are the same role to "
+                "`cockpit assign` (- and _ are ignored); rename one"
+            )
+        roles[name_key(role)] = role
     _check_oncall(config.oncall, where)
     for name in ("acknowledge", "update", "resolution"):
         check_template(getattr(config.templates, name), f"{where}: templates.{name}")
@@ -528,10 +615,11 @@ def _check_targets(config: Config, where: str, path: Path | None) -> None:
             raise ConfigError(f"{where}: slack.channel: missing (the channel id, like C0123ABC)")
         if slack.webhook_url and not _is_http_url(slack.webhook_url):
             raise ConfigError(f"{where}: slack.webhook_url: expected an https:// URL")
+        if slack.webhook_url:
+            _check_port(slack.webhook_url, "slack.webhook_url", where)
         _check_url(slack.api_url, "slack.api_url", where)
         _check_env_name(slack.webhook_url_env, "slack.webhook_url_env", where)
         _check_env_name(slack.token_env, "slack.token_env", where)
-        _check_timeout(slack.timeout_seconds, "slack.timeout_seconds", where)
         literal_secrets += [f"slack.{k}" for k in ("webhook_url", "token") if getattr(slack, k)]
     page = config.statuspage
     if page is not None:
@@ -545,7 +633,6 @@ def _check_targets(config: Config, where: str, path: Path | None) -> None:
             raise ConfigError(f"{where}: statuspage: set api_key or api_key_env, not both")
         _check_url(page.api_url, "statuspage.api_url", where)
         _check_env_name(page.api_key_env, "statuspage.api_key_env", where)
-        _check_timeout(page.timeout_seconds, "statuspage.timeout_seconds", where)
         severities = [s.name for s in config.severities]
         for table, allowed in (
             ("impact", STATUSPAGE_IMPACTS),
@@ -618,7 +705,6 @@ def _check_services(config: Config, where: str, path: Path | None) -> None:
         mapping(
             "instatus", "component_status", instatus.component_status, INSTATUS_COMPONENT_STATUSES
         )
-        _check_timeout(instatus.timeout_seconds, "instatus.timeout_seconds", where)
     better = config.betterstack
     if better is not None:
         if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", better.status_page_id):
@@ -642,7 +728,6 @@ def _check_services(config: Config, where: str, path: Path | None) -> None:
             better.resource_status,
             BETTERSTACK_RESOURCE_STATUSES[1:],
         )
-        _check_timeout(better.timeout_seconds, "betterstack.timeout_seconds", where)
     hook = config.webhook
     if hook is not None:
         if not (hook.url or hook.url_env):
@@ -651,13 +736,14 @@ def _check_services(config: Config, where: str, path: Path | None) -> None:
             raise ConfigError(f"{where}: webhook: set url or url_env, not both")
         if hook.url and not _is_http_url(hook.url):
             raise ConfigError(f"{where}: webhook.url: expected an http(s):// URL")
+        if hook.url:
+            _check_port(hook.url, "webhook.url", where)
         _check_env_name(hook.url_env, "webhook.url_env", where)
         if hook.secret and hook.secret_env:
             raise ConfigError(f"{where}: webhook: set secret or secret_env, not both")
         _check_env_name(hook.secret_env, "webhook.secret_env", where)
         if hook.secret:
             literal_secrets.append("webhook.secret")
-        _check_timeout(hook.timeout_seconds, "webhook.timeout_seconds", where)
     pager = config.pagerduty
     if pager is not None:
         secret_pair(
@@ -681,7 +767,6 @@ def _check_services(config: Config, where: str, path: Path | None) -> None:
                 )
         if not pager.source.strip():
             raise ConfigError(f"{where}: pagerduty.source: empty (the name PagerDuty shows)")
-        _check_timeout(pager.timeout_seconds, "pagerduty.timeout_seconds", where)
     if literal_secrets and path is not None:
         _check_private(path, literal_secrets[0], where)
 
@@ -693,6 +778,20 @@ def _is_http_url(value: str) -> bool:
 def _check_url(value: str, key: str, where: str) -> None:
     if not _is_http_url(value):
         raise ConfigError(f"{where}: {key}: expected an http(s):// URL, got {value!r}")
+    _check_port(value, key, where)
+
+
+def _check_port(url: str, key: str, where: str) -> None:
+    """A port out of 1-65535 would fail every delivery; the URL is not echoed (it may hold a
+    token)."""
+    from urllib.parse import urlsplit
+
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ConfigError(f"{where}: {key}: the URL's port must be a number from 1 to 65535")
 
 
 def _check_env_name(value: str, key: str, where: str) -> None:
@@ -702,11 +801,6 @@ def _check_env_name(value: str, key: str, where: str) -> None:
             f"{where}: {key}: expected the name of an environment variable (like "
             "SLACK_BOT_TOKEN), not the secret itself"
         )
-
-
-def _check_timeout(value: float, key: str, where: str) -> None:
-    if not 0 < value <= 300:
-        raise ConfigError(f"{where}: {key}: expected seconds between 0 and 300, got {value}")
 
 
 def _check_private(path: Path, key: str, where: str) -> None:
@@ -720,9 +814,6 @@ def _check_private(path: Path, key: str, where: str) -> None:
             f"{where}: {key}: holds a secret but the file can be read by others; run "
             f"`chmod 600 {path}` or name an environment variable with {key}_env instead"
         )
-
-
-_MAX_INT = 10**9
 
 
 def _build(cls: type[Any], table: Any, prefix: str, where: str, skip: set[str] = set()) -> Any:  # noqa: B006
@@ -741,7 +832,29 @@ def _build(cls: type[Any], table: Any, prefix: str, where: str, skip: set[str] =
                 raise ConfigError(f"{where}: {prefix}{name}: missing (required)")
             continue
         values[name] = _coerce(hints[name], table[name], f"{prefix}{name}", where)
+        _check_field(fld, values[name], f"{prefix}{name}", where)
     return cls(**values)
+
+
+def _check_field(fld: dataclasses.Field[Any], value: Any, key: str, where: str) -> None:
+    """What the field's metadata declares: bounds for numbers, a length for text, a path."""
+    items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+    for index, item in items:
+        name = key if index is None else f"{key}[{index}]"
+        bounds: Bounds | None = fld.metadata.get("bounds")
+        if bounds is not None and item is not None:
+            bounds.check(item, name, where)
+        limit: TextLimit | None = fld.metadata.get("text")
+        if limit is not None and len(item) > limit.chars:
+            raise ConfigError(
+                f"{where}: {name}: {len(item):,} characters, over the limit of {limit.chars:,} "
+                f"for {limit.what}"
+            )
+        if fld.metadata.get("path") and item:
+            try:
+                user_path(item)
+            except FileProblem as exc:
+                raise ConfigError(f"{where}: {name}: {exc.strerror}") from None
 
 
 def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
@@ -767,17 +880,14 @@ def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where}: {key}: expected a whole number, got {_tname(value)}")
-        if value < 0:
-            raise ConfigError(f"{where}: {key}: expected a number >= 0, got {value}")
-        if value > _MAX_INT:
-            raise ConfigError(f"{where}: {key}: expected a number <= {_MAX_INT}, got {value}")
-        return value
+        return value  # its range is the field's `_within`, checked by `_check_field`
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: {key}: expected a number, got {_tname(value)}")
-        if value < 0:
-            raise ConfigError(f"{where}: {key}: expected a number >= 0, got {value}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float: no field's bounds reach it
+            raise ConfigError(f"{where}: {key}: the number {value} is far too large") from None
     if hint is dt.date:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
@@ -887,13 +997,14 @@ def _plain(value: Any) -> Any:
 
 
 def write_starter(path: Path, force: bool = False, author: str = "") -> Path:
-    """Write a starter config.toml; refuses to overwrite unless `force`."""
+    """Write a starter config.toml (mode 0600); refuses to overwrite unless `force`.
+
+    A symlink is written through to its target, never replaced (`cockpit.files.write_text`).
+    """
     if path.exists() and not force:
         raise ConfigError(f"{path}: already exists (use --force to overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = config_to_toml(starter_config(author))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
-    return path
+    try:
+        return write_text(path, config_to_toml(starter_config(author)), private=True)
+    except FileProblem as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None

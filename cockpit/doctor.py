@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cockpit.config import Config, ConfigError, database_path, find_config, load_config
+from cockpit.config import (
+    PACKAGE_RUNBOOKS,
+    Config,
+    ConfigError,
+    database_path,
+    find_config,
+    load_config,
+)
 from cockpit.store import SCHEMA_VERSION, Store, StoreError
 
 MIN_FREE_BYTES = 100 * 1024 * 1024
@@ -37,8 +44,8 @@ class Check:
 
 
 def check_config(explicit: str | None) -> tuple[Check, Config | None]:
-    path = find_config(explicit)
     try:
+        path = find_config(explicit)
         config = load_config(path)
     except ConfigError as exc:
         return Check("config", False, str(exc), "fix the key named, or run `cockpit init`"), None
@@ -54,7 +61,11 @@ def check_config(explicit: str | None) -> tuple[Check, Config | None]:
 
 
 def check_database(config: Config, explicit: str | None) -> Iterator[Check]:
-    path = database_path(config, explicit)
+    try:
+        path = database_path(config, explicit)
+    except ConfigError as exc:
+        yield Check("database", False, str(exc), "check the path (--db, $COCKPIT_DB)")
+        return
     existed = path.exists()
     try:
         store = Store.open(path, busy_timeout_ms=config.database.busy_timeout_ms)
@@ -92,15 +103,21 @@ def check_database(config: Config, explicit: str | None) -> Iterator[Check]:
 
 
 def check_runbooks(config: Config) -> Iterator[Check]:
-    from importlib import import_module
+    from cockpit.runbooks import hidden_runbooks, load_runbooks
 
-    try:
-        load_runbooks = import_module("cockpit.runbooks").load_runbooks
-    except ImportError:
-        return
     runbooks, errors = load_runbooks(config.runbook_dirs)
     for error in errors:
         yield Check("runbook", False, str(error), "fix the file, or move it out of the folder")
+    for hidden, used in hidden_runbooks(config.runbook_dirs):
+        if hidden.parent == PACKAGE_RUNBOOKS:
+            continue  # replacing a bundled runbook is what a runbook of the same name is for
+        yield Check(
+            "runbook",
+            True,
+            f"{hidden} is hidden by {used} (the same name; the first folder wins)",
+            "rename one of them",
+            warning=True,
+        )
     for folder in config.runbook_dirs:
         if not Path(folder).is_dir():
             yield Check(

@@ -96,6 +96,10 @@ DEFAULT_SEVERITIES: tuple[Severity, ...] = (
 )
 
 
+MAX_CADENCE_MINUTES = 7 * 24 * 60
+"""The longest update cadence or escalation delay (a week), in configuration and runbooks."""
+
+
 @dataclass(frozen=True)
 class Incident:
     """An incident as stored: identity, classification and the moments that matter."""
@@ -145,7 +149,10 @@ class Entry:
 
 # ---- ids -------------------------------------------------------------------------------------
 
-_REF = re.compile(r"^\s*(?:inc-?)?(\d+)\s*$", re.IGNORECASE)
+MAX_ID = 2**63 - 1
+"""The largest id SQLite can hold: incidents, entries, deliveries and action items."""
+
+_REF = re.compile(r"^\s*(?:inc-?)?([0-9]+)\s*$", re.IGNORECASE)
 
 
 def incident_ref(incident_id: int) -> str:
@@ -158,7 +165,17 @@ def parse_incident_ref(text: str) -> int:
     match = _REF.match(text)
     if not match:
         raise ValueError(f"not an incident id: {text!r} (expected INC-<n>)")
-    return int(match.group(1))
+    return parse_id(match.group(1), "an incident id")
+
+
+def parse_id(text: str, what: str) -> int:
+    """A stored row's id from text: ASCII digits, 1 to `MAX_ID`; ValueError naming `what`
+    ("an entry id")."""
+    raw = text.strip()
+    # int() alone would take "1_000", "+3" and other scripts' digits, and ids SQLite cannot hold.
+    if not re.fullmatch(r"[0-9]{1,19}", raw) or not 1 <= int(raw) <= MAX_ID:
+        raise ValueError(f"not {what}: {text!r} (expected a number from 1 to {MAX_ID:,})")
+    return int(raw)
 
 
 # ---- severities and statuses -------------------------------------------------------------
@@ -166,17 +183,29 @@ def parse_incident_ref(text: str) -> int:
 
 def find_severity(severities: Iterable[Severity], name: str) -> Severity:
     """The severity called `name` (case-insensitive, `sev1` accepted); ValueError if unknown."""
-    wanted = _norm_severity(name)
+    wanted = name_key(name)
     options = list(severities)
     for severity in options:
-        if _norm_severity(severity.name) == wanted:
+        if name_key(severity.name) == wanted:
             return severity
     names = ", ".join(s.name for s in options)
     raise ValueError(f"unknown severity {name!r} (expected one of {names})")
 
 
-def _norm_severity(name: str) -> str:
+def name_key(name: str) -> str:
+    """What a configured name (severity, role) is looked up by: case, spaces, `-` and `_` do
+    not count, so `SEV-1`, `sev_1` and `sev 1` are one name (the configuration must not define
+    two that share a key)."""
     return re.sub(r"[\s_-]", "", name).lower()
+
+
+def find_role(role_names: Iterable[str], text: str) -> str:
+    """The configured role `text` means (`on_call` finds `on-call`); ValueError if none."""
+    names = list(role_names)
+    for role in names:
+        if name_key(role) == name_key(text):
+            return role
+    raise ValueError(f"unknown role {text!r} (expected one of {', '.join(names)})")
 
 
 def severity_rank(severities: Iterable[Severity], name: str) -> int:
@@ -341,19 +370,36 @@ def format_countdown(delta: timedelta) -> str:
     return ("-" if delta < timedelta(0) else "") + text
 
 
+# Characters a terminal obeys rather than shows: C0 and C1 controls (U+009B is CSI, U+009D is
+# OSC) except tab and newline, and the bidirectional marks, embeddings, overrides and isolates
+# (with the deprecated format controls beside them) that make text display in another order
+# than the one typed.
+_UNSAFE = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u206f"
 _CONTROL = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences (colours, cursor moves)
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC sequences (titles, hyperlinks)
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # other C0/C1 controls, keeping \t and \n
+    rf"|[{_UNSAFE}]"
 )
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+UNSAFE_CHARACTER = re.compile(f"[{_UNSAFE}]")
+"""One character `strip_control` removes: what must never reach a terminal raw."""
 
 
 def strip_control(text: str) -> str:
-    """Text made safe for a terminal: escape sequences and control characters removed.
+    """Text made safe for a terminal: escape sequences, control characters and bidirectional
+    controls removed; U+2028/U+2029 become newlines.
 
-    Newlines and tabs are kept; callers that need one line replace them.
+    Newlines and tabs are kept; callers that need one line replace them. Every path that
+    writes text people or files provided to a terminal goes through this (or `one_line`).
     """
-    return _CONTROL.sub("", text)
+    return _LINE_SEPARATORS.sub("\n", _CONTROL.sub("", text))
+
+
+def escape_unsafe(text: str) -> str:
+    """`text` with each character `strip_control` would remove written as a `\\uXXXX` escape:
+    for JSON (whose strings may hold C1 and bidi controls raw, which terminals obey) and any
+    output whose reader must see exactly what was stored."""
+    return UNSAFE_CHARACTER.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def storable(text: str) -> str:
@@ -368,3 +414,37 @@ def storable(text: str) -> str:
 def one_line(text: str) -> str:
     """Terminal-safe single line: control characters removed, line breaks shown as ' ⏎ '."""
     return strip_control(text).replace("\r\n", "\n").replace("\n", " ⏎ ").replace("\t", " ")
+
+
+# ---- limits on text people give -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextLimit:
+    """The most characters one kind of text may have. Longer text is refused whole, with one
+    line that says so; it is never cut silently."""
+
+    what: str  # "a timeline entry"
+    chars: int
+
+    def refusal(self, length: int | None = None, what: str | None = None) -> str:
+        """The one line that refuses text of `length` characters (None: more than the limit)."""
+        got = f"{length:,}" if length is not None else "more than that"
+        return (
+            f"{what or self.what} is limited to {self.chars:,} characters (got {got}); "
+            "nothing was stored"
+        )
+
+
+ENTRY_TEXT = TextLimit("a timeline entry", 1_048_576)
+"""Notes, actions, decisions and captured command output (`cockpit log -`)."""
+UPDATE_TEXT = TextLimit("a status update", 25_000)
+"""What customers read: Statuspage's limit, the largest any target accepts."""
+POSTMORTEM_TEXT = TextLimit("a post-mortem field", 1_048_576)
+"""Each post-mortem field (summary, impact, the whys together, …)."""
+TITLE_TEXT = TextLimit("a title", 500)
+"""Incident and action-item titles."""
+NAME_TEXT = TextLimit("a name", 200)
+"""People (role holders, owners, the author), services."""
+REASON_TEXT = TextLimit("a reason", 2_000)
+"""Why an entry is backdated."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cockpit.domain import Entry, Incident, Kind, format_duration
+from cockpit.files import write_text
 from cockpit.markdown import (
     md_cell,
     md_escape,
@@ -183,7 +184,10 @@ def postmortem_due_at(incident: Incident, due_hours: int) -> datetime | None:
     """When the post-mortem is due: `due_hours` after resolution; None while open."""
     if incident.is_open or incident.resolved_at is None:
         return None
-    return incident.resolved_at + timedelta(hours=due_hours)
+    try:
+        return incident.resolved_at + timedelta(hours=due_hours)
+    except OverflowError:  # resolved near the end of time: never due
+        return None
 
 
 @dataclass(frozen=True)
@@ -245,12 +249,13 @@ def export_path(config: Config, incident: Incident) -> Path:
 
 
 def write_export(path: Path, text: str) -> Path:
-    """Write the document atomically (a reader never sees half of it); returns the path."""
+    """Write the document atomically (a reader never sees half of it); returns the path.
+
+    A symlink is written through and a FIFO or device (`/dev/stdout`) gets a stream; neither
+    is ever replaced by a file (`cockpit.files.write_text`).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(path, text)
 
 
 # ---- the document ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.domain import (
+    MAX_CADENCE_MINUTES,
     Entry,
     Incident,
     Kind,
@@ -26,10 +27,14 @@ from cockpit.domain import (
     one_line,
     strip_control,
 )
+from cockpit.files import KiB, read_limited
 from cockpit.markdown import clean, md_escape, md_heading, md_line
 from cockpit.store import Store
 
 SUFFIX = ".md"
+MAX_BYTES = 256 * KiB
+"""The largest runbook file read: about 100 pages of Markdown, parsed in under 0.1 s (a
+50 MB file took 38 s and 573 MB before there was a cap)."""
 FRONT_MATTER_FENCE = "+++"
 TITLE_MAX = 60
 SKIPPED_FILES = {"readme.md", "index.md"}
@@ -131,14 +136,16 @@ def parse_runbook(text: str, path: Path) -> Runbook:
 
 
 def read_runbook(path: Path) -> Runbook:
-    """Read and parse one file; every failure (unreadable, not UTF-8, malformed) is RunbookError."""
+    """Read and parse one file; every failure (unreadable, not UTF-8, malformed) is RunbookError.
+
+    Only a regular file of at most `MAX_BYTES` is read: a FIFO, a device (a symlink to
+    /dev/zero) or a huge file is an error, never a hang.
+    """
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, MAX_BYTES, "a runbook")
     except FileNotFoundError:
         raise RunbookError(path, "no such file") from None
-    except IsADirectoryError:
-        raise RunbookError(path, "is a directory, not a runbook file") from None
-    except OSError as exc:
+    except OSError as exc:  # a FIFO, a device, a directory, too large, unreadable
         raise RunbookError(path, f"cannot read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
@@ -206,8 +213,12 @@ def _check_field(key: str, value: Any, path: Path) -> Any:
     if key.endswith("_minutes"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong()
-        if value < 1:
-            raise RunbookError(path, f"front matter: {key}: expected at least 1, got {value}")
+        if not 1 <= value <= MAX_CADENCE_MINUTES:
+            raise RunbookError(
+                path,
+                f"front matter: {key}: expected minutes from 1 to {MAX_CADENCE_MINUTES:,} "
+                f"(a week), got {value}",
+            )
         return value
     if not isinstance(value, str):
         raise wrong()
@@ -578,9 +589,23 @@ CACHE = RunbookCache()
 def runbook_files(dirs: Iterable[Path]) -> tuple[list[Path], list[RunbookError]]:
     """The runbook files in `dirs`, the first directory winning for each name. A missing
     directory is skipped; one that cannot be listed is an error, not a crash."""
-    seen: set[str] = set()
+    files, errors, _ = _scan(dirs)
+    return files, errors
+
+
+def hidden_runbooks(dirs: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(hidden file, the file used instead) for each runbook name found in more than one
+    directory: the first directory in `runbooks.dirs` wins, then the bundled runbooks."""
+    return _scan(dirs)[2]
+
+
+def _scan(
+    dirs: Iterable[Path],
+) -> tuple[list[Path], list[RunbookError], list[tuple[Path, Path]]]:
+    seen: dict[str, Path] = {}
     files: list[Path] = []
     errors: list[RunbookError] = []
+    hidden: list[tuple[Path, Path]] = []
     for directory in dirs:
         try:
             candidates = sorted(directory.iterdir())
@@ -595,11 +620,18 @@ def runbook_files(dirs: Iterable[Path]) -> tuple[list[Path], list[RunbookError]]
         for path in candidates:
             if path.suffix.lower() != SUFFIX or path.name.startswith((".", "_")):
                 continue
-            if path.name.lower() in SKIPPED_FILES or path.stem in seen or path.is_dir():
+            if path.name.lower() in SKIPPED_FILES or path.is_dir():
                 continue
-            seen.add(path.stem)
+            if path.suffix != SUFFIX:
+                # `--runbook NAME` looks for NAME.md: a file it can never find is an error.
+                errors.append(RunbookError(path, f"rename it to {path.stem}{SUFFIX} (lower case)"))
+                continue
+            if path.stem in seen:
+                hidden.append((path, seen[path.stem]))
+                continue
+            seen[path.stem] = path
             files.append(path)
-    return files, errors
+    return files, errors, hidden
 
 
 def load_runbooks(

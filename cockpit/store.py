@@ -18,11 +18,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.domain import (
+    ENTRY_TEXT,
+    NAME_TEXT,
+    POSTMORTEM_TEXT,
+    REASON_TEXT,
+    TITLE_TEXT,
+    UPDATE_TEXT,
     Clock,
     Entry,
     Incident,
     Kind,
     Status,
+    TextLimit,
     format_utc,
     incident_ref,
     parse_utc,
@@ -44,6 +51,17 @@ class StoreError(Exception):
 
 class IncidentNotFound(StoreError):
     pass
+
+
+class TextTooLong(StoreError):
+    """Text over its limit (`cockpit.domain.TextLimit`): refused whole, nothing written."""
+
+
+def fits(text: str, limit: TextLimit, what: str | None = None) -> str:
+    """`text` if it is within `limit`; TextTooLong (one line, naming `what`) otherwise."""
+    if len(text) > limit.chars:
+        raise TextTooLong(limit.refusal(len(text), what))
+    return text
 
 
 # ---- schema --------------------------------------------------------------------------------
@@ -419,6 +437,10 @@ class Store:
         title, service, author = storable(title).strip(), storable(service), storable(author)
         if not title:
             raise StoreError("an incident needs a title")
+        fits(title, TITLE_TEXT, "an incident title")
+        fits(service, NAME_TEXT, "a service name")
+        for role, person in (roles or {}).items():
+            fits(person, NAME_TEXT, f"the {role}'s name")
         now = self.clock()
         impact = impact_started_at or now
         if impact > now:
@@ -533,6 +555,8 @@ class Store:
                 raise StoreError("a backdated entry needs a reason (--reason)")
         if not text.strip():
             raise StoreError("an entry needs some text")
+        fits(text, ENTRY_TEXT)
+        fits(reason or "", REASON_TEXT, "the reason for backdating")
         with self._write() as conn:
             self._require_incident(conn, incident_id)
             entry_id = self._insert_entry(
@@ -773,6 +797,7 @@ class Store:
 
     def assign(self, incident_id: int, role: str, person: str, author: str) -> Entry | None:
         """Give `role` to `person` ("" clears it); None when nothing changes."""
+        fits(person, NAME_TEXT, f"the {role}'s name")
         now = self.clock()
         with self._write() as conn:
             self._require_incident(conn, incident_id)
@@ -845,6 +870,7 @@ class Store:
         text = storable(text)
         if not text.strip():
             raise StoreError("a status update needs some text")
+        fits(text, UPDATE_TEXT)
         now = self.clock()
         stamp = format_utc(now)
         with self._write() as conn:
@@ -1086,11 +1112,12 @@ class Store:
                 if isinstance(value, str):
                     raise TypeError("root_cause is a list of whys, not one string")
                 whys = [str(why).strip() for why in value if str(why).strip()]
+                fits("\n".join(whys), POSTMORTEM_TEXT, "the root cause")
                 values[name] = json.dumps(whys, ensure_ascii=False)
             elif name in self._POSTMORTEM_TEXT:
                 if not isinstance(value, str):
                     raise TypeError(f"{name} is text")
-                values[name] = value
+                values[name] = fits(value, POSTMORTEM_TEXT, f"the {name.replace('_', ' ')}")
             else:
                 raise StoreError(f"unknown post-mortem field {name!r}")
         now = format_utc(self.clock())
@@ -1139,6 +1166,8 @@ class Store:
 
         if not title.strip():
             raise StoreError("an action item needs a title")
+        fits(title.strip(), TITLE_TEXT, "an action item's title")
+        fits(owner.strip(), NAME_TEXT, "an action item's owner")
         with self._write() as conn:
             self._require_incident(conn, incident_id)
             cursor = conn.execute(
@@ -1162,9 +1191,9 @@ class Store:
             if name == "title":
                 if not isinstance(value, str) or not value.strip():
                     raise StoreError("an action item needs a title")
-                values[name] = value.strip()
+                values[name] = fits(value.strip(), TITLE_TEXT, "an action item's title")
             elif name == "owner":
-                values[name] = str(value).strip()
+                values[name] = fits(str(value).strip(), NAME_TEXT, "an action item's owner")
             elif name == "deadline":
                 if value is not None and not isinstance(value, date):
                     raise TypeError("deadline is a date or None")

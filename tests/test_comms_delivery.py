@@ -622,8 +622,8 @@ async def test_deliveries_to_one_target_stay_in_order_while_one_waits(
 
 HOSTILE = (
     "<!channel> please look <https://evil.example|click here> now & then\n"
-    "\x1b[2J\x1b[31mred alert\x1b[0m\x07\x00 \u202egnp.exe\u202c\n" + "A" * 50_000
-)
+    "\x1b[2J\x1b[31mred alert\x1b[0m\x07\x00 \u202egnp.exe\u202c\n" + "A" * 24_000
+)  # the longest update the store takes is 25,000 characters (domain.UPDATE_TEXT)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -637,7 +637,7 @@ async def test_hostile_text_is_sent_safely(store, clock, slack, statuspage, mode
     if mode == "statuspage":
         (sent,) = [r.json["incident"] for r in statuspage.calls("create")]
         assert len(sent["body"]) <= 25_000
-        assert sent["body"].endswith("more characters]")
+        assert sent["body"].endswith("A" * 24_000)  # within Statuspage's limit: whole
         shown = sent["body"] + sent["name"]
     else:
         message = (

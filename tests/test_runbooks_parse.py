@@ -186,7 +186,7 @@ def test_unknown_key_suggests_the_right_one() -> None:
         ('update_every_minutes = "15"', "update_every_minutes: expected a whole number of minutes"),
         ("escalate_after_minutes = true", "escalate_after_minutes: expected a whole number"),
         ("update_every_minutes = 1.5", "expected a whole number of minutes, got the number 1.5"),
-        ("update_every_minutes = 0", "update_every_minutes: expected at least 1, got 0"),
+        ("update_every_minutes = 0", "update_every_minutes: expected minutes from 1 to 10,080"),
         ('tags = "api"', "tags: expected a list of strings, got the string 'api'"),
         ("tags = [1, 2]", "tags: expected a list of strings, got a list with non-strings"),
         ("title = 7", "title: expected a string, got the number 7"),

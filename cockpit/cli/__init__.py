@@ -8,15 +8,17 @@ the handlers that need them, so `cockpit log` starts as fast as the store allows
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cockpit import __version__
 from cockpit.config import Config, ConfigError, database_path, find_config, load_config
-from cockpit.domain import Clock, system_clock
-from cockpit.store import Store, StoreError
+from cockpit.domain import Clock, TextLimit, one_line, parse_id, system_clock
+from cockpit.store import Store, StoreError, TextTooLong
 
 
 class UsageError(Exception):
@@ -104,8 +106,66 @@ def _accept_global_options_anywhere(parser: argparse.ArgumentParser) -> None:
                 _accept_global_options_anywhere(child)
 
 
+def id_argument(what: str) -> Callable[[str], int]:
+    """An argparse `type` for a stored row's id ("a delivery id"): 1 to 2**63-1, one line."""
+
+    def parse(text: str) -> int:
+        try:
+            return parse_id(text, what)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def seconds_argument(most: float) -> Callable[[str], float]:
+    """An argparse `type` for a duration in seconds from 0 to `most` (nan and inf refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= most:
+            raise argparse.ArgumentTypeError(f"expected seconds from 0 to {most:,g}, got {text!r}")
+        return value
+
+    return parse
+
+
+def read_stdin(limit: TextLimit, what: str | None = None) -> str:
+    """Standard input as text (invalid UTF-8 replaced), refused whole when it is over `limit`.
+
+    At most 4 bytes per allowed character are read, so a pipe that never ends costs nothing;
+    the store checks the exact length of what is kept.
+    """
+    most = limit.chars * 4
+    data = sys.stdin.buffer.read(most + 1)
+    if len(data) > most:
+        raise TextTooLong(limit.refusal(None, what))
+    return data.decode("utf-8", errors="replace")
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 failure, 2 usage)."""
+    """Run the command line; returns the exit status (0 ok, 1 failure, 2 usage).
+
+    Whatever happens is one line on stderr: an unexpected exception says it is a bug and
+    where its traceback was written.
+    """
+    _usable_standard_streams()
+    try:
+        return _run(argv, clock)
+    except BrokenPipeError:  # the reader left (`| head -1`): stop quietly
+        _discard_stdout()
+        return 1
+    except KeyboardInterrupt:
+        print("cockpit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return report_bug(exc)
+
+
+def _run(argv: Sequence[str] | None, clock: Clock) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(args, clock=clock)
@@ -116,20 +176,91 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
 
             return open_app(ctx)
         return int(handler(ctx) or 0)
-    except UsageError as exc:
-        print(f"cockpit: error: {exc}", file=sys.stderr)
+    except (UsageError, TextTooLong) as exc:
+        print(f"cockpit: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except (ConfigError, StoreError) as exc:
-        print(f"cockpit: {exc}", file=sys.stderr)
+        print(f"cockpit: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
-        return 1
+        raise
     except OSError as exc:  # the environment, not a bug: unreadable stdin, missing file, ...
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"cockpit: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"cockpit: {one_line(where + str(exc.strerror or exc))}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("cockpit: interrupted", file=sys.stderr)
-        return 130
     finally:
         ctx.close()
+
+
+def _usable_standard_streams() -> None:
+    """Closed standard streams read as empty and write to nowhere (and a database can never be
+    opened as descriptor 1 or 2); text the output encoding cannot show is escaped, not fatal."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        elif isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _discard_stdout() -> None:
+    # Later writes (and the flush at exit) would raise again and print "Exception ignored".
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+def report_bug(exc: BaseException) -> int:
+    """One line for an unexpected exception: it is a bug, and where its traceback went.
+
+    The traceback (never with local variables: they may hold secrets) goes to a private file
+    in the user's log directory; if that cannot be written, to stderr.
+    """
+    import traceback
+
+    details = "".join(traceback.format_exception(exc))
+    name = type(exc).__name__
+    saved = _save_crash_report(details)
+    if saved is None:
+        sys.stderr.write(details)
+        where = "the traceback is above"
+    else:
+        where = f"details in {saved}"
+    print(
+        f"cockpit: unexpected {name}: a bug in cockpit, not in what you typed; {where} "
+        "(please report it)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _save_crash_report(details: str) -> Path | None:
+    import platform
+    import secrets
+    import time
+
+    from platformdirs import user_log_dir
+
+    try:
+        folder = Path(user_log_dir("cockpit", appauthor=False))
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        path = folder / f"crash-{stamp}-{secrets.token_hex(3)}.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(
+                f"cockpit {__version__}, Python {platform.python_version()}, "
+                f"{platform.platform()}\n\n{details}"
+            )
+    except Exception:  # reporting a bug must not raise another
+        return None
+    return path

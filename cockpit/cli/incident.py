@@ -6,13 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.config import user_config_path, write_starter
 from cockpit.domain import (
+    ENTRY_TEXT,
+    NAME_TEXT,
+    REASON_TEXT,
+    TITLE_TEXT,
     USER_KINDS,
     Kind,
+    escape_unsafe,
+    find_role,
     find_severity,
     format_duration,
     format_local,
@@ -21,11 +26,10 @@ from cockpit.domain import (
     parse_moment,
     parse_status,
 )
+from cockpit.files import user_path
 
 if TYPE_CHECKING:
     from cockpit.cli import Context
-
-MAX_STDIN_BYTES = 4 * 1024 * 1024
 
 
 def register(sub: Any) -> None:
@@ -35,9 +39,12 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("declare", help="declare an incident; prints its id")
-    p.add_argument("title")
+    p.add_argument("title", help=f"what is broken (at most {TITLE_TEXT.chars:,} characters)")
     p.add_argument("--severity", "-s", metavar="SEV-n", help="default: [declare] default_severity")
-    p.add_argument("--service", help="default: [declare] default_service")
+    p.add_argument(
+        "--service",
+        help=f"default: [declare] default_service (at most {NAME_TEXT.chars:,} characters)",
+    )
     p.add_argument("--runbook", metavar="NAME", help="runbook file name without .md")
     p.add_argument("--commander", metavar="PERSON")
     p.add_argument("--communicator", metavar="PERSON")
@@ -48,8 +55,17 @@ def register(sub: Any) -> None:
     _incident_option(p)
     p.add_argument("--kind", "-k", default="note", choices=[k.value for k in USER_KINDS])
     p.add_argument("--at", metavar="TIME", help="when it happened (backdates; needs --reason)")
-    p.add_argument("--reason", metavar="TEXT", help="why the entry is backdated")
-    p.add_argument("text", nargs="+", help="the text, or - to read standard input")
+    p.add_argument(
+        "--reason",
+        metavar="TEXT",
+        help=f"why the entry is backdated (at most {REASON_TEXT.chars:,} characters)",
+    )
+    p.add_argument(
+        "text",
+        nargs="+",
+        help=f"the text, or - to read standard input (at most {ENTRY_TEXT.chars:,} characters; "
+        "more is refused, never cut)",
+    )
     p.set_defaults(handler=cmd_log)
 
     p = sub.add_parser("status", help="change the incident status")
@@ -65,7 +81,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("assign", help="give a role to a person ('' clears it)")
     _incident_option(p)
     p.add_argument("role")
-    p.add_argument("person")
+    p.add_argument("person", help=f"at most {NAME_TEXT.chars:,} characters")
     p.set_defaults(handler=cmd_assign)
 
     p = sub.add_parser("list", help="list open incidents (--all for every one)")
@@ -105,9 +121,9 @@ def _moment(ctx: Context, raw: str) -> Any:
 
 
 def cmd_init(ctx: Context) -> int:
-    path = Path(ctx.args.path) if ctx.args.path else user_config_path()
+    path = user_path(ctx.args.path) if ctx.args.path else user_config_path()
     write_starter(path, force=ctx.args.force)
-    print(path)
+    print(one_line(str(path)))
     return 0
 
 
@@ -157,16 +173,13 @@ def _check_runbook(ctx: Context, name: str) -> str:
 
 
 def cmd_log(ctx: Context) -> int:
-    from cockpit.cli import UsageError
+    from cockpit.cli import UsageError, read_stdin
 
     words: list[str] = ctx.args.text
     meta: dict[str, Any] | None = None
     if words == ["-"]:
-        data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
-        truncated = len(data) > MAX_STDIN_BYTES
-        text = data[:MAX_STDIN_BYTES].decode("utf-8", errors="replace").rstrip("\n")
-        if truncated:
-            text += "\n[… truncated at 4 MiB]"
+        # Over the limit is refused whole (exit 2, nothing stored), never cut.
+        text = read_stdin(ENTRY_TEXT).rstrip("\n")
         meta = {"captured": True}
     else:
         text = " ".join(words)
@@ -240,14 +253,14 @@ def _say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
 def cmd_assign(ctx: Context) -> int:
     from cockpit.cli import UsageError
 
-    role = ctx.args.role.strip().lower()
-    if role not in ctx.config.role_names:
-        raise UsageError(
-            f"unknown role {role!r} (expected one of {', '.join(ctx.config.role_names)})"
-        )
+    try:
+        role = find_role(ctx.config.role_names, ctx.args.role.strip())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.assign(target, role, ctx.args.person, ctx.config.author)
-    print(one_line(entry.text) if entry else f"{role} is already {ctx.args.person or 'nobody'}")
+    person = one_line(ctx.args.person.strip()) or "nobody"
+    print(one_line(entry.text) if entry else f"{role} is already {person}")
     return 0
 
 
@@ -261,7 +274,7 @@ def cmd_list(ctx: Context) -> int:
     for incident in incidents:
         age = format_duration((incident.resolved_at or now) - incident.declared_at)
         print(
-            f"{incident.ref:<8} {incident.severity:<6} {incident.status.value:<13} "
+            f"{incident.ref:<8} {one_line(incident.severity):<6} {incident.status.value:<13} "
             f"{age:>10}  {one_line(incident.title)}"
         )
     pending = pending_lines(ctx)
@@ -277,11 +290,10 @@ def cmd_show(ctx: Context) -> int:
     now = ctx.clock()
     board = build_board(ctx.store, ctx.config, target, now, **_board_options(ctx, target))
     if ctx.args.json:
-        json.dump(incident_json(ctx.store, board), sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print(json_text(incident_json(ctx.store, board)))
         return 0
     incident = board.incident
-    print(f"{incident.ref}  {incident.severity}  {one_line(incident.title)}")
+    print(f"{incident.ref}  {one_line(incident.severity)}  {one_line(incident.title)}")
     print(f"  status     {incident.status.value}")
     if incident.service:
         print(f"  service    {one_line(incident.service)}")
@@ -311,8 +323,22 @@ def cmd_show(ctx: Context) -> int:
         print()
         for d in deliveries:
             error = f"  {one_line(d.last_error)}" if d.last_error else ""
-            print(f"  delivery #{d.id} {d.target:<12} {d.state:<9} attempts={d.attempts}{error}")
+            print(
+                f"  delivery #{d.id} {one_line(d.target):<12} {d.state:<9} "
+                f"attempts={d.attempts}{error}"
+            )
     return 0
+
+
+def json_text(value: Any) -> str:
+    """JSON for a script that may be a terminal: UTF-8 where standard output can take it
+    (ASCII escapes where it cannot), and the C1 and bidirectional controls that JSON allows
+    raw (U+009B, U+202E, ...) always escaped as `\\u009b`, so a terminal shows them inert."""
+    import codecs
+
+    encoding = codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name
+    text = json.dumps(value, indent=2, ensure_ascii=not encoding.startswith("utf"))
+    return escape_unsafe(text)
 
 
 def _board_options(ctx: Context, incident: int) -> dict[str, Any]:

@@ -9,16 +9,25 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cockpit.domain import format_duration, format_local, one_line, parse_incident_ref
+from cockpit.cli import id_argument, read_stdin
+from cockpit.domain import (
+    NAME_TEXT,
+    POSTMORTEM_TEXT,
+    TITLE_TEXT,
+    format_duration,
+    format_local,
+    one_line,
+    parse_incident_ref,
+)
+from cockpit.files import is_stream, user_path
 
 if TYPE_CHECKING:
     from cockpit.cli import Context
     from cockpit.postmortem import ActionItem
 
-MAX_STDIN_BYTES = 1024 * 1024
+ITEM_NUMBER = id_argument("an action item number")
 
 
 def register(sub: Any) -> None:
@@ -54,7 +63,11 @@ def register(sub: Any) -> None:
     )
     _incident_option(p)
     p.add_argument("field")
-    p.add_argument("text", help="the new text, or - to read standard input")
+    p.add_argument(
+        "text",
+        help=f"the new text, or - to read standard input (at most {POSTMORTEM_TEXT.chars:,} "
+        "characters)",
+    )
     p.set_defaults(handler=cmd_set)
 
     p = actions.add_parser("complete", help="mark the post-mortem complete (--undo reopens it)")
@@ -66,12 +79,12 @@ def register(sub: Any) -> None:
     items = p.add_subparsers(dest="item_command", metavar="ACTION", required=True)
     q = items.add_parser("add", help="add an action item; prints its number")
     _incident_option(q)
-    q.add_argument("title")
-    q.add_argument("--owner", default="")
+    q.add_argument("title", help=f"at most {TITLE_TEXT.chars:,} characters")
+    q.add_argument("--owner", default="", help=f"at most {NAME_TEXT.chars:,} characters")
     q.add_argument("--deadline", metavar="DATE", help="YYYY-MM-DD, +7d or 2w")
     q.set_defaults(handler=cmd_item_add)
     q = items.add_parser("edit", help="change an action item")
-    q.add_argument("item", type=int, metavar="N")
+    q.add_argument("item", type=ITEM_NUMBER, metavar="N")
     q.add_argument("--title")
     q.add_argument("--owner")
     q.add_argument("--deadline", metavar="DATE", help="YYYY-MM-DD, +7d, 2w or '' to clear")
@@ -79,15 +92,15 @@ def register(sub: Any) -> None:
     q.set_defaults(handler=cmd_item_edit)
     for state, text in (("done", "mark done"), ("reopen", "mark open"), ("wontdo", "won't do")):
         q = items.add_parser(state, help=f"{text}: shorthand for edit N --state")
-        q.add_argument("item", type=int, metavar="N")
+        q.add_argument("item", type=ITEM_NUMBER, metavar="N")
         q.set_defaults(handler=cmd_item_state, new_state=state)
     q = items.add_parser("rm", help="delete an action item added by mistake")
-    q.add_argument("item", type=int, metavar="N")
+    q.add_argument("item", type=ITEM_NUMBER, metavar="N")
     q.set_defaults(handler=cmd_item_rm)
 
     for name, text in (("star", "mark entries as key moments"), ("unstar", "remove the mark")):
         p = actions.add_parser(name, help=f"{text} (entry ids: postmortem show --timeline)")
-        p.add_argument("entries", nargs="+", type=int, metavar="ENTRY")
+        p.add_argument("entries", nargs="+", type=id_argument("an entry id"), metavar="ENTRY")
         p.set_defaults(handler=cmd_star, star=name == "star")
 
 
@@ -138,16 +151,18 @@ def cmd_export(ctx: Context) -> int:
         sys.stdout.write(text)
         return 0
     path = (
-        Path(ctx.args.output).expanduser()
+        user_path(ctx.args.output)
         if ctx.args.output
         else export_path(ctx.config, ctx.store.incident(target))
     )
+    streaming = is_stream(path)  # `-o /dev/stdout`: the path would land in the document
     try:
         written = write_export(path, text)
     except OSError as exc:
-        print(f"cockpit: {path}: cannot write: {exc.strerror}", file=sys.stderr)
+        print(f"cockpit: {one_line(f'{path}: cannot write: {exc.strerror}')}", file=sys.stderr)
         return 1
-    print(written)
+    if not streaming:
+        print(one_line(str(written)))
     return 0
 
 
@@ -213,14 +228,7 @@ def item_line(item: ActionItem, now: datetime) -> str:
 
 
 def _read_text(ctx: Context, raw: str) -> str:
-    if raw != "-":
-        return raw
-    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
-    if len(data) > MAX_STDIN_BYTES:
-        from cockpit.cli import UsageError
-
-        raise UsageError("post-mortem text is limited to 1 MiB")
-    return data.decode("utf-8", errors="replace")
+    return read_stdin(POSTMORTEM_TEXT) if raw == "-" else raw
 
 
 def cmd_set(ctx: Context) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.domain import format_countdown, format_local, one_line
+from cockpit.files import user_path
 
 if TYPE_CHECKING:
     from cockpit.board import Board
@@ -38,26 +39,35 @@ def register(sub: Any) -> None:
 
 
 def cmd_runbooks(ctx: Context) -> int:
-    from cockpit.runbooks import load_runbooks
+    from cockpit.runbooks import hidden_runbooks, load_runbooks
 
-    runbooks, errors = load_runbooks(ctx.config.runbook_dirs)
+    dirs = ctx.config.runbook_dirs
+    runbooks, errors = load_runbooks(dirs)
     if not runbooks and not errors:
         print("no runbooks (add directories under [runbooks] dirs in the configuration)")
     for runbook in runbooks:
-        severity = f"  [{runbook.severity}]" if runbook.severity else ""
-        print(f"{runbook.name} · {runbook.title}{severity}")
+        severity = f"  [{one_line(runbook.severity)}]" if runbook.severity else ""
+        print(f"{one_line(runbook.name)} · {one_line(runbook.title)}{severity}")
         if runbook.trigger:
-            print(f"    trigger  {runbook.trigger}")
+            print(f"    trigger  {one_line(runbook.trigger)}")
         rules = [f"{len(runbook.steps)} steps"]
         if runbook.update_every_minutes is not None:
             rules.append(f"updates every {runbook.update_every_minutes} min")
         if runbook.escalate_after_minutes is not None:
             rules.append(
-                f"escalate to {runbook.escalate_to} after {runbook.escalate_after_minutes} min"
+                f"escalate to {one_line(runbook.escalate_to)} after "
+                f"{runbook.escalate_after_minutes} min"
             )
         print(f"    rules    {' · '.join(rules)}")
-        print(f"    path     {runbook.path}")
-    missing = [d for d in ctx.config.runbook_dirs if not d.exists()]
+        print(f"    path     {one_line(str(runbook.path))}")
+    hidden = hidden_runbooks(dirs)
+    if hidden:
+        print()
+        for path, used in hidden:
+            print(
+                f"hidden: {one_line(str(path))} (same name as {one_line(str(used))}, used instead)"
+            )
+    missing = [d for d in dirs if not d.exists()]
     if errors:
         if runbooks:
             print()
@@ -67,7 +77,7 @@ def cmd_runbooks(ctx: Context) -> int:
     if missing:
         print()
         for directory in missing:
-            print(f"no such runbook directory: {directory} (see [runbooks] dirs)")
+            print(f"no such runbook directory: {one_line(str(directory))} (see [runbooks] dirs)")
     return 1 if (errors or missing) and ctx.args.check else 0
 
 
@@ -96,14 +106,14 @@ def cmd_draft(ctx: Context) -> int:
             continue
         except OSError as exc:
             raise UsageError(f"{path}: cannot write: {exc.strerror}") from None
-        print(path)
+        print(one_line(str(path)))
         return 0
     raise UsageError(f"{directory}: too many drafts named {name}-N.md; tidy them up first")
 
 
 def _draft_dir(ctx: Context) -> Path:
     if ctx.args.dir:
-        return Path(ctx.args.dir).expanduser()
+        return user_path(ctx.args.dir)
     dirs = ctx.config.runbooks.dirs
     if dirs:
         path = Path(dirs[0]).expanduser()
@@ -123,13 +133,13 @@ def print_checklist(ctx: Context, board: Board) -> None:
     if runbook is None:
         problem = board.runbook_problem
         note = f" (cannot be used: {one_line(problem)})" if problem else ""
-        print(f"  runbook    {incident.runbook}{note}")
+        print(f"  runbook    {one_line(incident.runbook or '')}{note}")
         return
     print(f"  runbook    {runbook.name} · {one_line(runbook.title)}")
     done = step_state(ctx.store, incident.id, runbook.name)
     for step in runbook.steps:
         mark = "x" if step.number in done else " "
-        print(f"             [{mark}] {step.number} {step.title}")
+        print(f"             [{mark}] {step.number} {one_line(step.title)}")
     escalation = board.escalation
     if escalation is None:
         return

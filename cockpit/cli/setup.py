@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,11 @@ def cmd_oncall(ctx: Context) -> int:
 
     rotation = ctx.config.rotation
     if rotation is None:
-        print("no on-call rotation configured (add people and start to [oncall] in config.toml)")
+        print(
+            "cockpit: no on-call rotation configured "
+            "(add people and start to [oncall] in config.toml)",
+            file=sys.stderr,
+        )
         return 1
     now = ctx.clock()
     if ctx.args.at:

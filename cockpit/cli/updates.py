@@ -7,14 +7,18 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from cockpit.cli import id_argument, read_stdin, seconds_argument
 from cockpit.cli.incident import incident_id
-from cockpit.domain import format_local, one_line, parse_status
+from cockpit.domain import UPDATE_TEXT, format_local, one_line, parse_status
+from cockpit.store import fits
 
 if TYPE_CHECKING:
     from cockpit.cli import Context
     from cockpit.store import Delivery
 
 PHASES = ("acknowledge", "update", "resolution")
+MAX_WAIT_SECONDS = 86_400
+"""`cockpit deliver --wait` keeps retrying for at most a day."""
 
 
 def register(sub: Any) -> None:
@@ -31,7 +35,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--incident", "-i", metavar="ID", help="INC-n (default: the open one)")
     p.add_argument("--template", "-t", choices=PHASES, help="template to start from")
-    p.add_argument("--message", "-m", metavar="TEXT", help="the text ('-' reads standard input)")
+    p.add_argument(
+        "--message",
+        "-m",
+        metavar="TEXT",
+        help=f"the text ('-' reads standard input); at most {UPDATE_TEXT.chars:,} characters",
+    )
     p.add_argument(
         "--status", metavar="STATUS", help="investigating, identified, monitoring, resolved"
     )
@@ -46,16 +55,22 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--wait",
-        type=float,
+        type=seconds_argument(MAX_WAIT_SECONDS),
         default=30.0,
         metavar="SECONDS",
-        help="keep retrying for up to SECONDS (default 30; 0 = one pass)",
+        help=f"keep retrying for up to SECONDS (default 30, at most {MAX_WAIT_SECONDS:,}; "
+        "0 = one pass)",
     )
     p.set_defaults(handler=cmd_deliver)
 
     p = sub.add_parser("outbox", help="list deliveries: state, attempts, next attempt, last error")
     p.add_argument("--incident", "-i", metavar="ID", help="only this incident")
-    p.add_argument("--retry", type=int, metavar="DELIVERY", help="queue a failed delivery again")
+    p.add_argument(
+        "--retry",
+        type=id_argument("a delivery id"),
+        metavar="DELIVERY",
+        help="queue a failed delivery again",
+    )
     p.set_defaults(handler=cmd_outbox)
 
 
@@ -78,7 +93,7 @@ def cmd_update(ctx: Context) -> int:
     status = _status(ctx.args.status)
     message: str | None = ctx.args.message
     if message == "-":
-        message = sys.stdin.read()
+        message = read_stdin(UPDATE_TEXT)
     if message is not None and not visible(message):
         raise UsageError("--message is empty")
     target = incident_id(ctx, ctx.args.incident)
@@ -94,6 +109,7 @@ def cmd_update(ctx: Context) -> int:
             template=ctx.args.template,
             summary=message or "",
         ).text
+    fits(text, UPDATE_TEXT)  # refused before a dry run says it would go out
     if ctx.args.dry_run:
         shown = preview(ctx.store, ctx.config, target, text, status, ctx.clock)
         if not shown:
@@ -122,8 +138,8 @@ def _line(delivery: Delivery, now: Any) -> str:
     from cockpit.comms.outbox import state_text
 
     return (
-        f"#{delivery.id:<4} INC-{delivery.incident_id:<4} {delivery.target:<11} "
-        f"{delivery.action:<12} {state_text(delivery, now)}"
+        f"#{delivery.id:<4} INC-{delivery.incident_id:<4} {one_line(delivery.target):<11} "
+        f"{one_line(delivery.action):<12} {state_text(delivery, now)}"
     )
 
 
@@ -132,11 +148,6 @@ def cmd_deliver(ctx: Context) -> int:
 
     from cockpit.comms.outbox import undelivered
     from cockpit.comms.worker import DeliveryWorker
-
-    if ctx.args.wait < 0:
-        from cockpit.cli import UsageError
-
-        raise UsageError("--wait must be 0 or more seconds")
 
     def report(delivery: Delivery) -> None:
         if delivery.state != "sending":
@@ -163,7 +174,7 @@ def cmd_outbox(ctx: Context) -> int:
     now = ctx.clock()
     if ctx.args.retry is not None:
         delivery = retry(ctx.store, ctx.args.retry, now)
-        print(f"#{delivery.id} to {delivery.target} queued again")
+        print(f"#{delivery.id} to {one_line(delivery.target)} queued again")
         return 0
     only = incident_id(ctx, ctx.args.incident) if ctx.args.incident else None
     deliveries = ctx.store.deliveries(only)
@@ -173,8 +184,8 @@ def cmd_outbox(ctx: Context) -> int:
     print(f"{'ID':<5} {'INCIDENT':<9} {'TARGET':<11} {'ACTION':<12} {'ATT':>3}  STATE")
     for d in deliveries:
         print(
-            f"#{d.id:<4} INC-{d.incident_id:<5} {d.target:<11} {d.action:<12} {d.attempts:>3}  "
-            f"{state_text(d, now)}"
+            f"#{d.id:<4} INC-{d.incident_id:<5} {one_line(d.target):<11} "
+            f"{one_line(d.action):<12} {d.attempts:>3}  {state_text(d, now)}"
         )
         if d.state in ("retrying", "queued") and d.next_attempt_at and d.next_attempt_at > now:
             print(f"{'':<43}next attempt {format_local(d.next_attempt_at, now, seconds=True)}")

@@ -6,7 +6,6 @@ Statuspage limits respected by truncating with a visible marker instead of being
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -21,15 +20,13 @@ SLACK_FALLBACK_LIMIT = 3000
 STATUSPAGE_BODY_LIMIT = 25_000
 STATUSPAGE_NAME_LIMIT = 255
 
-# Bidirectional overrides and isolates can make a message read differently than it was typed.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SLACK_COST = {"&": 5, "<": 4, ">": 4}
 
 
 def clean(text: str) -> str:
     """User text without terminal escapes, control characters (newlines and tabs kept) or
-    bidirectional overrides, and without trailing blank space."""
-    return _BIDI.sub("", strip_control(text)).rstrip()
+    bidirectional controls (`strip_control`), and without trailing blank space."""
+    return strip_control(text).rstrip()
 
 
 def visible(text: str) -> bool:

@@ -14,7 +14,7 @@ from uuid import uuid4
 
 from cockpit.board import Board
 from cockpit.config import TEMPLATE_FIELDS, Config, ConfigError
-from cockpit.domain import Status
+from cockpit.domain import Status, strip_control
 
 PHASES = ("acknowledge", "update", "resolution")
 DEFAULT_NEXT_UPDATE_MINUTES = 60
@@ -81,11 +81,13 @@ def render_template(template: str, fields: dict[str, str]) -> str:
     unknown = names - set(fields)
     if unknown:
         raise ConfigError(f"template: unknown placeholder {{{sorted(unknown)[0]}}}")
-    summary = fields.get("summary", "").strip()
+    # The composer shows this in an editor and customers read it: no controls, no bidi.
+    summary = strip_control(fields.get("summary", "")).strip()
     if not summary:
         return _tidy(template.format_map(fields))
-    # Tidy the template around a marker, then put the typed text in as it is.
-    marker = f"\x00{uuid4().hex}\x00"
+    # Tidy the template around a marker, then put the typed text in as it is. The marker is
+    # private-use text, not control characters, which the tidying strips.
+    marker = f"\ue000{uuid4().hex}\ue001"
     text = _tidy(template.format_map({**fields, "summary": marker}))
     if "summary" not in names:
         return f"{text}\n\n{summary}" if text else summary
@@ -93,6 +95,7 @@ def render_template(template: str, fields: dict[str, str]) -> str:
 
 
 def _tidy(text: str) -> str:
+    text = strip_control(text)
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in text.splitlines()]
     return "\n".join(lines).strip()
 

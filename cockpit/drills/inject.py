@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cockpit.domain import Entry, Kind, Status, _norm_severity
+from cockpit.domain import Entry, Kind, Status, name_key
 from cockpit.drills.scenario import Condition, Event, Inject, Scenario
 
 INJECT_EVENT = "drill-inject"
@@ -200,9 +200,7 @@ class _Events:
             if entry.kind is Kind.SYSTEM and meta.get("event") != "declared":
                 return False
             severity = meta.get("severity" if entry.kind is Kind.SYSTEM else "to")
-            return isinstance(severity, str) and (
-                _norm_severity(severity) == _norm_severity(condition.name)
-            )
+            return isinstance(severity, str) and (name_key(severity) == name_key(condition.name))
         if event is Event.STEP:
             step = meta.get("step")
             return (

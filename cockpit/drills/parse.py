@@ -17,7 +17,7 @@ from typing import Any
 from cockpit.domain import (
     Kind,
     Status,
-    _norm_severity,
+    name_key,
     one_line,
     parse_status,
     strip_control,
@@ -460,7 +460,7 @@ class _Parser:
             for name, condition in (("after", inject.after), ("unless", inject.unless)):
                 if condition is None or condition.event is not Event.SEVERITY:
                     continue
-                if _norm_severity(condition.name) == _norm_severity(scenario.starts_at_severity):
+                if name_key(condition.name) == name_key(scenario.starts_at_severity):
                     raise self.fail(
                         f"inject[{inject.index}].{name}.severity",
                         f"the drill starts at {scenario.starts_at_severity}, so this is true at "

@@ -22,7 +22,7 @@ from cockpit.domain import (
     Kind,
     Severity,
     Status,
-    _norm_severity,
+    name_key,
     next_update_deadline,
 )
 from cockpit.drills.inject import is_injected
@@ -432,11 +432,7 @@ class _Judge:
         """Whether the severity the scenario expects was reached, and when."""
         wanted = self.scenario.expected_severity
         reached = next(
-            (
-                s
-                for s in self.metrics.severities
-                if _norm_severity(s.value) == _norm_severity(wanted)
-            ),
+            (s for s in self.metrics.severities if name_key(s.value) == name_key(wanted)),
             None,
         )
         if reached is None:

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from cockpit.domain import format_utc
 from cockpit.drills.clock import format_speed
-from cockpit.postmortem import md_cell, md_heading, md_table, slug
+from cockpit.markdown import md_cell, md_heading, md_table
+from cockpit.postmortem import slug
 
 AREAS = (
     "acknowledge",

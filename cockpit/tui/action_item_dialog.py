@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.validation import Function, Length
 from textual.widgets import Input, Label, Select
 
+from cockpit.domain import NAME_TEXT, TITLE_TEXT, strip_control
 from cockpit.postmortem import ActionItem, ItemState, parse_deadline
 from cockpit.store import StoreError
 
@@ -41,12 +42,18 @@ class ActionItemDialog(ModalScreen[ActionItem | None]):
         with Vertical(classes="dialog-box") as box:
             box.border_title = f"Action item #{item.id}" if item else "New action item"
             yield Input(
-                item.title if item else "",
+                strip_control(item.title) if item else "",
                 placeholder="what will be done: specific and assignable",
                 validators=[Length(minimum=1, failure_description="a title is required")],
+                max_length=TITLE_TEXT.chars,
                 id="title",
             )
-            yield Input(item.owner if item else "", placeholder="owner", id="owner")
+            yield Input(
+                strip_control(item.owner) if item else "",
+                placeholder="owner",
+                max_length=NAME_TEXT.chars,
+                id="owner",
+            )
             yield Input(
                 item.deadline.isoformat() if item and item.deadline else "",
                 placeholder="deadline: YYYY-MM-DD, +7d or 2w (empty: none)",

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.validation import Length
 from textual.widgets import Input, Label, Select
 
-from cockpit.domain import Incident, Severity
+from cockpit.domain import NAME_TEXT, TITLE_TEXT, Incident, Severity, strip_control
 from cockpit.store import StoreError
 
 
@@ -46,6 +46,7 @@ class DeclareDialog(ModalScreen[Incident | None]):
             yield Input(
                 placeholder="title: what is broken, as users see it",
                 validators=[Length(minimum=1, failure_description="a title is required")],
+                max_length=TITLE_TEXT.chars,
                 id="title",
             )
             yield Select(
@@ -54,10 +55,16 @@ class DeclareDialog(ModalScreen[Incident | None]):
                 allow_blank=False,
                 id="severity",
             )
-            yield Input(self.service, placeholder="service (optional)", id="service")
             yield Input(
-                self.commander,
+                strip_control(self.service),
+                placeholder="service (optional)",
+                max_length=NAME_TEXT.chars,
+                id="service",
+            )
+            yield Input(
+                strip_control(self.commander),
                 placeholder="commander (optional)",
+                max_length=NAME_TEXT.chars,
                 tooltip="Suggested: the person on call now" if self.commander else None,
                 id="commander",
             )

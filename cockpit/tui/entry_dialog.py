@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from cockpit.domain import Entry
+from cockpit.domain import ENTRY_TEXT, Entry
 from cockpit.store import StoreError
 
 
@@ -32,7 +32,8 @@ class EntryDialog(ModalScreen[Entry | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
             box.border_title = self.title_text
-            yield Input(placeholder=self.placeholder, id="text")
+            # A paste over the limit is refused whole (with the bell), never cut.
+            yield Input(placeholder=self.placeholder, max_length=ENTRY_TEXT.chars, id="text")
             yield Label("Enter saves · Esc cancels", classes="dialog-hint", id="hint")
 
     @on(Input.Submitted, "#text")

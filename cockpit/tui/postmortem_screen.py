@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Label, Static, TextArea
 
 from cockpit.config import Config
-from cockpit.domain import Clock, format_duration, one_line
+from cockpit.domain import Clock, format_duration, one_line, strip_control
 from cockpit.metrics import compute_metrics
 from cockpit.postmortem import (
     FIELD_HINTS,
@@ -159,7 +159,7 @@ class PostmortemScreen(Screen[None]):
                 if name in self._dirty:
                     continue
                 area = self.query_one(f"#field-{name}", TextArea)
-                text = pm.text_of(name)
+                text = strip_control(pm.text_of(name))  # the editor shows it on the terminal
                 if area.text != text:
                     area.load_text(text)
         finally:

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from cockpit.domain import Entry, one_line
+from cockpit.domain import NAME_TEXT, Entry, one_line, strip_control
 from cockpit.store import StoreError
 
 
@@ -49,7 +49,12 @@ class RoleDialog(ModalScreen[Entry | None]):
                 ),
                 id="roles",
             )
-            yield Input(placeholder="person (empty clears the role)", id="person", disabled=True)
+            yield Input(
+                placeholder="person (empty clears the role)",
+                max_length=NAME_TEXT.chars,
+                id="person",
+                disabled=True,
+            )
             yield Label(
                 "Enter picks the role, then Enter saves · Esc cancels",
                 classes="dialog-hint",
@@ -63,7 +68,7 @@ class RoleDialog(ModalScreen[Entry | None]):
             return
         person = self.query_one("#person", Input)
         person.disabled = False
-        person.value = self.holders.get(self.role, "")
+        person.value = strip_control(self.holders.get(self.role, ""))  # an editor is a screen too
         person.border_title = self.role.capitalize()
         person.focus()
 
