@@ -213,6 +213,8 @@ ECHOES: list[dict[str, Any]] = [
     {"status": 200, "part": "authorization", "slack_ok_false": True},
     {"status": 200, "part": "target", "slack_ok_false": True, "pad": 180},
     {"status": 429, "part": "authorization", "retry_after": "1"},
+    {"status": 201, "part": "authorization", "as_answer": True},
+    {"status": 200, "part": "body", "encoding": "base64", "as_answer": True},
     {"status": 500, "part": "body", "as_json": True, "pad": 120},
     {"hang": 5.0},
     {"drop": True},
@@ -222,6 +224,7 @@ FEW_ECHOES: list[dict[str, Any]] = [
     {"status": 422, "part": "body", "encoding": "json", "as_json": True},
     {"status": 503, "part": "authorization", "encoding": "percent", "pad": 170},
     {"status": 401, "part": "target", "pad": 185},
+    {"status": 200, "part": "headers", "as_answer": True},
     {"hang": 5.0},
 ]
 
@@ -358,7 +361,9 @@ def requeue(store: Store, clock: FakeClock) -> None:
     """Every delivery waiting again, as if nothing had been tried."""
     for d in store.deliveries():
         payload = {k: v for k, v in d.payload.items() if not k.startswith("_")}
-        store.update_delivery(d.id, state="queued", next_attempt_at=clock(), payload=payload)
+        store.update_delivery(
+            d.id, state="queued", next_attempt_at=clock(), payload=payload, remote_id=None
+        )
 
 
 def unreachable(tables: dict[str, Any]) -> dict[str, Any]:

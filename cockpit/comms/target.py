@@ -28,7 +28,7 @@ import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -134,8 +134,8 @@ class Credential:
     (visible ASCII only); `url`: the secret is a whole URL (a Slack incoming webhook)."""
 
     key: str  # "slack.token": the file's key; its variable is named by "slack.token_env"
-    literal: str
-    env_name: str
+    literal: str = field(repr=False)  # never in a repr: a traceback or a log would show it
+    env_name: str = field(repr=False)
     header: bool = False
     url: bool = False
 

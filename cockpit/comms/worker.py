@@ -83,13 +83,23 @@ def owner_alive(owner: str) -> bool:
 
 
 class _Attempt:
-    """What a target sees of one attempt; every write goes straight to the store."""
+    """What a target sees of one attempt; every write goes straight to the store, and what a
+    service answered (an id, a `ts`) goes through the scrubber first: a hostile or echoing
+    service may answer with a secret as its id."""
 
-    def __init__(self, store: Store, delivery: Delivery, clock: Clock, in_doubt: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        delivery: Delivery,
+        clock: Clock,
+        in_doubt: bool,
+        scrub: Callable[[str], str],
+    ) -> None:
         self.store = store
         self.delivery = delivery
         self.clock = clock
         self.in_doubt = in_doubt
+        self.scrub = scrub
         self.remote_id = delivery.remote_id
 
     @property
@@ -107,11 +117,12 @@ class _Attempt:
         return self.store.remote_ref(self.delivery.incident_id, self.delivery.target, name)
 
     def set_ref(self, name: str, value: str) -> None:
-        self.store.set_remote_ref(self.delivery.incident_id, self.delivery.target, name, value)
+        target, incident = self.delivery.target, self.delivery.incident_id
+        self.store.set_remote_ref(incident, target, name, self.scrub(value))
 
     def landed(self, remote_id: str) -> None:
-        self.store.update_delivery(self.delivery.id, remote_id=remote_id)
-        self.remote_id = remote_id
+        self.remote_id = self.scrub(remote_id)
+        self.store.update_delivery(self.delivery.id, remote_id=self.remote_id)
 
 
 def _quiet_http_logs() -> None:
@@ -294,7 +305,7 @@ class DeliveryWorker:
         if claimed is None:
             return  # another process took it
         self._notify(claimed)
-        attempt = _Attempt(self.store, claimed, self.clock, in_doubt)
+        attempt = _Attempt(self.store, claimed, self.clock, in_doubt, self.scrub)
         outcome: Outcome
         try:
             outcome = await self._send(target, attempt)
@@ -345,7 +356,7 @@ class DeliveryWorker:
                 state="sent",
                 sent_at=now,
                 next_attempt_at=None,
-                remote_id=outcome.remote_id or attempt.remote_id,
+                remote_id=self.scrub(outcome.remote_id or attempt.remote_id or "") or None,
                 last_error=shown(outcome.note),
                 payload=payload,
             )

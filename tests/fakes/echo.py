@@ -5,7 +5,8 @@ Every request is answered with `echo.status` and a body that repeats the request
 `echo.part` (the request target, the Authorization header, the body, every header), in
 `echo.encoding` (as it is, base64, percent-encoded, JSON-escaped), after `echo.pad` filler
 characters (so that a 200-character error line is cut inside the secret), then the whole
-request as it is. `hang` keeps the client waiting instead, `drop` closes without an answer.
+request as it is. `hang` keeps the client waiting instead, `drop` closes without an answer,
+`as_answer` answers success with the echo as every id a service returns (`id`, `ts`, …).
 Slack's Web API answers HTTP 200 with `{"ok": false, "error": …}`; `slack_ok_false` does that.
 """
 
@@ -36,6 +37,7 @@ class Echo:
     hang: float = 0.0
     drop: bool = False
     retry_after: str = ""
+    as_answer: bool = False  # a success whose ids (`id`, `ts`, `dedup_key`…) are the echo
 
 
 class EchoServer:
@@ -107,7 +109,9 @@ class EchoServer:
         shown = _encode(part, echo.encoding)
         text = "x" * echo.pad + shown + " | " + request.decode("utf-8", "replace")
         status = echo.status
-        if echo.slack_ok_false:
+        if echo.as_answer:
+            content = {"ok": True, "id": text, "ts": text, "dedup_key": text, "data": {"id": text}}
+        elif echo.slack_ok_false:
             status, content = 200, {"ok": False, "error": text}
         elif echo.as_json:
             content = {"message": text, "error": text, "errors": [text]}
