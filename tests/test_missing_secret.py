@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import tomli_w
+from textual.widgets import OptionList
 
 from cockpit.comms.events import hook_for
 from cockpit.comms.publish import publish
@@ -203,17 +204,17 @@ def test_deliver_and_outbox_say_why_and_deliver_with_the_secret_sends(tmp_path, 
 
     done = run_cli("deliver", env=without)
     why = (
-        f"not sent from here: {key}: the environment variable it names is not set; "
-        "it waits for a cockpit that has the secret"
+        f"no secret here ({key}: the environment variable it names is not set); "
+        "it waits for a cockpit that has it"
     )
     assert done.returncode == 1
     held = [line for line in done.stderr.splitlines() if f" {target} " in line]
-    assert held and all(line.endswith(f"queued; {why}") for line in held), done.stderr
+    assert held and all(line.endswith(f"queued: {why}") for line in held), done.stderr
     assert f" {target} " not in done.stdout  # nothing was attempted for it
     listing = run_cli("outbox", env=without)
     assert listing.returncode == 0
     rows = [line for line in listing.stdout.splitlines() if f" {target} " in line]
-    assert rows and all(row.endswith(f"  0  queued; {why}") for row in rows), listing.stdout
+    assert rows and all(row.endswith(f"  0  queued: {why}") for row in rows), listing.stdout
     shown = run_cli("show", "INC-1", env=without).stdout
     assert "failed" not in shown and "by hand" not in shown
     everything = done.stdout + done.stderr + listing.stdout + shown
@@ -245,14 +246,21 @@ async def test_the_app_leaves_them_queued_says_so_and_a_restart_with_the_secret_
     async with app.run_test(size=(200, 30)) as pilot:
         for _ in range(200):  # the worker starts after the first paint, then sends
             await pilot.pause(0.05)
-            if "✓ webhook" in bar(app) and "not sent from here" in bar(app):
+            if "✓ webhook" in bar(app) and "no secret here" in bar(app):
                 break
         line = bar(app)
         assert app.screen_stack[0].query_one(DeliveryBar).has_class("-retrying")
+        await pilot.press("o")  # the outbox says it in full
+        await pilot.pause(0.2)
+        options = app.screen.query_one("#deliveries", OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
     app.store.close()
-    assert (
-        "pagerduty queued; not sent from here: pagerduty.routing_key_env: the environment" in line
-    )
+    assert "pagerduty queued: no secret here (pagerduty.routing_key_env: the environment" in line
+    assert any(
+        "queued: no secret here (pagerduty.routing_key_env: the environment variable it names "
+        "is not set); it waits for a cockpit that has it" in option
+        for option in shown
+    ), shown
     with Store.open(db_path) as store:
         (page,) = [d for d in store.deliveries() if d.target == "pagerduty"]
         assert (page.state, page.attempts) == ("queued", 0)

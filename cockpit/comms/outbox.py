@@ -70,7 +70,8 @@ def state_text(delivery: Delivery, now: datetime, held: str | None = None) -> st
     `held`: why this process cannot send it (a secret it lacks), said after a pending state."""
     text = _state_text(delivery, now)
     if held and delivery.state in ("queued", "retrying"):
-        text += f"; not sent from here: {held}; it waits for a cockpit that has the secret"
+        # The gist first: the delivery line cuts the end of a long state.
+        text += f": no secret here ({held}); it waits for a cockpit that has it"
     return text
 
 

@@ -51,6 +51,12 @@ def shown_per_target(store: Store, incident_id: int) -> list[tuple[Delivery, int
     ]
 
 
+def held_here(app: App[Any]) -> dict[str, str]:
+    """Targets the app's delivery worker cannot send to (a secret missing here), with why."""
+    runner = getattr(app, "deliveries", None)
+    return runner.held() if isinstance(runner, DeliveryRunner) else {}
+
+
 class DeliveryBar(Static):
     """One line under the panes: each target's delivery state for the incident on screen."""
 
@@ -60,8 +66,7 @@ class DeliveryBar(Static):
         if not shown:
             return
         hint = Content.styled("  o outbox", "$text-muted")
-        runner = getattr(self.app, "deliveries", None)
-        held = runner.held() if isinstance(runner, DeliveryRunner) else {}
+        held = held_here(self.app)
         texts = [one_line(state_text(d, now, held.get(d.target))) for d, _ in shown]
         # Waiting here for a secret this process lacks: a warning, like a retry.
         waiting = [d.target in held and d.state in ("queued", "retrying") for d, _ in shown]
