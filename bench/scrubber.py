@@ -26,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cockpit.comms.scrubber import Scrubber  # noqa: E402
 from cockpit.domain import one_line  # noqa: E402
-from cockpit.secrets import Scrubber, secret_url_parts, url_secrets  # noqa: E402
+from cockpit.secrets import secret_url_parts, url_secrets  # noqa: E402
 
 TOKEN = "xoxb-2718281828-3141592653-SeCrEtToKeNvAlUe"
 

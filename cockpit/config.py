@@ -21,6 +21,7 @@ from typing import Any
 
 from cockpit.domain import DEFAULT_SEVERITIES, Severity
 from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
+from cockpit.secrets import credential_problem, has_credentials, url_problem, without_credentials
 
 PACKAGE_RUNBOOKS = Path(__file__).parent / "bundled_runbooks"
 
@@ -705,11 +706,6 @@ def _check_secrets(config: Config, where: str, path: Path | None) -> None:
     carrying a user, password or query makes the file one that must be private."""
     tables = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(config)]
     found = [(name, table) for name, table in tables if dataclasses.is_dataclass(table)]
-    if not any(SECRET in f.metadata for _, table in found for f in dataclasses.fields(table)):
-        return
-    # Only with a service table: keeps `cockpit log` start-up short.
-    from cockpit.secrets import credential_problem, has_credentials, url_problem
-
     private: list[str] = []
     for name, table in found:
         for fld in dataclasses.fields(table):
@@ -736,8 +732,6 @@ def _is_http_url(value: str) -> bool:
 
 def _check_url(value: str, key: str, where: str) -> None:
     if not _is_http_url(value):
-        from cockpit.secrets import without_credentials
-
         shown = without_credentials(value)  # the rest may be a password or a token
         raise ConfigError(f"{where}: {key}: expected an http(s):// URL, got {shown!r}")
 

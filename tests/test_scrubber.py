@@ -20,15 +20,10 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from cockpit.comms.scrubber import Scrubber
 from cockpit.comms.statuspage import Statuspage
 from cockpit.config import StatuspageConfig
-from cockpit.secrets import (
-    MASK,
-    MIN_SECRET_LENGTH,
-    Scrubber,
-    credential_problem,
-    url_secrets,
-)
+from cockpit.secrets import MASK, MIN_SECRET_LENGTH, credential_problem, url_secrets
 
 FUZZ = int(os.environ.get("COCKPIT_FUZZ", "1"))
 API_KEY = "sp-0123456789abcdef-SECRETKEY-fedcba9876543210"

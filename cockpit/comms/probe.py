@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import httpx
 
 from cockpit.comms import transport
+from cockpit.comms.scrubber import Scrubber
 from cockpit.comms.target import (
     MissingSecret,
     Outcome,
@@ -29,7 +30,6 @@ from cockpit.comms.targets import configured_targets
 from cockpit.config import Config
 from cockpit.doctor import Check
 from cockpit.domain import one_line
-from cockpit.secrets import Scrubber
 
 PROBE_SECONDS = 5.0
 """Longest any one service check may take (they run concurrently)."""

@@ -32,15 +32,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from cockpit.comms.scrubber import Scrubber, scrubber
 from cockpit.domain import Incident, Status, one_line, parse_utc
-from cockpit.secrets import (
-    Scrubber,
-    credential_problem,
-    scrubber,
-    secret_url_parts,
-    url_problem,
-    url_secrets,
-)
+from cockpit.secrets import credential_problem, secret_url_parts, url_problem, url_secrets
 
 if TYPE_CHECKING:
     import httpx
