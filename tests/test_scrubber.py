@@ -89,6 +89,7 @@ def scrubber_for_secret(secret: str) -> Scrubber:
 @example(API_KEY, "bearer header", "as it is", "HTTP 401 ", " refused", None)
 @example("p@ss/w0rd-é+=ÿ42%", "basic auth", "as it is", "", "", 19)
 @example("bSt0kEn+Wz/9QpXk=Lm2Rv", "json body", "percent", "…", "", 30)
+@example("0000000é", "json body", "json", "", "", None)  # JSON inside JSON: escaped twice
 def test_a_generated_secret_is_refused_or_masked_in_every_encoding(
     secret, how, echo, left, right, cut
 ):

@@ -8,8 +8,10 @@ the raw secrets (targets list theirs, `Target.secrets`) and masks, in any text:
 
 - every encoding of every secret: as it is; percent-encoded (either hex case, `+` for space,
   the safe sets of the common encoders); JSON-escaped (ASCII or not, `\\/`, `\\u003c`);
-  Python-escaped; HTML-escaped; and base64 of it (standard and URL-safe, at each of the three
-  byte alignments, so it is found inside a longer base64 text such as a Basic auth header);
+  Python-escaped; HTML-escaped; each of those encoded once more (JSON inside a JSON error);
+  and base64 of it and of its base64 (standard and URL-safe, at each of the three byte
+  alignments, so it is found inside a longer base64 text such as a Basic auth header, and
+  inside that header echoed base64-encoded);
 - any 12 consecutive characters of a credential in any of those encodings;
 - 8 or more leading characters of a credential that end the text or a cut (`…`, `...`), and 8
   or more trailing ones that start the text or follow a cut: an echo cut short inside it.
@@ -45,7 +47,16 @@ _URL_SAFE_SETS = ("", "/", "/:@", ":/?#[]@!$&'()*+,;=%")
 
 def encodings(secret: str) -> set[str]:
     """`secret` in every encoding cockpit sends it in or a service may echo it in (but base64,
-    see `base64_forms`)."""
+    see `base64_forms`), and each of those encoded once more: a service echoing our JSON body
+    inside its own JSON error, or percent-encoding it into a URL, encodes it twice."""
+    once = _escaped(secret)
+    forms = set(once)
+    for form in once - {secret}:
+        forms |= _escaped(form)
+    return {form for form in forms if form}
+
+
+def _escaped(secret: str) -> set[str]:
     forms = {secret, unquote(secret), unquote_plus(secret)}
     for safe in _URL_SAFE_SETS:
         forms.add(quote(secret, safe=safe))
@@ -60,7 +71,7 @@ def encodings(secret: str) -> set[str]:
     forms |= {repr(secret)[1:-1], repr(secret.encode("utf-8", "replace"))[2:-1]}
     forms |= {html.escape(secret), html.escape(secret, quote=False)}
     forms |= {_lower_hex(form) for form in forms if "%" in form or "\\u" in form}
-    return {form for form in forms if form}
+    return forms
 
 
 def _lower_hex(text: str) -> str:
@@ -95,9 +106,10 @@ class Scrubber:
         pieced = _expand(credentials)
         forms = pieced | _expand(wholes)
         self.forms = sorted(forms, key=len, reverse=True)
-        self._whole = (
-            re.compile("|".join(re.escape(form) for form in self.forms)) if self.forms else None
-        )
+        # A credential's form of 12 or more characters is covered by its pieces; only the
+        # shorter ones and the whole-only texts need matching whole.
+        whole = [f for f in self.forms if f not in pieced or len(f) < PIECE]
+        self._whole = re.compile("|".join(map(re.escape, whole))) if whole else None
         self._pieces = {
             form[i : i + PIECE] for form in pieced for i in range(len(form) - PIECE + 1)
         }
@@ -113,14 +125,14 @@ class Scrubber:
 
     def scrub(self, text: str) -> str:
         """`text` with every secret, whole, in pieces or cut short, replaced by `…`."""
-        if self._whole is None:
+        if not self.forms:
             return text
         # All rules mark the same text before anything is replaced: masking one form first
         # would break a longer one that holds it (a user inside a Basic header) into pieces
         # too short to find. A second round treats the new masks as cuts.
         for _ in range(8):
             hidden = [False] * len(text)
-            for match in self._whole.finditer(text):
+            for match in self._whole.finditer(text) if self._whole else ():
                 hidden[match.start() : match.end()] = [True] * (match.end() - match.start())
             self._mark_pieces(text, hidden)
             self._mark_cuts(text, hidden)
@@ -139,17 +151,15 @@ class Scrubber:
         marks = [m.span() for cut in _CUTS for m in re.finditer(re.escape(cut), text)]
         for end in {len(text), *(start for start, _ in marks)}:  # a head cut off there
             for start in range(max(end - self._longest + 1, 0), end - MIN_SECRET_LENGTH + 1):
-                shown = text[start:end]
-                heads = self._heads.get(shown[:MIN_SECRET_LENGTH], ())
-                if any(form.startswith(shown) for form in heads):
+                heads = self._heads.get(text[start : start + MIN_SECRET_LENGTH])
+                if heads and any(form.startswith(text[start:end]) for form in heads):
                     hidden[start:end] = [True] * (end - start)
                     break
         for start in {0, *(end for _, end in marks)}:  # a tail cut off there
             stop = min(start + self._longest - 1, len(text))
             for end in range(stop, start + MIN_SECRET_LENGTH - 1, -1):
-                shown = text[start:end]
-                tails = self._tails.get(shown[-MIN_SECRET_LENGTH:], ())
-                if any(form.endswith(shown) for form in tails):
+                tails = self._tails.get(text[end - MIN_SECRET_LENGTH : end])
+                if tails and any(form.endswith(text[start:end]) for form in tails):
                     hidden[start:end] = [True] * (end - start)
                     break
 
@@ -161,7 +171,10 @@ def _expand(secrets: Iterable[str]) -> set[str]:
         if len(raw) < MIN_SECRET_LENGTH:
             continue
         forms |= encodings(raw)
-        for plain in {raw, json.dumps(raw)[1:-1]}:
+        # base64 of it (of its JSON form: a body), and of its base64 (a Basic auth header,
+        # itself base64, echoed base64-encoded).
+        twice = base64.b64encode(raw.encode()).decode()
+        for plain in {raw, json.dumps(raw)[1:-1], twice}:
             for coded in base64_forms(plain):
                 forms |= encodings(coded)
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
