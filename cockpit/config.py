@@ -31,6 +31,7 @@ from cockpit.domain import (
 )
 from cockpit.files import FileProblem, MiB, kind_of, read_limited, user_path, write_text
 from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
+from cockpit.secrets import credential_problem, has_credentials, url_problem, without_credentials
 
 PACKAGE_RUNBOOKS = Path(__file__).parent / "bundled_runbooks"
 CONFIG_MAX_BYTES = 1 * MiB
@@ -193,6 +194,18 @@ class OncallConfig:
     timezone: str = "UTC"
 
 
+SECRET = "secret"
+"""Field metadata: how the field may hold a secret. `header`/`text`: the credential itself
+(sent in an HTTP header / in a body or a signature); `url`: a URL that is a credential;
+`endpoint`: a URL that may carry a user, password or query; `env`: the name of the variable
+holding one (a secret is pasted there by mistake). None of them is ever in a `repr`."""
+
+
+def _secret(kind: str, default: str = "") -> Any:
+    """A field that may hold a secret: left out of `repr` (tracebacks, logs, debuggers)."""
+    return field(default=default, repr=False, metadata={SECRET: kind})
+
+
 @dataclass(frozen=True)
 class SlackConfig:
     """Slack: webhook mode (`webhook_url`/`webhook_url_env`) or bot mode (`token_env`, `channel`).
@@ -201,12 +214,12 @@ class SlackConfig:
     config file that only its owner can read.
     """
 
-    webhook_url: str = ""
-    webhook_url_env: str = ""
-    token: str = ""
-    token_env: str = ""
+    webhook_url: str = _secret("url")
+    webhook_url_env: str = _secret("env")
+    token: str = _secret("header")
+    token_env: str = _secret("env")
     channel: str = ""
-    api_url: str = "https://slack.com/api"
+    api_url: str = _secret("endpoint", "https://slack.com/api")
     broadcast_resolution: bool = True
     timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
@@ -231,9 +244,9 @@ class StatuspageConfig:
     """Atlassian Statuspage: one incident per cockpit incident, kept in step with it."""
 
     page_id: str
-    api_key: str = ""
-    api_key_env: str = ""
-    api_url: str = "https://api.statuspage.io/v1"
+    api_key: str = _secret("header")
+    api_key_env: str = _secret("env")
+    api_url: str = _secret("endpoint", "https://api.statuspage.io/v1")
     component_ids: list[str] = field(default_factory=list)
     # Severity name -> impact / component status. Severities left out follow their rank:
     # the most severe critical / major_outage, then major / partial_outage, then minor /
@@ -258,9 +271,9 @@ class InstatusConfig:
     """Instatus: one incident per cockpit incident; every update names its components."""
 
     page_id: str
-    api_key: str = ""
-    api_key_env: str = ""
-    api_url: str = "https://api.instatus.com"
+    api_key: str = _secret("header")
+    api_key_env: str = _secret("env")
+    api_url: str = _secret("endpoint", "https://api.instatus.com")
     component_ids: list[str] = field(default_factory=list)
     component_status: dict[str, str] = field(
         default_factory=lambda: {
@@ -287,9 +300,9 @@ class BetterstackConfig:
 
     status_page_id: str
     notify_subscribers: bool | None = None
-    api_key: str = ""
-    api_key_env: str = ""
-    api_url: str = "https://uptime.betterstack.com"
+    api_key: str = _secret("header")
+    api_key_env: str = _secret("env")
+    api_url: str = _secret("endpoint", "https://uptime.betterstack.com")
     resource_ids: list[str] = field(default_factory=list)
     resource_status: dict[str, str] = field(
         default_factory=lambda: {"SEV-1": "downtime", "SEV-2": "degraded", "SEV-3": "degraded"}
@@ -301,10 +314,10 @@ class BetterstackConfig:
 class WebhookConfig:
     """A generic webhook: a signed JSON event per published update and per incident change."""
 
-    url: str = ""
-    url_env: str = ""
-    secret: str = ""
-    secret_env: str = ""
+    url: str = _secret("url")
+    url_env: str = _secret("env")
+    secret: str = _secret("text")
+    secret_env: str = _secret("env")
     timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
 
 
@@ -312,9 +325,9 @@ class WebhookConfig:
 class PagerdutyConfig:
     """PagerDuty Events API v2: page when an incident is (or becomes) this severe."""
 
-    routing_key: str = ""
-    routing_key_env: str = ""
-    events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    routing_key: str = _secret("text")
+    routing_key_env: str = _secret("env")
+    events_url: str = _secret("endpoint", "https://events.pagerduty.com/v2/enqueue")
     page_severities: list[str] = field(default_factory=lambda: ["SEV-1"])
     source: str = "cockpit"
     timeout_seconds: float = field(default=10.0, metadata=_TIMEOUT)
@@ -494,6 +507,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     _check_semantics(config, where)
     _check_targets(config, where, path)
     _check_services(config, where, path)
+    _check_secrets(config, where, path)
     return config
 
 
@@ -771,13 +785,40 @@ def _check_services(config: Config, where: str, path: Path | None) -> None:
         _check_private(path, literal_secrets[0], where)
 
 
+def _check_secrets(config: Config, where: str, path: Path | None) -> None:
+    """Every field that may hold a secret (`SECRET` metadata), whatever its table: a literal
+    credential cockpit could not keep out of what it stores and shows is refused, and a URL
+    carrying a user, password or query makes the file one that must be private."""
+    tables = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(config)]
+    found = [(name, table) for name, table in tables if dataclasses.is_dataclass(table)]
+    private: list[str] = []
+    for name, table in found:
+        for fld in dataclasses.fields(table):
+            kind = fld.metadata.get(SECRET)
+            value = getattr(table, fld.name)
+            if kind not in ("header", "text", "url", "endpoint") or not value:
+                continue
+            key = f"{name}.{fld.name}"
+            if kind in ("url", "endpoint"):
+                problem = url_problem(value)
+                if has_credentials(value):
+                    private.append(key)
+            else:
+                problem = credential_problem(value, header=kind == "header")
+            if problem:
+                raise ConfigError(f"{where}: {key}: {problem}")
+    if private and path is not None:
+        _check_private(path, private[0], where)
+
+
 def _is_http_url(value: str) -> bool:
     return re.match(r"https?://[^\s/]+", value) is not None
 
 
 def _check_url(value: str, key: str, where: str) -> None:
     if not _is_http_url(value):
-        raise ConfigError(f"{where}: {key}: expected an http(s):// URL, got {value!r}")
+        shown = without_credentials(value)  # the rest may be a password or a token
+        raise ConfigError(f"{where}: {key}: expected an http(s):// URL, got {shown!r}")
     _check_port(value, key, where)
 
 
@@ -795,12 +836,19 @@ def _check_port(url: str, key: str, where: str) -> None:
 
 
 def _check_env_name(value: str, key: str, where: str) -> None:
-    if value and not _ENV_NAME.fullmatch(value):
-        # Do not echo it: people paste the secret itself here by mistake.
+    if value and (not _ENV_NAME.fullmatch(value) or _looks_like_a_secret(value)):
+        # Never echo it: people paste the secret itself here by mistake.
+        example = key.removesuffix("_env").replace(".", "_").upper()
         raise ConfigError(
-            f"{where}: {key}: expected the name of an environment variable (like "
-            "SLACK_BOT_TOKEN), not the secret itself"
+            f"{where}: {key}: expected the name of an environment variable (like {example}), "
+            "not the secret itself; put the secret in that variable and name it here"
         )
+
+
+def _looks_like_a_secret(name: str) -> bool:
+    """A valid variable name that is more likely a pasted credential (a hex routing key, an
+    API token): long, no underscore between words, digits among the letters."""
+    return len(name) >= 16 and "_" not in name and any(ch.isdigit() for ch in name)
 
 
 def _check_private(path: Path, key: str, where: str) -> None:

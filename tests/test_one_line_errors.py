@@ -54,6 +54,28 @@ def test_an_unexpected_exception_is_one_line_naming_the_report(tmp_path, monkeyp
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
+def test_a_crash_report_masks_the_configurations_secrets(tmp_path, monkeypatch, capsys):
+    """A bug whose message holds a configured credential (a token echoed into an exception)
+    is reported with the credential masked, in the file and in the one line."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    token = "xoxb-1234567890-abcdefghijkl"
+    monkeypatch.setenv("TEST_SLACK_TOKEN", token)
+    config = tmp_path / "config.toml"
+    config.write_text('[slack]\ntoken_env = "TEST_SLACK_TOKEN"\nchannel = "C123"\n')
+
+    def broken(ctx: object) -> int:
+        raise RuntimeError(f"the service said: bad header Bearer {token}")
+
+    monkeypatch.setattr("cockpit.cli.incident.cmd_list", broken)
+    status = main(["--config", str(config), "--db", str(tmp_path / "c.db"), "list"])
+    err = capsys.readouterr().err
+    assert status == 1 and token not in err
+    path = Path(err.split("details in ", 1)[1].split(" (please report it)")[0])
+    report = path.read_text()
+    assert "RuntimeError: the service said: bad header Bearer" in report
+    assert token not in report and token[:12] not in report
+
+
 def test_when_no_report_can_be_written_the_traceback_goes_to_stderr(tmp_path, monkeypatch, capsys):
     blocked = tmp_path / "state"
     blocked.write_text("a file where the folder should be")

@@ -203,7 +203,7 @@ async def test_server_error_then_success(store, clock, fakes, service):
         (
             "pagerduty",
             PAGERDUTY_KEY_ENV,
-            "short",
+            "not-32-chars",
             "PagerDuty: HTTP 400 Event object is invalid: Length of 'routing_key' is "
             "incorrect (should be 32 characters)",
         ),
@@ -533,7 +533,7 @@ async def test_pagerduty_page_and_its_outcome_are_on_the_timeline(store, clock, 
     incident = declare(store, config, "SEV-1")
     await drain(store, config, clock)
     store.set_status(incident.id, Status.RESOLVED, "alice")
-    monkeypatch.setenv(PAGERDUTY_KEY_ENV, "short")
+    monkeypatch.setenv(PAGERDUTY_KEY_ENV, "not-32-chars")
     await drain(store, config, clock)
     external = store.entries(incident.id, kinds=[Kind.EXTERNAL])
     assert [e.text for e in external] == [
@@ -662,9 +662,9 @@ async def test_probes_make_a_harmless_authenticated_call(fakes, monkeypatch):
         assert ok["betterstack"] == Sent(note="status page 123456 (Fake Co)")
         assert ok["webhook"] is None and ok["pagerduty"] is None
         assert fakes["webhook"].received == [] and fakes["pagerduty"].requests == []
-        monkeypatch.setenv(INSTATUS_KEY_ENV, "wrong")
-        monkeypatch.setenv(BETTERSTACK_TOKEN_ENV, "wrong")
-        monkeypatch.setenv(PAGERDUTY_KEY_ENV, "short")
+        monkeypatch.setenv(INSTATUS_KEY_ENV, "wrong-key")
+        monkeypatch.setenv(BETTERSTACK_TOKEN_ENV, "wrong-token")
+        monkeypatch.setenv(PAGERDUTY_KEY_ENV, "not-32-chars")
         assert await targets["instatus"].probe(http) == Permanent(
             "Instatus: HTTP 403 forbidden: Not authorized"
         )
@@ -672,7 +672,9 @@ async def test_probes_make_a_harmless_authenticated_call(fakes, monkeypatch):
             "Better Stack: HTTP 401 Invalid Team API Token"
         )
         bad = await targets["pagerduty"].probe(http)
-        assert isinstance(bad, Permanent) and "5 characters, an integration key has 32" in bad.error
+        assert (
+            isinstance(bad, Permanent) and "12 characters, an integration key has 32" in bad.error
+        )
         missing = configured_targets(
             config_from_dict(
                 {"instatus": {**instatus_table(fakes["instatus"]), "component_ids": ["ckgone0"]}}

@@ -55,6 +55,13 @@ class Context:
             self._store.events = hook_for(self.config)
         return self._store
 
+    def config_for_report(self) -> Config | None:
+        """The configuration, for a crash report to mask its secrets; None if it cannot load."""
+        try:
+            return self.config
+        except Exception:  # the report of one bug must not raise another
+            return None
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -188,6 +195,8 @@ def _run(argv: Sequence[str] | None, clock: Clock) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"cockpit: {one_line(where + str(exc.strerror or exc))}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a bug: reported with the configuration's secrets masked
+        return report_bug(exc, ctx.config_for_report())
     finally:
         ctx.close()
 
@@ -219,15 +228,15 @@ def _discard_stdout() -> None:
         pass
 
 
-def report_bug(exc: BaseException) -> int:
+def report_bug(exc: BaseException, config: Config | None = None) -> int:
     """One line for an unexpected exception: it is a bug, and where its traceback went.
 
     The traceback (never with local variables: they may hold secrets) goes to a private file
-    in the user's log directory; if that cannot be written, to stderr.
+    in the user's log directory; if that cannot be written, to stderr. Every credential the
+    configuration holds is masked in it; when masking is impossible, exception messages are
+    left out.
     """
-    import traceback
-
-    details = "".join(traceback.format_exception(exc))
+    details = _crash_details(exc, config)
     name = type(exc).__name__
     saved = _save_crash_report(details)
     if saved is None:
@@ -241,6 +250,22 @@ def report_bug(exc: BaseException) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _crash_details(exc: BaseException, config: Config | None) -> str:
+    import traceback
+
+    details = "".join(traceback.format_exception(exc))
+    if config is None:
+        return details
+    try:
+        from cockpit.comms.target import scrubber_for
+        from cockpit.comms.targets import configured_targets
+
+        return scrubber_for(configured_targets(config).values()).scrub(details)
+    except Exception:  # the frames alone: a message could hold a secret nobody can mask now
+        frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        return f"{frames}{type(exc).__name__}: (message left out: secrets could not be masked)\n"
 
 
 def _save_crash_report(details: str) -> Path | None:

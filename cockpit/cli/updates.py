@@ -134,12 +134,12 @@ def cmd_update(ctx: Context) -> int:
     return 0
 
 
-def _line(delivery: Delivery, now: Any) -> str:
+def _line(delivery: Delivery, now: Any, held: dict[str, str]) -> str:
     from cockpit.comms.outbox import state_text
 
     return (
         f"#{delivery.id:<4} INC-{delivery.incident_id:<4} {one_line(delivery.target):<11} "
-        f"{one_line(delivery.action):<12} {state_text(delivery, now)}"
+        f"{one_line(delivery.action):<12} {state_text(delivery, now, held.get(delivery.target))}"
     )
 
 
@@ -151,15 +151,16 @@ def cmd_deliver(ctx: Context) -> int:
 
     def report(delivery: Delivery) -> None:
         if delivery.state != "sending":
-            print(_line(delivery, ctx.clock()), flush=True)
+            print(_line(delivery, ctx.clock(), {}), flush=True)
 
     worker = DeliveryWorker(ctx.store, ctx.config, clock=ctx.clock, on_change=report)
     asyncio.run(worker.run(until_idle=True, budget=ctx.args.wait))
     owed = undelivered(ctx.store)
     if owed:
+        held = worker.held()
         print(f"cockpit: {len(owed)} update(s) not delivered:", file=sys.stderr)
         for delivery in owed:
-            line = _line(delivery, ctx.clock())
+            line = _line(delivery, ctx.clock(), held)
             if delivery.target not in worker.targets:
                 line += f" (this configuration has no [{delivery.target}] table)"
             print(f"  {line}", file=sys.stderr)
@@ -170,6 +171,7 @@ def cmd_deliver(ctx: Context) -> int:
 
 def cmd_outbox(ctx: Context) -> int:
     from cockpit.comms.outbox import retry, state_text
+    from cockpit.comms.targets import configured_targets, held
 
     now = ctx.clock()
     if ctx.args.retry is not None:
@@ -181,11 +183,13 @@ def cmd_outbox(ctx: Context) -> int:
     if not deliveries:
         print("outbox empty")
         return 0
+    unsendable = held(configured_targets(ctx.config))
     print(f"{'ID':<5} {'INCIDENT':<9} {'TARGET':<11} {'ACTION':<12} {'ATT':>3}  STATE")
     for d in deliveries:
         print(
             f"#{d.id:<4} INC-{d.incident_id:<5} {one_line(d.target):<11} "
-            f"{one_line(d.action):<12} {d.attempts:>3}  {state_text(d, now)}"
+            f"{one_line(d.action):<12} {d.attempts:>3}  "
+            f"{state_text(d, now, unsendable.get(d.target))}"
         )
         if d.state in ("retrying", "queued") and d.next_attempt_at and d.next_attempt_at > now:
             print(f"{'':<43}next attempt {format_local(d.next_attempt_at, now, seconds=True)}")

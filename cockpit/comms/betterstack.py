@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit.comms.render import clean, clean_line, truncate
 from cockpit.comms.target import (
     Attempt,
+    Credential,
     Found,
     Message,
     Outcome,
@@ -31,7 +32,6 @@ from cockpit.comms.target import (
     http_outcome,
     json_answer,
     same_moment,
-    secret,
     service_error,
 )
 from cockpit.config import BetterstackConfig
@@ -55,11 +55,20 @@ class Betterstack(Target):
     def __init__(self, config: BetterstackConfig) -> None:
         super().__init__(config.timeout_seconds)
         self.config = config
+        self._key = Credential(
+            "betterstack.api_key", config.api_key, config.api_key_env, header=True
+        )
         self.page = f"{config.api_url.rstrip('/')}/api/v2/status-pages/{config.status_page_id}"
         self.reports = f"{self.page}/status-reports"
 
     def api_key(self) -> str:
-        return secret(self.config.api_key, self.config.api_key_env, "betterstack.api_key")
+        return self._key.value()
+
+    def credentials(self) -> list[Credential]:
+        return [self._key]
+
+    def urls(self) -> list[str]:
+        return [self.config.api_url]
 
     # -- rendering
 
@@ -189,9 +198,6 @@ class Betterstack(Target):
         if isinstance(data, dict | list):
             return data
         return _unexpected(write)
-
-    def credential(self) -> str:
-        return self.api_key()
 
 
 def _ours(attributes: Mapping[str, Any], payload: Mapping[str, Any], report: str | None) -> bool:

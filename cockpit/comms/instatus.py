@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit.comms.render import clean, clean_line, truncate
 from cockpit.comms.target import (
     Attempt,
+    Credential,
     Found,
     Message,
     Outcome,
@@ -32,7 +33,6 @@ from cockpit.comms.target import (
     http_outcome,
     json_answer,
     same_moment,
-    secret,
     service_error,
 )
 from cockpit.config import InstatusConfig
@@ -56,10 +56,17 @@ class Instatus(Target):
     def __init__(self, config: InstatusConfig) -> None:
         super().__init__(config.timeout_seconds)
         self.config = config
+        self._key = Credential("instatus.api_key", config.api_key, config.api_key_env, header=True)
         self.base = f"{config.api_url.rstrip('/')}/v1/{config.page_id}"
 
     def api_key(self) -> str:
-        return secret(self.config.api_key, self.config.api_key_env, "instatus.api_key")
+        return self._key.value()
+
+    def credentials(self) -> list[Credential]:
+        return [self._key]
+
+    def urls(self) -> list[str]:
+        return [self.config.api_url]
 
     # -- rendering
 
@@ -213,9 +220,6 @@ class Instatus(Target):
         if isinstance(data, Retry) or (isinstance(data, dict | list) and isinstance(data, expect)):
             return data
         return Retry("Instatus: unexpected answer", maybe_landed=write)
-
-    def credential(self) -> str:
-        return self.api_key()
 
 
 def _error(response: httpx.Response) -> str:

@@ -65,8 +65,17 @@ def retry(store: Store, delivery_id: int, now: datetime) -> Delivery:
     return store.delivery(delivery_id)
 
 
-def state_text(delivery: Delivery, now: datetime) -> str:
-    """One line for people: queued, sending, retrying in 00:42 (reason), sent, failed: error."""
+def state_text(delivery: Delivery, now: datetime, held: str | None = None) -> str:
+    """One line for people: queued, sending, retrying in 00:42 (reason), sent, failed: error.
+    `held`: why this process cannot send it (a secret it lacks), said after a pending state."""
+    text = _state_text(delivery, now)
+    if held and delivery.state in ("queued", "retrying"):
+        # The gist first: the delivery line cuts the end of a long state.
+        text += f": no secret here ({held}); it waits for a cockpit that has it"
+    return text
+
+
+def _state_text(delivery: Delivery, now: datetime) -> str:
     error = one_line(delivery.last_error or "")
     if delivery.state == "retrying":
         due = delivery.next_attempt_at

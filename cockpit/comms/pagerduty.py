@@ -19,6 +19,7 @@ from uuid import uuid4
 from cockpit.comms.render import clean_line
 from cockpit.comms.target import (
     Attempt,
+    Credential,
     Message,
     Outcome,
     Permanent,
@@ -28,7 +29,6 @@ from cockpit.comms.target import (
     Target,
     http_outcome,
     retry_after,
-    secret,
     service_error,
 )
 from cockpit.config import PagerdutyConfig
@@ -55,9 +55,16 @@ class PagerDuty(Target):
         super().__init__(config.timeout_seconds)
         self.config = config
         self.most_severe = severities[0].name if severities else ""
+        self._key = Credential("pagerduty.routing_key", config.routing_key, config.routing_key_env)
 
     def routing_key(self) -> str:
-        return secret(self.config.routing_key, self.config.routing_key_env, "pagerduty.routing_key")
+        return self._key.value()
+
+    def credentials(self) -> list[Credential]:
+        return [self._key]
+
+    def urls(self) -> list[str]:
+        return [self.config.events_url]
 
     # -- rendering
 
@@ -186,9 +193,6 @@ class PagerDuty(Target):
                 "has 32 (pagerduty.routing_key_env)"
             )
         return None
-
-    def credential(self) -> str:
-        return self.routing_key()
 
 
 def _error(response: httpx.Response) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import httpx
 
 from cockpit.comms import transport
+from cockpit.comms.scrubber import Scrubber
 from cockpit.comms.target import (
     MissingSecret,
     Outcome,
@@ -22,6 +23,7 @@ from cockpit.comms.target import (
     Retry,
     Sent,
     Target,
+    scrubber_for,
     transport_outcome,
 )
 from cockpit.comms.targets import configured_targets
@@ -47,12 +49,22 @@ def probe_services(
 
 
 async def _probe_all(config: Config, targets: dict[str, Target], deadline: float) -> list[Check]:
+    scrubber = scrubber_for(targets.values())
     async with transport.client() as http:
-        return list(
-            await asyncio.gather(
-                *(_probe_one(config, target, http, deadline) for target in targets.values())
-            )
+        checks = await asyncio.gather(
+            *(_probe_one(config, target, http, deadline) for target in targets.values())
         )
+    # Every line passes through one scrubber fed by every target's secrets.
+    return [
+        dataclasses.replace(
+            check, detail=_shown(scrubber, check.detail), fix=_shown(scrubber, check.fix)
+        )
+        for check in checks
+    ]
+
+
+def _shown(scrubber: Scrubber, text: str) -> str:
+    return scrubber.scrub(one_line(text))
 
 
 async def _probe_one(
@@ -67,11 +79,11 @@ async def _probe_one(
     except TimeoutError:
         outcome = Retry(f"no answer within {seconds:g} s")
     except MissingSecret as exc:
-        return Check(target.name, False, str(exc), "set it in the environment cockpit runs in")
+        return Check(target.name, False, str(exc), _secret_fix(exc))
     except httpx.TransportError as exc:
         outcome = transport_outcome(exc, target.timeout)
     except Exception as exc:  # a bug in one target must not hide the other checks
-        detail = target.redact(one_line(f"{type(exc).__name__}: {exc}"))
+        detail = one_line(f"{type(exc).__name__}: {exc}")
         return Check(target.name, False, f"unexpected error ({detail}); this is a cockpit bug")
     return _check(config, target, outcome)
 
@@ -90,12 +102,10 @@ def _check(config: Config, target: Target, outcome: Outcome | None) -> Check:
             warning=True,
         )
     if isinstance(outcome, Sent):
-        return Check(name, True, target.redact(one_line(outcome.note or "credentials accepted")))
+        return Check(name, True, outcome.note or "credentials accepted")
     if isinstance(outcome, Permanent):
-        return Check(
-            name, False, target.redact(one_line(outcome.error)), _credential_fix(config, target)
-        )
-    reason = target.redact(one_line(outcome.reason))
+        return Check(name, False, outcome.error, _credential_fix(config, target))
+    reason = outcome.reason
     if outcome.after is not None:  # answered, but rate limited: reachable, not verified
         return Check(
             name, True, f"reachable but rate limited ({reason}); not verified", warning=True
@@ -116,13 +126,20 @@ def _settings(target: Target) -> dict[str, object]:
     return found
 
 
+def _secret_fix(missing: MissingSecret) -> str:
+    if missing.env:
+        return "set it in the environment cockpit runs in"
+    return "fix the key named"
+
+
 def _credential_fix(config: Config, target: Target) -> str:
-    """Where the secret comes from: the variable a `*_env` key names, or the file's key."""
+    """Where the secret comes from: the variable a `*_env` key names (never its value: a
+    secret pasted there by mistake would be shown), or the file's key."""
     settings = _settings(target)
     name = target.name
     for key, value in settings.items():
         if key.endswith("_env") and isinstance(value, str) and value:
-            return f"check ${value} ({name}.{key}) and the other [{name}] settings"
+            return f"check the variable {name}.{key} names and the other [{name}] settings"
     literal = [k for k, v in settings.items() if f"{k}_env" in settings and v]
     if literal:
         where = f" in {config.source}" if config.source else ""

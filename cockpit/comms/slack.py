@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from cockpit.comms.render import (
     SLACK_FALLBACK_LIMIT,
@@ -24,6 +23,7 @@ from cockpit.comms.render import (
 )
 from cockpit.comms.target import (
     Attempt,
+    Credential,
     Found,
     Message,
     Outcome,
@@ -33,7 +33,6 @@ from cockpit.comms.target import (
     Sent,
     Target,
     retry_after,
-    secret,
     service_error,
 )
 from cockpit.config import SlackConfig
@@ -103,9 +102,15 @@ class SlackWebhook(Target):
     def __init__(self, config: SlackConfig) -> None:
         super().__init__(config.timeout_seconds)
         self.config = config
+        self._url = Credential(
+            "slack.webhook_url", config.webhook_url, config.webhook_url_env, url=True
+        )
 
     def url(self) -> str:
-        return secret(self.config.webhook_url, self.config.webhook_url_env, "slack.webhook_url")
+        return self._url.value()
+
+    def credentials(self) -> list[Credential]:
+        return [self._url]
 
     def render(self, message: Message) -> dict[str, Any]:
         return {
@@ -140,16 +145,6 @@ class SlackWebhook(Target):
         self.url()  # raises MissingSecret naming the variable
         return None
 
-    def secrets(self) -> list[str]:
-        try:
-            url = self.url()
-        except Exception:
-            return []
-        parts = urlsplit(url)
-        found = [url, parts.path, parts.path.lstrip("/")]
-        found += [segment for segment in parts.path.split("/") if len(segment) >= 8]
-        return [value for value in found if value]
-
 
 class SlackBot(Target):
     """Bot mode: a root message per incident kept current, each update a reply in its thread."""
@@ -162,9 +157,16 @@ class SlackBot(Target):
         self.config = config
         self.channel = config.channel.strip()
         self.api = config.api_url.rstrip("/")
+        self._token = Credential("slack.token", config.token, config.token_env, header=True)
 
     def token(self) -> str:
-        return secret(self.config.token, self.config.token_env, "slack.token")
+        return self._token.value()
+
+    def credentials(self) -> list[Credential]:
+        return [self._token]
+
+    def urls(self) -> list[str]:
+        return [self.config.api_url]
 
     # -- rendering
 
@@ -389,9 +391,6 @@ class SlackBot(Target):
         return Sent(
             note=f"bot token accepted (auth.test: {who} in {team}); posts to {self.channel}"
         )
-
-    def credential(self) -> str:
-        return self.token()
 
 
 def _table(value: Any, key: str) -> dict[str, Any]:

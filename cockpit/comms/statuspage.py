@@ -16,6 +16,7 @@ from cockpit.comms.render import STATUSPAGE_BODY_LIMIT, STATUSPAGE_NAME_LIMIT, c
 from cockpit.comms.render import truncate as truncate_text
 from cockpit.comms.target import (
     Attempt,
+    Credential,
     Found,
     Message,
     Outcome,
@@ -25,7 +26,6 @@ from cockpit.comms.target import (
     Sent,
     Target,
     retry_after,
-    secret,
     service_error,
 )
 from cockpit.config import StatuspageConfig
@@ -52,12 +52,21 @@ class Statuspage(Target):
     def __init__(self, config: StatuspageConfig, severities: Sequence[Severity] = ()) -> None:
         super().__init__(config.timeout_seconds)
         self.config = config
+        self._key = Credential(
+            "statuspage.api_key", config.api_key, config.api_key_env, header=True
+        )
         self.severities = tuple(severities) or DEFAULT_SEVERITIES
         self.page_url = f"{config.api_url.rstrip('/')}/pages/{config.page_id}"
         self.base = f"{self.page_url}/incidents"
 
     def api_key(self) -> str:
-        return secret(self.config.api_key, self.config.api_key_env, "statuspage.api_key")
+        return self._key.value()
+
+    def credentials(self) -> list[Credential]:
+        return [self._key]
+
+    def urls(self) -> list[str]:
+        return [self.config.api_url]
 
     # -- rendering
 
@@ -255,6 +264,3 @@ class Statuspage(Target):
             return page
         name = clean_line(str(page.get("name") or self.config.page_id), 80)
         return Sent(note=f"API key reads the page “{name}”")
-
-    def credential(self) -> str:
-        return self.api_key()

@@ -27,12 +27,14 @@ from __future__ import annotations
 import math
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from cockpit.comms.scrubber import Scrubber, scrubber
 from cockpit.domain import Incident, Status, one_line, parse_utc
+from cockpit.secrets import credential_problem, secret_url_parts, url_problem, url_secrets
 
 if TYPE_CHECKING:
     import httpx
@@ -110,20 +112,45 @@ class Attempt(Protocol):
 
 
 class MissingSecret(Exception):
-    """A secret's environment variable is not set."""
+    """This process has no usable secret for a target: the variable its `*_env` key names is
+    not set here, or the value cannot be sent. Another cockpit may have it, so deliveries wait
+    for one that does; the message names the key, never a value."""
+
+    def __init__(self, message: str, *, env: bool) -> None:
+        super().__init__(message)
+        self.env = env  # from the environment (True), or the file's literal (False)
 
 
-def secret(literal: str, env_name: str, key: str, env: Mapping[str, str] | None = None) -> str:
-    """The secret from the variable `env_name` names, else the literal from the file."""
-    env = os.environ if env is None else env
-    if env_name:
-        value = env.get(env_name, "").strip()
-        if not value:
-            raise MissingSecret(
-                f"environment variable {env_name} is not set ({key}_env); set it and retry"
-            )
-        return value
-    return literal
+@dataclass(frozen=True)
+class Credential:
+    """Where one secret of a target comes from: the variable `env_name` names (the file's
+    `<key>_env`), else the literal `<key>` from the file. `header`: sent in an HTTP header
+    (visible ASCII only); `url`: the secret is a whole URL (a Slack incoming webhook)."""
+
+    key: str  # "slack.token": the file's key; its variable is named by "slack.token_env"
+    literal: str = field(repr=False)  # never in a repr: a traceback or a log would show it
+    env_name: str = field(repr=False)
+    header: bool = False
+    url: bool = False
+
+    def lookup(self, env: Mapping[str, str] | None = None) -> str | None:
+        """The value as configured, checked for nothing; None when it is not set here."""
+        env = os.environ if env is None else env
+        if self.env_name:
+            return env.get(self.env_name, "").strip() or None
+        return self.literal or None
+
+    def value(self, env: Mapping[str, str] | None = None) -> str:
+        """The secret, ready to send; MissingSecret (naming the key) when there is none."""
+        where = f"{self.key}_env" if self.env_name else self.key
+        what = f"{where}: the environment variable it names" if self.env_name else where
+        found = self.lookup(env)
+        if found is None:
+            raise MissingSecret(f"{what} is not set", env=bool(self.env_name))
+        problem = url_problem(found) if self.url else credential_problem(found, header=self.header)
+        if problem:
+            raise MissingSecret(f"{what} {problem}", env=bool(self.env_name))
+        return found
 
 
 class Target(ABC):
@@ -174,17 +201,43 @@ class Target(ABC):
         """A timeline line for a delivery that was sent or failed for good; None for none."""
         return None
 
-    def credential(self) -> str | None:
-        """The one secret this target authenticates with (None: none, or several)."""
+    def credentials(self) -> list[Credential]:
+        """Every secret this target sends, as configured."""
+        return []
+
+    def urls(self) -> list[str]:
+        """The configured endpoints it calls (they may carry a user, password or query)."""
+        return []
+
+    def missing(self) -> MissingSecret | None:
+        """Why this process cannot send here (a secret it lacks), or None if it can."""
+        for credential in self.credentials():
+            try:
+                credential.value()
+            except MissingSecret as exc:
+                return exc
         return None
 
     def secrets(self) -> list[str]:
-        """Secret strings (and secret parts of URLs) to scrub from anything shown or stored."""
-        try:
-            value = self.credential()
-        except MissingSecret:  # nothing set, so nothing to scrub
-            return []
-        return [value] if value else []
+        """The credentials set here, and those inside its URLs: masked, whole or in pieces,
+        in anything kept or shown (see `Scrubber`)."""
+        found: list[str] = []
+        for credential in self.credentials():
+            value = credential.lookup()  # masked even if unfit to send: it may be echoed
+            if value is not None:
+                found += secret_url_parts(value)[0] if credential.url else [value]
+        for url in self.urls():
+            found += url_secrets(url)
+        return found
+
+    def whole_secrets(self) -> list[str]:
+        """Texts secret only as a whole: a URL that is a credential, and its path."""
+        found: list[str] = []
+        for credential in self.credentials():
+            value = credential.lookup() if credential.url else None
+            if value is not None:
+                found += secret_url_parts(value)[1]
+        return found
 
     def timeouts(self) -> httpx.Timeout:
         import httpx
@@ -192,21 +245,19 @@ class Target(ABC):
         return httpx.Timeout(self.timeout, connect=min(5.0, self.timeout))
 
     def redact(self, text: str) -> str:
-        for value in sorted(self.secrets(), key=len, reverse=True):
-            if len(value) >= 4:
-                text = _without_cut_secret(text.replace(value, "…"), value)
-        return text
+        """`text` without any of this target's secrets, in any encoding."""
+        return scrubber_for([self]).scrub(text)
 
 
-def _without_cut_secret(text: str, secret: str) -> str:
-    """An echo cut short inside the secret (a 200-character error line) still shows its
-    start: hide any 8 or more of its first characters that end the text or a cut (…)."""
-    for size in range(len(secret) - 1, 7, -1):
-        head = secret[:size]
-        if text.endswith(head):
-            text = text[: -len(head)] + "…"
-        text = text.replace(head + "…", "…")
-    return text
+def scrubber_for(targets: Iterable[Target]) -> Scrubber:
+    """One scrubber for every secret of these targets (all configured ones, usually): the
+    text one target keeps may echo another's secret (a bug report, a shared proxy)."""
+    credentials: set[str] = set()
+    wholes: set[str] = set()
+    for target in targets:
+        credentials.update(target.secrets())
+        wholes.update(target.whole_secrets())
+    return scrubber(frozenset(credentials), frozenset(wholes))
 
 
 # ---- shared HTTP classification --------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cockpit.comms.betterstack import Betterstack
 from cockpit.comms.instatus import Instatus
 from cockpit.comms.pagerduty import PagerDuty
@@ -10,6 +12,16 @@ from cockpit.comms.statuspage import Statuspage
 from cockpit.comms.target import Target
 from cockpit.comms.webhook import Webhook
 from cockpit.config import Config
+
+
+def held(targets: Mapping[str, Target]) -> dict[str, str]:
+    """Targets this process cannot send to, each with why: a secret it lacks, named by its
+    key (never its value). Their deliveries wait, queued, for a cockpit that has it."""
+    return {
+        name: str(missing)
+        for name, target in targets.items()
+        if (missing := target.missing()) is not None
+    }
 
 
 def configured_targets(config: Config) -> dict[str, Target]:

@@ -18,19 +18,18 @@ import hmac
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 from uuid import uuid4
 
 from cockpit.comms.render import clean, clean_line
 from cockpit.comms.target import (
     Attempt,
+    Credential,
     Message,
     Outcome,
     Preview,
     Sent,
     Target,
     http_outcome,
-    secret,
 )
 from cockpit.config import WebhookConfig
 from cockpit.domain import Incident, Status, format_utc
@@ -90,14 +89,22 @@ class Webhook(Target):
     def __init__(self, config: WebhookConfig) -> None:
         super().__init__(config.timeout_seconds)
         self.config = config
+        # The URL is a credential however it is given: receivers put their key in it.
+        self._url = Credential("webhook.url", config.url, config.url_env, url=True)
+        self._secret = (
+            Credential("webhook.secret", config.secret, config.secret_env)
+            if config.secret or config.secret_env
+            else None
+        )
 
     def url(self) -> str:
-        return secret(self.config.url, self.config.url_env, "webhook.url")
+        return self._url.value()
 
     def shared_secret(self) -> str:
-        if not (self.config.secret or self.config.secret_env):
-            return ""
-        return secret(self.config.secret, self.config.secret_env, "webhook.secret")
+        return self._secret.value() if self._secret is not None else ""
+
+    def credentials(self) -> list[Credential]:
+        return [self._url] if self._secret is None else [self._url, self._secret]
 
     # -- rendering
 
@@ -178,16 +185,3 @@ class Webhook(Target):
         """None: a receiver offers no harmless call, and any event we sent would be acted on
         (an automation triggered, an alert raised); `cockpit doctor` checks the config only."""
         return None
-
-    def secrets(self) -> list[str]:
-        found: list[str] = []
-        try:
-            if self.config.url_env:  # a URL kept in the environment may hold a token
-                url = self.url()
-                path = urlsplit(url).path
-                found += [url, path, path.lstrip("/")]
-                found += [part for part in path.split("/") if len(part) >= 8]
-            found.append(self.shared_secret())
-        except Exception:
-            pass
-        return [value for value in found if value]

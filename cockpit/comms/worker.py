@@ -6,6 +6,11 @@ is claimed in the database first (compare-and-set, with a lease naming this proc
 two cockpit processes never send the same delivery at once and a delivery a crashed
 process left in `sending` is picked up again, as "in doubt", as soon as that process is
 gone. Waiting for a retry uses the injected clock and sleep, so tests never really wait.
+
+A target whose secret this process lacks (its variable is not set here) is `held`: its
+deliveries are left queued, untouched, for a cockpit that has the secret; failing them would
+tell everyone that a page or an update failed when it was this process that could not send.
+Every text kept from an attempt passes through one scrubber fed by every target's secrets.
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ from cockpit.comms.target import (
     Retry,
     Sent,
     Target,
+    scrubber_for,
     transport_outcome,
 )
-from cockpit.comms.targets import configured_targets
+from cockpit.comms.targets import configured_targets, held
 from cockpit.config import Config
 from cockpit.domain import Clock, Kind, one_line, system_clock
 from cockpit.store import Delivery, Store, StoreError
@@ -77,13 +83,23 @@ def owner_alive(owner: str) -> bool:
 
 
 class _Attempt:
-    """What a target sees of one attempt; every write goes straight to the store."""
+    """What a target sees of one attempt; every write goes straight to the store, and what a
+    service answered (an id, a `ts`) goes through the scrubber first: a hostile or echoing
+    service may answer with a secret as its id."""
 
-    def __init__(self, store: Store, delivery: Delivery, clock: Clock, in_doubt: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        delivery: Delivery,
+        clock: Clock,
+        in_doubt: bool,
+        scrub: Callable[[str], str],
+    ) -> None:
         self.store = store
         self.delivery = delivery
         self.clock = clock
         self.in_doubt = in_doubt
+        self.scrub = scrub
         self.remote_id = delivery.remote_id
 
     @property
@@ -101,11 +117,12 @@ class _Attempt:
         return self.store.remote_ref(self.delivery.incident_id, self.delivery.target, name)
 
     def set_ref(self, name: str, value: str) -> None:
-        self.store.set_remote_ref(self.delivery.incident_id, self.delivery.target, name, value)
+        target, incident = self.delivery.target, self.delivery.incident_id
+        self.store.set_remote_ref(incident, target, name, self.scrub(value))
 
     def landed(self, remote_id: str) -> None:
-        self.store.update_delivery(self.delivery.id, remote_id=remote_id)
-        self.remote_id = remote_id
+        self.remote_id = self.scrub(remote_id)
+        self.store.update_delivery(self.delivery.id, remote_id=self.remote_id)
 
 
 def _quiet_http_logs() -> None:
@@ -150,12 +167,24 @@ class DeliveryWorker:
         """Look at the outbox now (something was just published)."""
         self._wake.set()
 
+    def held(self) -> dict[str, str]:
+        """Targets this process cannot send to, each with why (a secret it lacks, named by
+        its key); their deliveries stay queued for a cockpit that has the secret."""
+        return held(self.targets)
+
+    def scrub(self, text: str) -> str:
+        """`text` without any secret of any configured target, in any encoding."""
+        return scrubber_for(self.targets.values()).scrub(text)
+
     async def run(self, *, until_idle: bool = False, budget: float | None = None) -> None:
         """Deliver until cancelled, or with `until_idle` until nothing is pending. After
         `budget` seconds (of the injected clock) no retry starts; whatever was queued still
         gets its attempt."""
         deadline = self.clock() + timedelta(seconds=budget) if budget is not None else None
         _quiet_http_logs()
+        # Built off the event loop (tens of milliseconds: every encoding of every secret),
+        # then cached; recording an outcome on the loop only looks it up.
+        await asyncio.to_thread(self.scrub, "")
         try:
             while True:
                 self._wake.clear()
@@ -195,9 +224,12 @@ class DeliveryWorker:
         for delivery in self.store.deliveries(states=PENDING_STATES):
             heads.setdefault(lane(delivery), delivery)
         earliest: datetime | None = None
+        held = self.held() if heads else {}
         for key, delivery in heads.items():
             if key in self._running or delivery.target not in self.targets:
                 continue  # in flight, or for a target only another configuration knows
+            if delivery.target in held:
+                continue  # left queued for a cockpit that has the secret
             ready_at = self._ready_at(delivery, now)
             if ready_at <= now:
                 if retries or delivery.id not in self._tried:
@@ -276,17 +308,18 @@ class DeliveryWorker:
         if claimed is None:
             return  # another process took it
         self._notify(claimed)
-        attempt = _Attempt(self.store, claimed, self.clock, in_doubt)
+        attempt = _Attempt(self.store, claimed, self.clock, in_doubt, self.scrub)
         outcome: Outcome
         try:
             outcome = await self._send(target, attempt)
         except asyncio.CancelledError:
             self._release(claimed)
             raise
-        except MissingSecret as exc:
-            outcome = Permanent(str(exc))
+        except MissingSecret:  # lost since it was checked: hand it back untouched
+            self._hand_back(claimed, delivery)
+            return
         except Exception as exc:  # a bug in a target must not stop the other lanes
-            detail = target.redact(one_line(f"{type(exc).__name__}: {exc}"))
+            detail = self.scrub(one_line(f"{type(exc).__name__}: {exc}"))
             log.error("delivery #%s to %s: %s", claimed.id, target.name, detail)
             outcome = Permanent(f"unexpected error ({detail}); this is a cockpit bug")
         self._record(claimed, target, attempt, outcome)
@@ -317,8 +350,8 @@ class DeliveryWorker:
         def shown(text: str | None) -> str | None:
             if not text:
                 return None
-            text = one_line(text)
-            return target.redact(text)[:500]
+            # Scrubbed last: cleaning or cutting the line cannot bring a secret back.
+            return self.scrub(one_line(text)[:500])
 
         if isinstance(outcome, Sent):
             self.store.update_delivery(
@@ -326,7 +359,7 @@ class DeliveryWorker:
                 state="sent",
                 sent_at=now,
                 next_attempt_at=None,
-                remote_id=outcome.remote_id or attempt.remote_id,
+                remote_id=self.scrub(outcome.remote_id or attempt.remote_id or "") or None,
                 last_error=shown(outcome.note),
                 payload=payload,
             )
@@ -396,6 +429,17 @@ class DeliveryWorker:
                 last_error="interrupted before the service answered",
                 payload=payload,
             )
+
+    def _hand_back(self, claimed: Delivery, before: Delivery) -> None:
+        """Undo a claim: the delivery as it was before, for a process that can send it."""
+        self.store.update_delivery(
+            claimed.id,
+            state=before.state,
+            attempts=before.attempts,
+            next_attempt_at=before.next_attempt_at,
+            payload=before.payload,
+        )
+        self._notify(self.store.delivery(claimed.id))
 
     def _notify(self, delivery: Delivery) -> None:
         if self.on_change is not None:

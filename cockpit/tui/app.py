@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -23,6 +24,9 @@ from cockpit.store import Store
 from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.deliveries import DeliveryRunner
 from cockpit.tui.too_small import TooSmall, too_small
+
+if TYPE_CHECKING:
+    from rich.traceback import Traceback
 
 
 class CockpitApp(App[int]):
@@ -48,6 +52,12 @@ class CockpitApp(App[int]):
         self.call_after_refresh(self.deliveries.start)
         self._fitting = True
         self.fit(self.size)
+
+    def _fatal_error(self) -> None:
+        # Textual's crash report shows every frame's locals, the configuration and its
+        # secrets among them: none here, and every secret masked in the exception's text.
+        self.bell()
+        self.panic(crash_report(self.config))
 
     def get_default_screen(self) -> Screen[None]:
         return CockpitScreen(self.config, self.store, self.clock)
@@ -75,6 +85,29 @@ class CockpitApp(App[int]):
                     partial(self.run_action, binding.action, active.node),
                 )
         yield from super().get_system_commands(screen)
+
+
+def crash_report(config: Config) -> Traceback:
+    """The exception being handled, as a traceback without locals or secrets."""
+    # Imported at the crash only: start-up needs none of it.
+    import rich
+    from rich.traceback import Trace, Traceback
+
+    from cockpit.comms.target import scrubber_for
+    from cockpit.comms.targets import configured_targets
+
+    traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+    scrub = scrubber_for(configured_targets(config).values()).scrub
+
+    def clean(trace: Trace) -> None:
+        for stack in trace.stacks:
+            stack.exc_value = scrub(stack.exc_value)
+            stack.notes = [scrub(note) for note in stack.notes]
+            for inner in stack.exceptions:
+                clean(inner)
+
+    clean(traceback.trace)
+    return traceback
 
 
 def make_app(config: Config, store: Store | Path, clock: Clock = system_clock) -> CockpitApp:

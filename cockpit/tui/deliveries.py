@@ -51,6 +51,12 @@ def shown_per_target(store: Store, incident_id: int) -> list[tuple[Delivery, int
     ]
 
 
+def held_here(app: App[Any]) -> dict[str, str]:
+    """Targets the app's delivery worker cannot send to (a secret missing here), with why."""
+    runner = getattr(app, "deliveries", None)
+    return runner.held() if isinstance(runner, DeliveryRunner) else {}
+
+
 class DeliveryBar(Static):
     """One line under the panes: each target's delivery state for the incident on screen."""
 
@@ -60,10 +66,16 @@ class DeliveryBar(Static):
         if not shown:
             return
         hint = Content.styled("  o outbox", "$text-muted")
-        texts = [one_line(state_text(delivery, now)) for delivery, _ in shown]
+        held = held_here(self.app)
+        texts = [one_line(state_text(d, now, held.get(d.target))) for d, _ in shown]
+        # Waiting here for a secret this process lacks: a warning, like a retry.
+        waiting = [d.target in held and d.state in ("queued", "retrying") for d, _ in shown]
         # Targets that are fine take what they need; the others share the rest of the line,
         # so one long error hides no other target.
-        fixed = [d.state in ("sent", "queued", "sending") for d, _ in shown]
+        fixed = [
+            d.state in ("sent", "queued", "sending") and not wait
+            for (d, _), wait in zip(shown, waiting, strict=True)
+        ]
         used = sum(
             len(t) + len(d.target) + 8
             for (d, _), t, ok in zip(shown, texts, fixed, strict=True)
@@ -72,8 +84,8 @@ class DeliveryBar(Static):
         troubled = fixed.count(False)
         room_each = (self.size.width - 10 - len(hint) - used) // troubled if troubled else 0
         parts = []
-        for (delivery, more), state, ok in zip(shown, texts, fixed, strict=True):
-            style = STYLES.get(delivery.state, "")
+        for (delivery, more), state, ok, wait in zip(shown, texts, fixed, waiting, strict=True):
+            style = STYLES["retrying"] if wait else STYLES.get(delivery.state, "")
             extra = f" (+{more} queued)" if more else ""
             room = max(room_each - len(delivery.target) - len(extra) - 8, 12)
             if not ok and len(state) > room:
@@ -89,7 +101,7 @@ class DeliveryBar(Static):
             parts.append(part)
         states = {delivery.state for delivery, _ in shown}
         self.set_class("failed" in states, "-failed")
-        self.set_class("retrying" in states, "-retrying")
+        self.set_class("retrying" in states or any(waiting), "-retrying")
         line = Content.styled("Updates ", "$text-muted") + Content("  ·  ").join(parts)
         self.update(line + hint)
 
@@ -127,6 +139,10 @@ class DeliveryRunner:
         finally:
             self.worker = None
             store.close()
+
+    def held(self) -> dict[str, str]:
+        """Targets the running worker cannot send to (a secret missing here), each with why."""
+        return self.worker.held() if self.worker is not None else {}
 
     def wake(self) -> None:
         """Something was just published: look at the outbox now."""

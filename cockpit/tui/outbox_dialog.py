@@ -17,13 +17,14 @@ from textual.widgets.option_list import Option
 from cockpit.comms.outbox import OutboxError, state_text
 from cockpit.domain import Clock, format_local, one_line
 from cockpit.store import Delivery, Store, StoreError
-from cockpit.tui.deliveries import STYLES, SYMBOLS
+from cockpit.tui.deliveries import STYLES, SYMBOLS, held_here
 
 REFRESH_SECONDS = 0.5
 
 
-def delivery_line(delivery: Delivery, now: datetime) -> Content:
-    """Two lines: what and where, then its state in words."""
+def delivery_line(delivery: Delivery, now: datetime, held: str | None = None) -> Content:
+    """Two lines: what and where, then its state in words (`held`: why this app cannot
+    send it, a secret it lacks)."""
     style = STYLES.get(delivery.state, "")
     head = Content.assemble(
         (SYMBOLS.get(delivery.state, "?"), style),
@@ -32,7 +33,7 @@ def delivery_line(delivery: Delivery, now: datetime) -> Content:
         f" · {delivery.action} · attempts {delivery.attempts}",
     )
     head += Content.styled(f" · queued {format_local(delivery.created_at, now)}", "$text-muted")
-    state = Content.styled("   " + one_line(state_text(delivery, now)), style)
+    state = Content.styled("   " + one_line(state_text(delivery, now, held)), style)
     return Content("\n").join([head, state])
 
 
@@ -78,8 +79,10 @@ class OutboxDialog(ModalScreen[None]):
         options = self.query_one("#deliveries", OptionList)
         highlighted = options.highlighted
         now = self.clock()
+        held = held_here(self.app)
         options.set_options(
-            Option(delivery_line(d, now), id=str(d.id)) for d in reversed(self.deliveries)
+            Option(delivery_line(d, now, held.get(d.target)), id=str(d.id))
+            for d in reversed(self.deliveries)
         )
         if not self.deliveries:
             options.set_options([Option("No status update has been published yet.", disabled=True)])

@@ -148,7 +148,7 @@ async def test_composer_publishes_and_the_app_delivers_in_the_background(
 async def test_the_delivery_line_shows_retrying_with_reason_and_failed_with_the_error(
     store, clock, declared, slack, statuspage, monkeypatch
 ):
-    monkeypatch.setenv("TEST_STATUSPAGE_KEY", "revoked")
+    monkeypatch.setenv("TEST_STATUSPAGE_KEY", "revoked-key-0000")
     slack.script("chat.postMessage", Reply(503, "<html>down</html>", {"Content-Type": "text/html"}))
     config = config_from_dict(tables(slack, statuspage))
     publish(store, config, declared, "Investigating.", None, AUTHOR, clock)
