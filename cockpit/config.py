@@ -7,6 +7,7 @@ fields, so a new section is one dataclass and one field on `Config`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import getpass
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cockpit.domain import DEFAULT_SEVERITIES, Severity
+from cockpit.domain import DEFAULT_SEVERITIES, Severity, check_day
 from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
 
 PACKAGE_RUNBOOKS = Path(__file__).parent / "bundled_runbooks"
@@ -779,14 +780,18 @@ def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
             raise ConfigError(f"{where}: {key}: expected a number >= 0, got {value}")
         return float(value)
     if hint is dt.date:
+        day: dt.date | None = None
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{where}: {key}: expected a date like 2026-11-02, got {value!r}")
+            day = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(value)
+        if day is None:
+            raise ConfigError(f"{where}: {key}: expected a date like 2026-11-02, got {value!r}")
+        try:
+            return check_day(day)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from None
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key}: expected a string, got {_tname(value)}")

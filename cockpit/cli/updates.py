@@ -7,8 +7,9 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from cockpit.cli import READ, WRITE
 from cockpit.cli.incident import incident_id
-from cockpit.domain import format_local, one_line, parse_status
+from cockpit.domain import format_local, one_line, parse_status, unreadable_note
 
 if TYPE_CHECKING:
     from cockpit.cli import Context
@@ -55,7 +56,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("outbox", help="list deliveries: state, attempts, next attempt, last error")
     p.add_argument("--incident", "-i", metavar="ID", help="only this incident")
     p.add_argument("--retry", type=int, metavar="DELIVERY", help="queue a failed delivery again")
-    p.set_defaults(handler=cmd_outbox)
+    p.set_defaults(handler=cmd_outbox, access=READ)
 
 
 def _status(raw: str | None) -> Any:
@@ -74,6 +75,8 @@ def cmd_update(ctx: Context) -> int:
     from cockpit.comms.publish import draft, preview, publish
 
     status = _status(ctx.args.status)
+    if ctx.args.dry_run:
+        ctx.access = READ  # a preview writes nothing
     message: str | None = ctx.args.message
     if message == "-":
         message = sys.stdin.read()
@@ -158,6 +161,7 @@ def cmd_outbox(ctx: Context) -> int:
 
     now = ctx.clock()
     if ctx.args.retry is not None:
+        ctx.access = WRITE
         delivery = retry(ctx.store, ctx.args.retry, now)
         print(f"#{delivery.id} to {delivery.target} queued again")
         return 0
@@ -171,6 +175,7 @@ def cmd_outbox(ctx: Context) -> int:
         print(
             f"#{d.id:<4} INC-{d.incident_id:<5} {d.target:<11} {d.action:<12} {d.attempts:>3}  "
             f"{state_text(d, now)}"
+            + (f"  {one_line(unreadable_note(d.unreadable))}" if d.unreadable else "")
         )
         if d.state in ("retrying", "queued") and d.next_attempt_at and d.next_attempt_at > now:
             print(f"{'':<43}next attempt {format_local(d.next_attempt_at, now, seconds=True)}")
