@@ -344,9 +344,12 @@ class Timeline(ScrollView, can_focus=True):
             parts.append(("↶ ", styles["timeline--backdated"]))
         if entry.id in self.starred:
             parts.append(("★ ", styles["timeline--starred"]))
-        if entry.unreadable:
-            parts.append((f"{unreadable_note(entry.unreadable)} ", styles["timeline--unreadable"]))
+        if entry.unreadable:  # the marker first, the words, then what could not be read
+            parts.append(("⚠ ", styles["timeline--unreadable"]))
         parts.append((one_line(entry.text), None))
+        if entry.unreadable:
+            note = unreadable_note(entry.unreadable).removeprefix("⚠ ")
+            parts.append((f"  ({note})", styles["timeline--unreadable"]))
         segments: list[Segment] = []
         room = width
         for text, style in parts:
