@@ -162,7 +162,7 @@ def test_oncall_at_outside_the_range_is_refused(tmp_path: Path):
     assert OUT_OF_RANGE in done.stderr
 
 
-# ---- rows already on disk -------------------------------------------------------------------------
+# ---- rows already on disk ----------------------------------------------------------------------
 
 
 def plant_bad_rows(db: Path) -> None:
