@@ -328,11 +328,17 @@ def read_stored(raw: object) -> datetime:
     """A time read back from the database, if it is readable and in range; ValueError if not.
 
     Rows written by older versions, or edited by hand, may hold anything: the reader flags
-    them instead of failing on them.
+    them instead of failing on them. (On every entry read: the stored `...Z` form takes the
+    shortest path.)
     """
     if not isinstance(raw, str):
         raise ValueError(f"not a stored time: {raw!r}")
-    value = parse_utc(raw)
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is not UTC:
+        try:
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"not a stored time: {raw!r}") from None
     if not EARLIEST <= value < LATEST:
         raise ValueError(f"stored time {raw!r} is {_OUT_OF_RANGE}")
     return value

@@ -273,8 +273,8 @@ def _choice(row: Mapping[str, Any], name: str, choices: type[StrEnum], bad: dict
         return None
 
 
-def _meta(raw: str | None) -> dict[str, Any]:
-    meta = json.loads(raw) if raw else {}
+def _meta(raw: str) -> dict[str, Any]:
+    meta = json.loads(raw)
     if not isinstance(meta, dict):
         raise TypeError("meta is not an object")
     return meta
@@ -292,7 +292,7 @@ def _entry(row: Mapping[str, Any]) -> Entry:
             text=row["text"],
             corrects=row["corrects"],
             reason=row["reason"],
-            meta=_meta(row["meta"]),
+            meta=_meta(row["meta"]) if row["meta"] else {},
         )
     except (ValueError, TypeError, RecursionError):
         return _flagged_entry(row)
@@ -543,27 +543,21 @@ class Store:
         reads the main file as it is, without the changes still in the `-wal` (said in `notice`).
         """
         uri = path.absolute().as_uri()
-        timeout = busy_timeout_ms / 1000
-        notice = ""
         if not all(path.with_name(path.name + end).exists() for end in ("-wal", "-shm")):
             _peek(uri, path)
         try:
-            conn = sqlite3.connect(
-                f"{uri}?mode=ro", uri=True, timeout=timeout, isolation_level=None
-            )
-            try:
-                version = _check_schema(conn, path)
-            except sqlite3.OperationalError as exc:
-                conn.close()
-                if _code(exc) not in _CANNOT_WRITE:
-                    raise
-                conn = sqlite3.connect(
-                    f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout, isolation_level=None
-                )
-                version = _check_schema(conn, path)
-                notice = _snapshot_notice(path, exc)
+            conn, notice = _read_only_connection(uri, path, busy_timeout_ms / 1000)
         except sqlite3.DatabaseError as exc:
             raise _error(path, exc) from None
+        try:
+            version = _check_schema(conn, path)
+            identity = _identity(path)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            conn.close()
+            raise _error(path, exc) from None
+        except StoreError:
+            conn.close()
+            raise
         if version < SCHEMA_VERSION:
             # Written by an older cockpit (or never used): upgrade it once, then read.
             conn.close()
@@ -576,14 +570,8 @@ class Store:
                 ) from None
             return cls._open_read_only(path, clock, busy_timeout_ms)
         conn.row_factory = sqlite3.Row
-        store = cls(conn, path, clock, read_only="opened read-only")
-        try:
-            store.identity = _identity(path)
-        except OSError as exc:
-            conn.close()
-            raise StoreError(_explain(path, exc)) from None
-        if notice:
-            store.read_only = store.notice = notice
+        store = cls(conn, path, clock, read_only=notice or "opened read-only")
+        store.identity, store.notice = identity, notice
         return store
 
     def _migrate(self, version: int) -> None:
@@ -1692,6 +1680,22 @@ def _check_schema(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
+def _read_only_connection(uri: str, path: Path, timeout: float) -> tuple[sqlite3.Connection, str]:
+    """A read-only connection that has read once, and a notice if it had to be `immutable=1`."""
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the -shm, if WAL
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if _code(exc) not in _CANNOT_WRITE:
+            raise
+        immutable = f"{uri}?mode=ro&immutable=1"
+        return sqlite3.connect(immutable, uri=True, timeout=timeout, isolation_level=None), (
+            _snapshot_notice(path, exc)
+        )
+    return conn, ""
+
+
 def _peek(uri: str, path: Path) -> None:
     """Refuse a foreign file from its main file alone, read as it is (`immutable=1`): a
     read-only open of another application's WAL database would leave a -wal and -shm beside
@@ -1708,7 +1712,7 @@ def _peek(uri: str, path: Path) -> None:
         conn.close()
 
 
-QUICK_CHECK_BUDGET = 2_000
+QUICK_CHECK_BUDGET = 1_000
 """How much of the file a writer checks before its first write, in SQLite progress steps of
 1,000 instructions (about 10 MB of database per 1,000 steps): the whole of any ordinary
 incident database, a bounded cost for a huge one (measured in RELIABILITY.md)."""
