@@ -60,6 +60,10 @@ class DatabaseDamaged(StoreError):
     """The file is damaged (a corrupt page): the message says how to recover it."""
 
 
+class DatabaseReplaced(StoreError):
+    """The file at the path is no longer the database this store opened."""
+
+
 class CannotWrite(StoreError):
     """The database cannot be written here (permissions, a full disk, a failing device)."""
 
@@ -502,6 +506,7 @@ class Store:
                     f"{path}: no cockpit database here; `cockpit declare TITLE` starts one "
                     "(or point --db or $COCKPIT_DB at yours)"
                 )
+            _check_no_orphan(path)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -618,21 +623,31 @@ class Store:
         except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            if isinstance(exc, DatabaseReplaced):
+                self._settle()
             if isinstance(exc, sqlite3.DatabaseError):
                 raise self._failed(exc) from None
             raise
 
     def _still_there(self) -> None:
-        """StoreError unless `path` still names the file this store opened (device and inode)."""
+        """DatabaseReplaced unless `path` still names the file this store opened (device and
+        inode)."""
         try:
             same = _identity(self.path) == self.identity
         except OSError:
             same = False
         if not same:
-            raise StoreError(
+            raise DatabaseReplaced(
                 f"{self.path} was deleted or replaced while cockpit had it open; nothing was "
                 "written; restart cockpit"
             )
+
+    def _settle(self) -> None:
+        """Move this connection's pages from the -wal into the file it opened, and empty the
+        -wal: SQLite leaves a moved database's -wal behind, and a database now at the path (or
+        a new one) would read those pages as its own."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _failed(self, exc: sqlite3.DatabaseError) -> StoreError:
         """The one line for a database error; damage found here refuses every later write."""
@@ -646,7 +661,11 @@ class Store:
 
         StoreError when `path` no longer names this database (deleted or replaced), so a front
         end that polls says so at once rather than at its next write."""
-        self._still_there()
+        try:
+            self._still_there()
+        except DatabaseReplaced:
+            self._settle()
+            raise
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def now(self) -> datetime:
@@ -1631,6 +1650,21 @@ def _check_file(path: Path) -> bool:
     if head and head != SQLITE_MAGIC:
         raise StoreError(f"{path}: not a cockpit database (not an SQLite file); left untouched")
     return True
+
+
+def _check_no_orphan(path: Path) -> None:
+    """A new database must not start next to the -wal of a deleted one: SQLite would read that
+    file's pages into the new database."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        orphan = wal.stat().st_size > 0
+    except OSError:
+        return
+    if orphan:
+        raise StoreError(
+            f"{path}: no database here, but {wal} is left over from a deleted one and may hold "
+            "its last changes; move it aside, then try again"
+        )
 
 
 def _identity(path: Path) -> tuple[int, int]:

@@ -262,10 +262,15 @@ def test_a_write_into_a_file_that_is_no_longer_the_database_is_refused(tmp_path:
         )
     with pytest.raises(StoreError, match="deleted or replaced"):
         store.data_version()  # what the app polls: it says so within a second
-    assert files_next_to(db) == before  # the file now at that path got nothing either
+    assert files_next_to(db).get(db.name) == before.get(db.name)  # nothing went into a new file
     store.close()
-    if how != "renamed over":
+    if how == "renamed over":  # and none of the old database's pages are read into it
+        with Store.open(db, read_only=True) as replacement:
+            assert [i.title for i in replacement.incidents()] == ["the replacement"]
+            assert replacement.integrity_check() == "ok"
+    else:
         assert not db.exists()  # and nothing created a new one
+        assert run_cli("declare", "afresh", db=db).returncode == 0  # no stale -wal in the way
 
 
 @pytest.mark.parametrize("args", EVERY_COMMAND, ids=" ".join)
@@ -290,3 +295,23 @@ def test_doctor_does_not_create_the_database(tmp_path: Path):
     assert done.returncode == 0, done.stdout
     assert f"warn  database       {db}: no database yet" in done.stdout
     assert not db.parent.exists()
+
+
+def test_a_new_database_never_starts_next_to_the_wal_of_a_deleted_one(tmp_path: Path):
+    from tests.test_hostile import killed_writer
+
+    db = tmp_path / "c.db"
+    run_cli("declare", "old", "-s", "SEV-2", db=db)
+    killed_writer(db, "only in the wal")  # its last change is in c.db-wal only
+    db.unlink()  # "start afresh", the wrong way
+    wal = tmp_path / "c.db-wal"
+    kept = wal.read_bytes()
+    done = run_cli("declare", "new", "-s", "SEV-2", db=db)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"cockpit: {db}: no database here, but {wal} is left over from a deleted one and may "
+        "hold its last changes; move it aside, then try again\n"
+    )
+    assert not db.exists() and wal.read_bytes() == kept
+    wal.rename(tmp_path / "aside")
+    assert run_cli("declare", "new", "-s", "SEV-2", db=db).returncode == 0
