@@ -124,8 +124,9 @@ def test_an_empty_file_is_still_set_up(tmp_path: Path, empty: str):
 # ---- 11.3: a corrupt page ----------------------------------------------------------------------
 
 
-def corrupt_database(db: Path, entries: int = 2000) -> int:
-    """A real cockpit database with one leaf page of the timeline overwritten: its number."""
+def corrupt_database(db: Path, entries: int = 2000, btree: str = "entries") -> int:
+    """A real cockpit database with one leaf page of `btree` (a table or an index) overwritten:
+    its number."""
     with Store.open(db, clock=FakeClock()) as store:
         incident = store.declare("Checkout down", "SEV-2", "alice")
         for n in range(entries):
@@ -136,7 +137,7 @@ def corrupt_database(db: Path, entries: int = 2000) -> int:
             pages = [
                 row[0]
                 for row in conn.execute(
-                    "SELECT pageno FROM dbstat WHERE name = 'entries' AND pagetype = 'leaf'"
+                    "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (btree,)
                 )
             ]
         except sqlite3.OperationalError:
@@ -211,6 +212,28 @@ def test_a_store_refuses_every_write_once_it_met_the_damage(tmp_path: Path):
             store.set_postmortem(1, "alice", {"summary": "s"})
         with pytest.raises(DatabaseDamaged):
             store.append(1, Kind.NOTE, "x", "alice")
+
+
+@pytest.mark.parametrize("damage", ["an index page", "the file cut in half"])
+def test_other_damage_refuses_writes_and_fails_doctor(tmp_path: Path, damage: str):
+    db = tmp_path / "c.db"
+    if damage == "an index page":
+        corrupt_database(db, btree="entries_kind")  # `show` never reads this index
+    else:
+        with Store.open(db, clock=FakeClock()) as store:
+            incident = store.declare("Checkout down", "SEV-2", "alice")
+            for n in range(2000):
+                store.append(incident.id, Kind.NOTE, f"note {n} " + "x" * 80, "alice")
+        with closing(sqlite3.connect(db)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        os.truncate(db, db.stat().st_size // 2)
+    logged = run_cli("log", "x", db=db)
+    assert logged.returncode == 1 and logged.stderr.count("\n") == 1
+    assert "the database is damaged" in logged.stderr and ".recover" in logged.stderr
+    doctor = run_cli("doctor", db=db)
+    assert doctor.returncode == 1 and "FAIL  database" in doctor.stdout
+    shown = run_cli("show", db=db)
+    assert "Traceback" not in shown.stderr  # it works, or it is the one line
 
 
 def test_an_unreadable_first_page_is_one_line_everywhere(tmp_path: Path):
