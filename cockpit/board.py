@@ -149,6 +149,7 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
                 "text": e.text,
                 **({"reason": e.reason} if e.reason else {}),
                 **({"corrects": e.corrects} if e.corrects else {}),
+                **({"unreadable": dict(e.unreadable)} if e.unreadable else {}),
             }
             for e in entries
         ],
@@ -160,11 +161,13 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
                 "state": d.state,
                 "attempts": d.attempts,
                 "last_error": d.last_error,
+                **({"unreadable": dict(d.unreadable)} if d.unreadable else {}),
             }
             for d in store.deliveries(incident.id)
         ],
         "checklist": _checklist_json(store, board),
         "escalation": _escalation_json(board.escalation),
+        **({"unreadable": dict(incident.unreadable)} if incident.unreadable else {}),
     }
 
 

@@ -7,6 +7,7 @@ fields, so a new section is one dataclass and one field on `Config`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import getpass
@@ -27,6 +28,7 @@ from cockpit.domain import (
     UPDATE_TEXT,
     Severity,
     TextLimit,
+    check_day,
     name_key,
 )
 from cockpit.files import FileProblem, MiB, kind_of, read_limited, user_path, write_text
@@ -937,14 +939,18 @@ def _coerce(hint: Any, value: Any, key: str, where: str) -> Any:
         except OverflowError:  # an integer beyond any float: no field's bounds reach it
             raise ConfigError(f"{where}: {key}: the number {value} is far too large") from None
     if hint is dt.date:
+        day: dt.date | None = None
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{where}: {key}: expected a date like 2026-11-02, got {value!r}")
+            day = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(value)
+        if day is None:
+            raise ConfigError(f"{where}: {key}: expected a date like 2026-11-02, got {value!r}")
+        try:
+            return check_day(day)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from None
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key}: expected a string, got {_tname(value)}")

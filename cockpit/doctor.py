@@ -20,7 +20,7 @@ from cockpit.config import (
     find_config,
     load_config,
 )
-from cockpit.store import SCHEMA_VERSION, Store, StoreError
+from cockpit.store import SCHEMA_VERSION, DatabaseDamaged, Store, StoreError, recovery_advice
 
 MIN_FREE_BYTES = 100 * 1024 * 1024
 
@@ -60,35 +60,29 @@ def check_config(explicit: str | None) -> tuple[Check, Config | None]:
     return Check("config", True, f"{path}"), config
 
 
+MAX_ROWS_LISTED = 20
+"""Unreadable rows named one per line; beyond this, a count."""
+
+
 def check_database(config: Config, explicit: str | None) -> Iterator[Check]:
+    """The database read-only (nothing created, nothing written), then the room to write it."""
     try:
         path = database_path(config, explicit)
     except ConfigError as exc:
         yield Check("database", False, str(exc), "check the path (--db, $COCKPIT_DB)")
         return
-    existed = path.exists()
-    try:
-        store = Store.open(path, busy_timeout_ms=config.database.busy_timeout_ms)
-    except StoreError as exc:
-        yield Check("database", False, str(exc), "check the path (--db, $COCKPIT_DB)")
-        return
-    with store:
-        integrity = store.integrity_check()
-        if integrity != "ok":
-            yield Check(
-                "database",
-                False,
-                f"{path}: integrity check failed: {integrity}",
-                "copy the file aside and run `sqlite3 FILE .recover`",
-            )
-        else:
-            note = "" if existed else " (created now)"
-            yield Check(
-                "database",
-                True,
-                f"{path}: integrity ok, schema {store.schema_version()}/{SCHEMA_VERSION}{note}",
-            )
-    free = shutil.disk_usage(path.parent).free
+    if not path.exists():
+        yield Check(
+            "database",
+            True,
+            f"{path}: no database yet",
+            "`cockpit declare` or opening the app creates it",
+            warning=True,
+        )
+    else:
+        yield from _check_contents(config, path)
+    folder = _nearest_folder(path)
+    free = shutil.disk_usage(folder).free
     if free < MIN_FREE_BYTES:
         yield Check(
             "disk",
@@ -98,8 +92,56 @@ def check_database(config: Config, explicit: str | None) -> Iterator[Check]:
         )
     else:
         yield Check("disk", True, f"{free // (1024 * 1024 * 1024)} GiB free")
-    if not os.access(path.parent, os.W_OK):
-        yield Check("database", False, f"{path.parent} is not writable", "fix the permissions")
+    if not os.access(folder, os.W_OK):
+        yield Check("database", False, f"{folder} is not writable", "fix the permissions")
+    elif path.exists() and not os.access(path, os.W_OK):
+        yield Check("database", False, f"{path} is not writable", f"chmod u+w {path}")
+
+
+def _check_contents(config: Config, path: Path) -> Iterator[Check]:
+    try:
+        store = Store.open(path, busy_timeout_ms=config.database.busy_timeout_ms, read_only=True)
+    except StoreError as exc:
+        fix = "" if isinstance(exc, DatabaseDamaged) else "check the path (--db, $COCKPIT_DB)"
+        yield Check("database", False, str(exc), fix)
+        return
+    with store:
+        try:
+            integrity = store.integrity_check()
+            version = store.schema_version()
+            unreadable = store.unreadable_rows()
+        except StoreError as exc:
+            yield Check("database", False, str(exc))
+            return
+        if integrity != "ok":
+            yield Check(
+                "database",
+                False,
+                f"{path}: integrity check failed: {integrity}",
+                recovery_advice(path),
+            )
+            return
+        yield Check("database", True, f"{path}: integrity ok, schema {version}/{SCHEMA_VERSION}")
+        if store.notice:
+            yield Check("database", True, f"{path}: {store.notice}", warning=True)
+        for row in unreadable[:MAX_ROWS_LISTED]:
+            fix = (
+                "shown flagged; entries are append-only, so it stays as written"
+                if row.what == "entry"
+                else "shown flagged; correct it with sqlite3 if it matters"
+            )
+            yield Check("stored value", True, row.describe(), fix, warning=True)
+        if len(unreadable) > MAX_ROWS_LISTED:
+            more = len(unreadable) - MAX_ROWS_LISTED
+            yield Check("stored value", True, f"… and {more} more rows like these", warning=True)
+
+
+def _nearest_folder(path: Path) -> Path:
+    """The database's folder, or its nearest ancestor that exists (before it is created)."""
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def check_runbooks(config: Config) -> Iterator[Check]:

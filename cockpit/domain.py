@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 Clock = Callable[[], datetime]
@@ -117,6 +117,8 @@ class Incident:
     resolved_at: datetime | None = None
     declared_by: str = ""
     roles: Mapping[str, str] = field(default_factory=dict)
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """Stored values that could not be read (column -> raw text); shown flagged, never fatal."""
 
     @property
     def ref(self) -> str:
@@ -141,6 +143,8 @@ class Entry:
     corrects: int | None = None
     reason: str | None = None
     meta: Mapping[str, object] = field(default_factory=dict)
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """Stored values that could not be read (column -> raw text); shown flagged, never fatal."""
 
     @property
     def backdated(self) -> bool:
@@ -287,11 +291,46 @@ def since_declared(incident: Incident, now: datetime) -> timedelta:
 
 # ---- time text ----------------------------------------------------------------------------
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""The times cockpit accepts and stores: from EARLIEST (included) to LATEST (excluded), UTC.
+
+One rule for every time that comes in (typed, relative, configured, from the clock) and every
+time read back from the database: anything outside it is refused, or flagged when already stored.
+"""
+
+_OUT_OF_RANGE = "out of range: cockpit accepts 2000-01-01 to 2099-12-31 (UTC)"
+
+
+def check_moment(moment: datetime, what: str = "") -> datetime:
+    """`moment` in UTC if it is inside the accepted range; ValueError naming `what` otherwise."""
+    try:
+        utc = moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError(f"{what or 'time ' + moment.isoformat()} is {_OUT_OF_RANGE}")
+    return utc
+
+
+def check_day(day: date, what: str = "") -> date:
+    """`day` if it falls inside the accepted range; ValueError naming `what` otherwise."""
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise ValueError(f"{what or 'date ' + day.isoformat()} is {_OUT_OF_RANGE}")
+    return day
+
 
 def format_utc(moment: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and `Z`, the stored form: `2026-11-27T02:14:05.123Z`."""
+    """ISO-8601 UTC with milliseconds and `Z`, the stored form: `2026-11-27T02:14:05.123Z`.
+
+    The year is always four digits, so `parse_utc` reads back whatever this writes; callers that
+    store a time check it first with `check_moment`.
+    """
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_utc(text: str) -> datetime:
@@ -299,7 +338,46 @@ def parse_utc(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"not a time cockpit can read: {text!r}") from None
+
+
+def unreadable_note(unreadable: Mapping[str, str]) -> str:
+    """How a row with stored values cockpit cannot read is flagged wherever it is shown."""
+    if not unreadable:
+        return ""
+    return "⚠ unreadable " + ", ".join(
+        f"{name}={raw if len(raw) <= 40 else raw[:39] + '…'!r}" for name, raw in unreadable.items()
+    )
+
+
+def read_stored(raw: object) -> datetime:
+    """A time read back from the database, if it is readable and in range; ValueError if not.
+
+    Rows written by older versions, or edited by hand, may hold anything: the reader flags
+    them instead of failing on them. (On every entry read: the stored `...Z` form takes the
+    shortest path.)
+    """
+    if not isinstance(raw, str):
+        raise ValueError(f"not a stored time: {raw!r}")
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is not UTC:
+        try:
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"not a stored time: {raw!r}") from None
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"stored time {raw!r} is {_OUT_OF_RANGE}")
+    return value
+
+
+def read_stored_day(raw: object) -> date:
+    """A date read back from the database (an action item's deadline); ValueError if unusable."""
+    if not isinstance(raw, str):
+        raise ValueError(f"not a stored date: {raw!r}")
+    return check_day(date.fromisoformat(raw), f"stored date {raw!r}")
 
 
 _RELATIVE = re.compile(r"^-?\s*(\d+)\s*(s|sec|m|min|h|hr|hours?|d|days?)\s*(?:ago)?$", re.I)
@@ -308,17 +386,24 @@ _RELATIVE = re.compile(r"^-?\s*(\d+)\s*(s|sec|m|min|h|hr|hours?|d|days?)\s*(?:ag
 def parse_moment(text: str, now: datetime) -> datetime:
     """A user's time: ISO-8601 (local time if no offset), `HH:MM` today (local), or `15m ago`.
 
-    Raises ValueError with the accepted forms when it is none of them.
+    Raises ValueError with the accepted forms when it is none of them, and when it falls
+    outside the accepted range (`check_moment`).
     """
-    raw = text.strip()
+    try:
+        moment = _parse_moment(text.strip(), text, now)
+    except OverflowError:
+        raise ValueError(f"time {text!r} is {_OUT_OF_RANGE}") from None
+    return check_moment(moment, f"time {text!r}")
+
+
+def _parse_moment(raw: str, text: str, now: datetime) -> datetime:
     match = _RELATIVE.match(raw)
     if match and (raw.startswith("-") or raw.lower().endswith("ago")):
+        if len(match.group(1)) > 15:
+            raise OverflowError(text)  # far beyond any range, and int() refuses huge digit runs
         amount, unit = int(match.group(1)), match.group(2).lower()[0]
         seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit] * amount
-        try:
-            return now - timedelta(seconds=seconds)
-        except OverflowError:
-            raise ValueError(f"too far in the past: {text!r}") from None
+        return now - timedelta(seconds=seconds)
     clock = re.match(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", raw)
     if clock:
         hour, minute, second = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
@@ -335,6 +420,9 @@ def parse_moment(text: str, now: datetime) -> datetime:
         raise ValueError(
             f"not a time: {text!r} (use 2026-11-27T02:14, 02:14 or '15m ago')"
         ) from None
+    if not EARLIEST.year - 1 <= value.year <= LATEST.year:
+        # Before any conversion: local time and offsets near year 1 or 9999 overflow.
+        raise OverflowError(text)
     if value.tzinfo is None:
         value = value.astimezone()  # naive means local time
     return value.astimezone(UTC)

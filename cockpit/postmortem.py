@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from cockpit.domain import Entry, Incident, Kind, format_duration
+from cockpit.domain import (
+    Entry,
+    Incident,
+    Kind,
+    check_day,
+    format_duration,
+    read_stored,
+    unreadable_note,
+)
 from cockpit.files import write_text
 from cockpit.markdown import (
     md_cell,
@@ -69,6 +77,8 @@ class ActionItem:
     deadline: date | None = None
     state: ItemState = ItemState.OPEN
     created_at: datetime | None = None
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """Stored values that could not be read (column -> raw text); shown flagged."""
 
     def past_deadline(self, now: datetime) -> bool:
         """Still open after its deadline day (UTC) has ended."""
@@ -134,6 +144,8 @@ class Postmortem:
     completed_at: datetime | None = None
     updated_at: datetime | None = None
     updated_by: str = ""
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """Stored values that could not be read (column -> raw text); shown flagged."""
 
     def text_of(self, name: str) -> str:
         """A field as editable text (the whys one per line)."""
@@ -737,7 +749,7 @@ def _appendix(r: Report) -> str:
     corrected_by: dict[int, int] = {row[7]: row[0] for row in r.timeline if row[7]}
     tz, starred, one_second = r.tz, r.starred, timedelta(seconds=1)
     kinds = {kind.value: KIND_LABELS.get(kind, kind.value) for kind in Kind}
-    parse = datetime.fromisoformat  # reads the stored `...Z` form directly
+    parse = read_stored
     minutes: dict[str, tuple[str, str]] = {}  # UTC minute -> (local minute, zone name)
     lines = [
         "| # | Time (UTC) | Local time | Kind | Author | Text | Notes |",
@@ -749,14 +761,32 @@ def _appendix(r: Report) -> str:
         # the local text is the local minute (computed once per minute) plus the seconds.
         minute = at_text[:16]
         local = minutes.get(minute)
-        if local is None:
-            moment = parse(at_text).astimezone(tz)
-            local = minutes[minute] = (moment.isoformat(" ", "minutes")[:16], moment.tzname() or "")
-        seconds = at_text[16:19]
         notes = []
+        # A row no cockpit should have written (a time it cannot read) is flagged, never fatal.
+        unreadable = False
+        try:
+            if local is None:
+                moment = parse(at_text).astimezone(tz)
+                local = (moment.isoformat(" ", "minutes")[:16], moment.tzname() or "")
+                minutes[minute] = local
+        except ValueError:
+            utc_text = local_text = "?"
+            unreadable = True
+        else:
+            seconds = at_text[16:19]
+            utc_text = f"{minute[:10]} {minute[11:]}{seconds}"
+            local_text = f"{local[0]}{seconds} {local[1]}"
+        try:
+            backdated = (
+                written_text != at_text and parse(at_text) < parse(written_text) - one_second
+            )
+        except ValueError:
+            backdated, unreadable = False, True
+        if unreadable:
+            notes.append(md_cell(unreadable_note(_unreadable_times(at_text, written_text))))
         if entry_id in starred:
             notes.append("★ key moment")
-        if written_text != at_text and parse(at_text) < parse(written_text) - one_second:
+        if backdated:
             written = f"backdated: written {_utc(parse(written_text))} UTC"
             if reason:
                 written += f", reason: {md_cell(reason)}"
@@ -765,8 +795,6 @@ def _appendix(r: Report) -> str:
             notes.append(f"corrects #{corrects}")
         if entry_id in corrected_by:
             notes.append(f"corrected by #{corrected_by[entry_id]}")
-        utc_text = f"{minute[:10]} {minute[11:]}{seconds}"
-        local_text = f"{local[0]}{seconds} {local[1]}"
         append(
             f"| {entry_id} | {utc_text} | {local_text} | {kinds.get(kind, kind)} | "
             f"{md_cell(author)} | {md_cell(text)} | {'; '.join(notes)} |"
@@ -774,19 +802,32 @@ def _appendix(r: Report) -> str:
     return "\n".join(lines)
 
 
+def _unreadable_times(at_text: str, written_text: str) -> dict[str, str]:
+    unreadable = {}
+    for name, raw in (("at", at_text), ("written_at", written_text)):
+        try:
+            read_stored(raw)
+        except ValueError:
+            unreadable[name] = raw
+    return unreadable
+
+
 _RELATIVE_DAYS = re.compile(r"^\+?\s*(\d{1,4})\s*(d|days?|w|weeks?)$", re.IGNORECASE)
 
 
 def parse_deadline(text: str, now: datetime) -> date | None:
-    """`2026-12-04`, or `+7d` / `2w` from today (local); "" clears. ValueError otherwise."""
+    """`2026-12-04`, or `+7d` / `2w` from today (local); "" clears. ValueError otherwise,
+    and for a date outside the range cockpit accepts (`check_day`)."""
     raw = text.strip()
     if not raw:
         return None
     match = _RELATIVE_DAYS.match(raw)
-    if match:
+    if match:  # at most 9999 weeks: never past date.max
         days = int(match.group(1)) * (7 if match.group(2).lower().startswith("w") else 1)
-        return now.astimezone().date() + timedelta(days=days)
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValueError(f"not a deadline: {text!r} (use YYYY-MM-DD, +7d or 2w)") from None
+        day = now.astimezone().date() + timedelta(days=days)
+    else:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"not a deadline: {text!r} (use YYYY-MM-DD, +7d or 2w)") from None
+    return check_day(day, f"deadline {text!r}")

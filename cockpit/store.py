@@ -8,16 +8,21 @@ migration or a query needs it), so `cockpit log` starts fast.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cockpit.domain import (
+    EARLIEST,
     ENTRY_TEXT,
     NAME_TEXT,
     POSTMORTEM_TEXT,
@@ -30,11 +35,16 @@ from cockpit.domain import (
     Kind,
     Status,
     TextLimit,
+    check_day,
+    check_moment,
     format_utc,
     incident_ref,
-    parse_utc,
+    read_stored,
+    read_stored_day,
     storable,
+    strip_control,
     system_clock,
+    unreadable_note,
 )
 
 if TYPE_CHECKING:
@@ -64,83 +74,139 @@ def fits(text: str, limit: TextLimit, what: str | None = None) -> str:
     return text
 
 
+class DatabaseDamaged(StoreError):
+    """The file is damaged (a corrupt page): the message says how to recover it."""
+
+
+class DatabaseReplaced(StoreError):
+    """The file at the path is no longer the database this store opened."""
+
+
+class CannotWrite(StoreError):
+    """The database cannot be written here (permissions, a full disk, a failing device)."""
+
+
 # ---- schema --------------------------------------------------------------------------------
+
+
+_INCIDENTS: dict[str, type] = {
+    "id": int,
+    "title": str,
+    "service": str,
+    "severity": str,
+    "status": str,
+    "runbook": str,
+    "impact_started_at": str,
+    "declared_at": str,
+    "acknowledged_at": str,
+    "mitigated_at": str,
+    "resolved_at": str,
+    "declared_by": str,
+}
+_ENTRIES: dict[str, type] = {
+    "id": int,
+    "incident_id": int,
+    "at": str,
+    "written_at": str,
+    "kind": str,
+    "author": str,
+    "text": str,
+    "corrects": int,
+    "reason": str,
+    "meta": str,
+}
+_ROLES: dict[str, type] = {"incident_id": int, "role": str, "person": str, "since": str}
+_ACTION_ITEMS: dict[str, type] = {
+    "id": int,
+    "incident_id": int,
+    "title": str,
+    "owner": str,
+    "deadline": str,
+    "state": str,
+    "created_at": str,
+}
+_DELIVERIES: dict[str, type] = {
+    "id": int,
+    "incident_id": int,
+    "entry_id": int,
+    "target": str,
+    "action": str,
+    "payload": str,
+    "state": str,
+    "attempts": int,
+    "next_attempt_at": str,
+    "last_error": str,
+    "remote_id": str,
+    "created_at": str,
+    "updated_at": str,
+    "sent_at": str,
+}
+_REMOTE_REFS: dict[str, type] = {
+    "incident_id": int,
+    "target": str,
+    "key": str,
+    "value": str,
+    "updated_at": str,
+}
+_POSTMORTEMS: dict[str, type] = {
+    "incident_id": int,
+    "summary": str,
+    "impact": str,
+    "root_cause": str,
+    "contributing_factors": str,
+    "went_well": str,
+    "went_poorly": str,
+    "lessons": str,
+    "completed_at": str,
+    "updated_at": str,
+    "updated_by": str,
+}
+_STARS: dict[str, type] = {
+    "incident_id": int,
+    "entry_id": int,
+    "starred_at": str,
+    "starred_by": str,
+}
+
+TABLES_ADDED: tuple[dict[str, dict[str, type]], ...] = (
+    {
+        "incidents": _INCIDENTS,
+        "entries": _ENTRIES,
+        "roles": _ROLES,
+        "action_items": _ACTION_ITEMS,
+        "deliveries": _DELIVERIES,
+    },
+    {"remote_refs": _REMOTE_REFS},
+    {"postmortems": _POSTMORTEMS, "stars": _STARS},
+)
+"""The tables (and their columns) each migration adds: how a cockpit database is recognised."""
 
 
 def _v1(db: sqlite_utils.Database) -> None:
     db.table("incidents").create(
-        {
-            "id": int,
-            "title": str,
-            "service": str,
-            "severity": str,
-            "status": str,
-            "runbook": str,
-            "impact_started_at": str,
-            "declared_at": str,
-            "acknowledged_at": str,
-            "mitigated_at": str,
-            "resolved_at": str,
-            "declared_by": str,
-        },
+        _INCIDENTS,
         pk="id",
         not_null={"title", "severity", "status", "declared_at", "impact_started_at"},
         defaults={"service": "", "declared_by": ""},
     )
     db.table("entries").create(
-        {
-            "id": int,
-            "incident_id": int,
-            "at": str,
-            "written_at": str,
-            "kind": str,
-            "author": str,
-            "text": str,
-            "corrects": int,
-            "reason": str,
-            "meta": str,
-        },
+        _ENTRIES,
         pk="id",
         not_null={"incident_id", "at", "written_at", "kind", "author", "text"},
         foreign_keys=[("incident_id", "incidents", "id")],
     )
     db.table("roles").create(
-        {"incident_id": int, "role": str, "person": str, "since": str},
-        pk=("incident_id", "role"),
-        foreign_keys=[("incident_id", "incidents", "id")],
+        _ROLES, pk=("incident_id", "role"), foreign_keys=[("incident_id", "incidents", "id")]
     )
     db.table("action_items").create(
-        {
-            "id": int,
-            "incident_id": int,
-            "title": str,
-            "owner": str,
-            "deadline": str,
-            "state": str,
-            "created_at": str,
-        },
+        _ACTION_ITEMS,
         pk="id",
         not_null={"incident_id", "title", "state"},
         defaults={"state": "open", "owner": ""},
         foreign_keys=[("incident_id", "incidents", "id")],
     )
     db.table("deliveries").create(
-        {
-            "id": int,
-            "incident_id": int,
-            "entry_id": int,
-            "target": str,
-            "action": str,
-            "payload": str,
-            "state": str,
-            "attempts": int,
-            "next_attempt_at": str,
-            "last_error": str,
-            "remote_id": str,
-            "created_at": str,
-            "updated_at": str,
-            "sent_at": str,
-        },
+        _DELIVERIES,
         pk="id",
         not_null={"incident_id", "target", "action", "payload", "state", "attempts"},
         defaults={"state": "queued", "attempts": 0},
@@ -162,7 +228,7 @@ def _v1(db: sqlite_utils.Database) -> None:
 def _v2(db: sqlite_utils.Database) -> None:
     # Remote identities an incident has at each service (Slack root `ts`, status-page id).
     db.table("remote_refs").create(
-        {"incident_id": int, "target": str, "key": str, "value": str, "updated_at": str},
+        _REMOTE_REFS,
         pk=("incident_id", "target", "key"),
         foreign_keys=[("incident_id", "incidents", "id")],
     )
@@ -172,24 +238,10 @@ def _v3(db: sqlite_utils.Database) -> None:
     # Post-mortems: the written fields (one row per incident; whys as a JSON list) and the
     # entries starred as key moments, kept apart because entries are append-only.
     db.table("postmortems").create(
-        {
-            "incident_id": int,
-            "summary": str,
-            "impact": str,
-            "root_cause": str,
-            "contributing_factors": str,
-            "went_well": str,
-            "went_poorly": str,
-            "lessons": str,
-            "completed_at": str,
-            "updated_at": str,
-            "updated_by": str,
-        },
-        pk="incident_id",
-        foreign_keys=[("incident_id", "incidents", "id")],
+        _POSTMORTEMS, pk="incident_id", foreign_keys=[("incident_id", "incidents", "id")]
     )
     db.table("stars").create(
-        {"incident_id": int, "entry_id": int, "starred_at": str, "starred_by": str},
+        _STARS,
         pk=("incident_id", "entry_id"),
         foreign_keys=[("incident_id", "incidents", "id"), ("entry_id", "entries", "id")],
     )
@@ -203,24 +255,88 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # ---- rows -> domain ----------------------------------------------------------------------
+#
+# A row already on disk may hold anything (written by an older cockpit, edited by hand): reading
+# never fails on it. Each converter tries the fast path; if any value cannot be read it reads the
+# row again value by value, with a stand-in for what it cannot read and the raw text kept in
+# `unreadable`, so every front end shows the row flagged and `cockpit doctor` names it.
 
 
-def _dt(value: str | None) -> datetime | None:
-    return parse_utc(value) if value else None
+def _time(row: Mapping[str, Any], name: str, bad: dict[str, str]) -> datetime | None:
+    raw = row[name]
+    if raw is None:
+        return None
+    try:
+        return read_stored(raw)
+    except ValueError:
+        bad[name] = str(raw)
+        return None
+
+
+def _json(row: Mapping[str, Any], name: str, shape: type, bad: dict[str, str]) -> Any:
+    raw = row[name]
+    if not raw:
+        return shape()
+    try:
+        value = json.loads(raw)
+    except (ValueError, TypeError, RecursionError):
+        value = None
+    if not isinstance(value, shape):
+        bad[name] = str(raw)
+        return shape()
+    return value
+
+
+def _choice(row: Mapping[str, Any], name: str, choices: type[StrEnum], bad: dict[str, str]) -> Any:
+    try:
+        return choices(row[name])
+    except ValueError:
+        bad[name] = str(row[name])
+        return None
+
+
+def _meta(raw: str) -> dict[str, Any]:
+    meta = json.loads(raw)
+    if not isinstance(meta, dict):
+        raise TypeError("meta is not an object")
+    return meta
 
 
 def _entry(row: Mapping[str, Any]) -> Entry:
+    try:
+        return Entry(
+            id=row["id"],
+            incident_id=row["incident_id"],
+            at=read_stored(row["at"]),
+            written_at=read_stored(row["written_at"]),
+            kind=Kind(row["kind"]),
+            author=row["author"],
+            text=row["text"],
+            corrects=row["corrects"],
+            reason=row["reason"],
+            meta=_meta(row["meta"]) if row["meta"] else {},
+        )
+    except (ValueError, TypeError, RecursionError):
+        return _flagged_entry(row)
+
+
+def _flagged_entry(row: Mapping[str, Any]) -> Entry:
+    bad: dict[str, str] = {}
+    at, written = _time(row, "at", bad), _time(row, "written_at", bad)
+    kind = _choice(row, "kind", Kind, bad) or Kind.NOTE
+    meta = _json(row, "meta", dict, bad)
     return Entry(
         id=row["id"],
         incident_id=row["incident_id"],
-        at=parse_utc(row["at"]),
-        written_at=parse_utc(row["written_at"]),
-        kind=Kind(row["kind"]),
+        at=at or written or EARLIEST,
+        written_at=written or at or EARLIEST,
+        kind=kind,
         author=row["author"],
         text=row["text"],
         corrects=row["corrects"],
         reason=row["reason"],
-        meta=json.loads(row["meta"]) if row["meta"] else {},
+        meta=meta,
+        unreadable=bad,
     )
 
 
@@ -242,6 +358,29 @@ class Delivery:
     created_at: datetime
     updated_at: datetime | None
     sent_at: datetime | None
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """Stored values that could not be read (column -> raw text); shown flagged."""
+
+
+@dataclass(frozen=True)
+class UnreadableRow:
+    """A stored row with values cockpit cannot read: which one, and the raw values."""
+
+    what: str  # incident, entry, delivery, action item, post-mortem
+    id: int
+    incident_id: int
+    values: Mapping[str, str]
+
+    def describe(self) -> str:
+        """`INC-3 entry #42: ⚠ unreadable at='0226-11-28T02:10:00.000Z'`."""
+        ref = incident_ref(self.incident_id)
+        if self.what == "incident":
+            name = ref
+        elif self.what == "post-mortem":
+            name = f"{ref} post-mortem"
+        else:
+            name = f"{ref} {self.what} #{self.id}"
+        return f"{name}: {unreadable_note(self.values)}"
 
 
 DELIVERY_STATES = ("queued", "sending", "retrying", "sent", "failed")
@@ -264,48 +403,84 @@ EventHook = Callable[[IncidentEvent], Sequence[tuple[str, str, Mapping[str, Any]
 
 
 def _delivery(row: Mapping[str, Any]) -> Delivery:
+    bad: dict[str, str] = {}
+    created = _time(row, "created_at", bad)
     return Delivery(
         id=row["id"],
         incident_id=row["incident_id"],
         entry_id=row["entry_id"],
         target=row["target"],
         action=row["action"],
-        payload=json.loads(row["payload"]),
+        payload=_json(row, "payload", dict, bad),
         state=row["state"],
         attempts=row["attempts"],
-        next_attempt_at=_dt(row["next_attempt_at"]),
+        next_attempt_at=_time(row, "next_attempt_at", bad),
         last_error=row["last_error"],
         remote_id=row["remote_id"],
-        created_at=parse_utc(row["created_at"]),
-        updated_at=_dt(row["updated_at"]),
-        sent_at=_dt(row["sent_at"]),
+        created_at=created or EARLIEST,
+        updated_at=_time(row, "updated_at", bad),
+        sent_at=_time(row, "sent_at", bad),
+        unreadable=bad,
     )
 
 
 def _action_item(row: Mapping[str, Any]) -> ActionItem:
     from cockpit.postmortem import ActionItem, ItemState  # only post-mortem work pays for it
 
+    bad: dict[str, str] = {}
+    deadline = None
+    if row["deadline"]:
+        try:
+            deadline = read_stored_day(row["deadline"])
+        except ValueError:
+            bad["deadline"] = str(row["deadline"])
     return ActionItem(
         id=row["id"],
         incident_id=row["incident_id"],
         title=row["title"],
         owner=row["owner"] or "",
-        deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
-        state=ItemState(row["state"]),
-        created_at=_dt(row["created_at"]),
+        deadline=deadline,
+        state=_choice(row, "state", ItemState, bad) or ItemState.OPEN,
+        created_at=_time(row, "created_at", bad),
+        unreadable=bad,
     )
 
 
 # ---- the store ----------------------------------------------------------------------------
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _guarded(method: _Method) -> _Method:
+    """A store method whose database errors (a damaged page, a vanished file) are one line.
+
+    Writes convert theirs in `_write`; reads (and the reads around a write) convert here."""
+
+    @functools.wraps(method)
+    def guarded(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise self._failed(exc) from None
+
+    return cast(_Method, guarded)
+
 
 class Store:
     """The incident database. Open with `Store.open(path)`; every write commits before returning."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Clock) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, clock: Clock, *, read_only: str = ""
+    ) -> None:
         self.conn = conn
         self.path = path
         self.clock = clock
+        self.read_only = read_only
+        """Why this store only reads ("" when it writes): said when a write is refused."""
+        self.notice = ""
+        """A caveat about how the database was opened (after its path), shown once."""
+        self.identity: tuple[int, int] | None = None  # (device, inode) of the file at `path`
+        self._damage: str | None = None  # what the first check found; None until it ran
         self._db: sqlite_utils.Database | None = None
         self.events: EventHook | None = None
         """Installed by the CLI and the app (`cockpit.comms.events.hook_for`): the outbox rows
@@ -333,48 +508,93 @@ class Store:
         clock: Clock = system_clock,
         busy_timeout_ms: int = 5000,
         create: bool = True,
+        read_only: bool = False,
     ) -> Store:
-        """Open (creating and migrating if needed) the database at `path`.
+        """Open the database at `path`: for writing (creating it if `create`, and migrating), or
+        `read_only`, which needs no write access and no free space.
 
-        A file that is not SQLite, or that a newer cockpit wrote, raises StoreError and is left
-        untouched: its header and `user_version` are read before anything is written.
+        A file that is not a cockpit database (not SQLite, another application's tables, written
+        by a newer cockpit) raises StoreError and is left byte-identical: its header and schema
+        are read before anything is written. A missing file is created only with `create`.
         """
         path = Path(path)
-        if path.exists():
-            _check_header(path)
-        elif not create:
-            raise StoreError(f"{path}: no such database")
-        else:
+        if not _check_file(path):
+            if read_only or not create:
+                raise StoreError(
+                    f"{path}: no cockpit database here; `cockpit declare TITLE` starts one "
+                    "(or point --db or $COCKPIT_DB at yours)"
+                )
+            _check_no_orphan(path)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"{path.parent}: cannot create folder: {exc.strerror}") from None
+        if read_only:
+            return cls._open_read_only(path, clock, busy_timeout_ms)
         try:
             conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open database: {exc}") from None
         conn.row_factory = sqlite3.Row
+        store = cls(conn, path, clock)
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path}: written by a newer cockpit (schema {version}, this one knows "
-                    f"{SCHEMA_VERSION}); upgrade cockpit to open it"
-                )
+            store.identity = _identity(path)
+            version = _check_schema(
+                conn, path
+            )  # before the first write: a foreign file stays as is
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError(f"{path}: cannot switch the database to WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
-            store = cls(conn, path, clock)
             store._migrate(version)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             conn.close()
-            raise StoreError(_explain(path, exc)) from None
+            raise _error(path, exc) from None
         except StoreError:
             conn.close()
             raise
+        return store
+
+    @classmethod
+    def _open_read_only(cls, path: Path, clock: Clock, busy_timeout_ms: int) -> Store:
+        """Read without writing anything: no WAL switch, no migration, no -shm if none can be made.
+
+        SQLite reads a WAL database read-only when it can open or create its `-shm` file. In a
+        read-only folder or on a full disk it cannot; the last resort is `immutable=1`, which
+        reads the main file as it is, without the changes still in the `-wal` (said in `notice`).
+        """
+        uri = path.absolute().as_uri()
+        if not all(path.with_name(path.name + end).exists() for end in ("-wal", "-shm")):
+            _peek(uri, path)
+        try:
+            conn, notice = _read_only_connection(uri, path, busy_timeout_ms / 1000)
+        except sqlite3.DatabaseError as exc:
+            raise _error(path, exc) from None
+        try:
+            version = _check_schema(conn, path)
+            identity = _identity(path)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            conn.close()
+            raise _error(path, exc) from None
+        except StoreError:
+            conn.close()
+            raise
+        if version < SCHEMA_VERSION:
+            # Written by an older cockpit (or never used): upgrade it once, then read.
+            conn.close()
+            try:
+                cls.open(path, clock=clock, busy_timeout_ms=busy_timeout_ms, create=False).close()
+            except StoreError as exc:
+                raise StoreError(
+                    f"{path}: needs upgrading to schema {SCHEMA_VERSION} (it has {version}) "
+                    f"and cannot be written: {exc}"
+                ) from None
+            return cls._open_read_only(path, clock, busy_timeout_ms)
+        conn.row_factory = sqlite3.Row
+        store = cls(conn, path, clock, read_only=notice or "opened read-only")
+        store.identity, store.notice = identity, notice
         return store
 
     def _migrate(self, version: int) -> None:
@@ -398,30 +618,99 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed (durably) on exit or rolled back on error."""
+        """One write transaction, committed (durably) on exit or rolled back on error.
+
+        Refused before it starts when the store only reads or the database is damaged (checked
+        once per store, before its first write), and rolled back when the file at `path` is no
+        longer the one this store opened (deleted or replaced meanwhile).
+        """
+        if self.read_only:
+            raise CannotWrite(f"{self.path}: {self.read_only}; nothing was written")
+        if self._damage is None:
+            self._damage = _quick_check(self.conn, self.path)
+        if self._damage:
+            raise DatabaseDamaged(_damaged(self.path, self._damage))
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(_explain(self.path, exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise self._failed(exc) from None
         try:
             yield self.conn
+            self._still_there()
             self.conn.execute("COMMIT")
         except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(_explain(self.path, exc)) from None
+            if isinstance(exc, DatabaseReplaced):
+                self._settle()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._failed(exc) from None
             raise
 
+    def _still_there(self) -> None:
+        """DatabaseReplaced unless `path` still names the file this store opened (device and
+        inode)."""
+        try:
+            same = _identity(self.path) == self.identity
+        except OSError:
+            same = False
+        if not same:
+            raise DatabaseReplaced(
+                f"{self.path} was deleted or replaced while cockpit had it open; nothing was "
+                "written; restart cockpit"
+            )
+
+    def _settle(self) -> None:
+        """Move this connection's pages from the -wal into the file it opened, and empty the
+        -wal: SQLite leaves a moved database's -wal behind, and a database now at the path (or
+        a new one) would read those pages as its own."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> StoreError:
+        """The one line for a database error; damage found here refuses every later write."""
+        if _code(exc) in _DAMAGED:
+            self._damage = str(exc)
+        return _error(self.path, exc)
+
+    @_guarded
     def data_version(self) -> int:
-        """Changes whenever another connection commits: a cheap "anything new?" check."""
+        """Changes whenever another connection commits: a cheap "anything new?" check.
+
+        StoreError when `path` no longer names this database (deleted or replaced), so a front
+        end that polls says so at once rather than at its next write."""
+        try:
+            self._still_there()
+        except DatabaseReplaced:
+            self._settle()
+            raise
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def now(self) -> datetime:
-        return self.clock()
+        """The clock's time; StoreError when the clock is outside the times cockpit accepts."""
+        moment = self.clock()
+        try:
+            return check_moment(moment, f"the system clock's time {moment.isoformat()}")
+        except ValueError as exc:
+            raise StoreError(f"{exc}; set the clock, nothing was written") from None
+
+    @staticmethod
+    def _moment(moment: datetime, what: str) -> datetime:
+        try:
+            return check_moment(moment, what)
+        except ValueError as exc:
+            raise StoreError(f"{exc}; nothing was written") from None
+
+    @staticmethod
+    def _day(day: date) -> date:
+        try:
+            return check_day(day, f"the deadline {day.isoformat()}")
+        except ValueError as exc:
+            raise StoreError(f"{exc}; nothing was written") from None
 
     # -- incidents
 
+    @_guarded
     def declare(
         self,
         title: str,
@@ -441,8 +730,10 @@ class Store:
         fits(service, NAME_TEXT, "a service name")
         for role, person in (roles or {}).items():
             fits(person, NAME_TEXT, f"the {role}'s name")
-        now = self.clock()
-        impact = impact_started_at or now
+        now = self.now()
+        impact = now
+        if impact_started_at is not None:
+            impact = self._moment(impact_started_at, "the impact start")
         if impact > now:
             raise StoreError("impact cannot start in the future")
         stamp = format_utc(now)
@@ -477,6 +768,7 @@ class Store:
             self._fire(conn, "declared", incident_id, entry_id, meta, author, now)
         return self.incident(incident_id)
 
+    @_guarded
     def incident(self, incident_id: int) -> Incident:
         row = self.conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
         if row is None:
@@ -490,22 +782,26 @@ class Store:
                 "SELECT role, person FROM roles WHERE incident_id = ? ORDER BY rowid", (row["id"],)
             )
         }
+        bad: dict[str, str] = {}
+        impact, declared = _time(row, "impact_started_at", bad), _time(row, "declared_at", bad)
         return Incident(
             id=row["id"],
             title=row["title"],
             service=row["service"] or "",
             severity=row["severity"],
-            status=Status(row["status"]),
+            status=_choice(row, "status", Status, bad) or Status.INVESTIGATING,
             runbook=row["runbook"],
-            impact_started_at=parse_utc(row["impact_started_at"]),
-            declared_at=parse_utc(row["declared_at"]),
-            acknowledged_at=_dt(row["acknowledged_at"]),
-            mitigated_at=_dt(row["mitigated_at"]),
-            resolved_at=_dt(row["resolved_at"]),
+            impact_started_at=impact or declared or EARLIEST,
+            declared_at=declared or impact or EARLIEST,
+            acknowledged_at=_time(row, "acknowledged_at", bad),
+            mitigated_at=_time(row, "mitigated_at", bad),
+            resolved_at=_time(row, "resolved_at", bad),
             declared_by=row["declared_by"] or "",
             roles=roles,
+            unreadable=bad,
         )
 
+    @_guarded
     def incidents(self, *, open_only: bool = False) -> list[Incident]:
         """Incidents, newest first."""
         sql = "SELECT * FROM incidents"
@@ -514,6 +810,7 @@ class Store:
         sql += " ORDER BY id DESC"
         return [self._incident(row) for row in self.conn.execute(sql)]
 
+    @_guarded
     def resolve_incident_id(self, explicit: int | None) -> int:
         """The incident a command means: the one named, else the only open one."""
         if explicit is not None:
@@ -529,6 +826,7 @@ class Store:
 
     # -- timeline
 
+    @_guarded
     def append(
         self,
         incident_id: int,
@@ -546,8 +844,8 @@ class Store:
         `at` backdates (or post-dates) the claimed time; a backdated entry needs a `reason`.
         """
         text, author = storable(text), storable(author)
-        now = self.clock()
-        claimed = at or now
+        now = self.now()
+        claimed = now if at is None else self._moment(at, "the entry's time")
         if at is not None:
             if claimed > now:
                 raise StoreError("an entry cannot be dated in the future")
@@ -602,6 +900,7 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
+    @_guarded
     def entries(
         self,
         incident_id: int,
@@ -621,6 +920,7 @@ class Store:
         )
         return [_entry(row) for row in rows]
 
+    @_guarded
     def entry_count(
         self,
         incident_id: int,
@@ -631,6 +931,7 @@ class Store:
         sql, params = self._entry_query("count(*)", incident_id, kinds, contains)
         return int(self.conn.execute(sql, params).fetchone()[0])
 
+    @_guarded
     def entries_after(self, incident_id: int, after_id: int) -> list[Entry]:
         """Entries written after entry `after_id` (by write order): what is new since a look."""
         rows = self.conn.execute(
@@ -639,6 +940,7 @@ class Store:
         )
         return [_entry(row) for row in rows]
 
+    @_guarded
     def last_entry_id(self, incident_id: int | None = None) -> int:
         if incident_id is None:
             row = self.conn.execute("SELECT max(id) FROM entries").fetchone()
@@ -648,6 +950,7 @@ class Store:
             ).fetchone()
         return int(row[0] or 0)
 
+    @_guarded
     def entry(self, entry_id: int) -> Entry:
         row = self.conn.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
@@ -668,14 +971,22 @@ class Store:
             params.append(contains)
         return sql, params
 
+    @_guarded
     def updates_sent(self, incident_id: int) -> tuple[int, datetime | None]:
         """How many status updates were published, and when the last one was."""
-        row = self.conn.execute(
-            "SELECT count(*), max(at) FROM entries WHERE incident_id = ? AND kind = ?",
+        count = 0
+        last: datetime | None = None
+        for (at,) in self.conn.execute(
+            "SELECT at FROM entries WHERE incident_id = ? AND kind = ? ORDER BY at DESC",
             (incident_id, Kind.UPDATE.value),
-        ).fetchone()
-        return int(row[0]), _dt(row[1])
+        ):
+            count += 1
+            if last is None:  # the newest one that can be read
+                with contextlib.suppress(ValueError):
+                    last = read_stored(at)
+        return count, last
 
+    @_guarded
     def find_entry(
         self, incident_id: int, kind: Kind, meta: Mapping[str, str | int]
     ) -> Entry | None:
@@ -684,6 +995,7 @@ class Store:
         row = self.conn.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
         return _entry(row) if row else None
 
+    @_guarded
     def append_once(
         self,
         incident_id: int,
@@ -699,7 +1011,7 @@ class Store:
         The check and the insert share one write transaction, so processes racing to record
         the same event (an escalation firing) write it exactly once; None when it existed.
         """
-        now = self.clock()
+        now = self.now()
         match = {name: meta[name] for name in key}
         sql, params = self._meta_query(incident_id, kind, match)
         with self._write() as conn:
@@ -724,11 +1036,12 @@ class Store:
 
     # -- changes that write an entry
 
+    @_guarded
     def set_status(
         self, incident_id: int, status: Status, author: str, *, note: str = ""
     ) -> Entry | None:
         """Move the incident to `status`; None when it is already there."""
-        now = self.clock()
+        now = self.now()
         with self._write() as conn:
             entry_id = self._set_status(conn, incident_id, status, author, now, note)
         return self.entry(entry_id) if entry_id else None
@@ -771,9 +1084,10 @@ class Store:
         self._fire(conn, "status", incident_id, entry_id, meta, author, now)
         return entry_id
 
+    @_guarded
     def set_severity(self, incident_id: int, severity: str, author: str) -> Entry | None:
         """Change the severity; None when it is already that."""
-        now = self.clock()
+        now = self.now()
         with self._write() as conn:
             row = self._require_incident(conn, incident_id)
             old = row["severity"]
@@ -795,10 +1109,11 @@ class Store:
             )
         return self.entry(entry_id)
 
+    @_guarded
     def assign(self, incident_id: int, role: str, person: str, author: str) -> Entry | None:
         """Give `role` to `person` ("" clears it); None when nothing changes."""
         fits(person, NAME_TEXT, f"the {role}'s name")
-        now = self.clock()
+        now = self.now()
         with self._write() as conn:
             self._require_incident(conn, incident_id)
             entry_id = self._assign(conn, incident_id, role, person.strip(), author, now)
@@ -835,9 +1150,10 @@ class Store:
         meta = {"role": role, "from": old, "to": person}
         return self._insert_entry(conn, incident_id, Kind.ROLE, author, text, now, now, meta=meta)
 
+    @_guarded
     def link_runbook(self, incident_id: int, name: str | None, author: str) -> Entry | None:
         """Link (or unlink, with None) a runbook; the change is a timeline entry."""
-        now = self.clock()
+        now = self.now()
         with self._write() as conn:
             row = self._require_incident(conn, incident_id)
             if row["runbook"] == name:
@@ -852,6 +1168,7 @@ class Store:
 
     # -- publishing and the outbox
 
+    @_guarded
     def publish(
         self,
         incident_id: int,
@@ -871,7 +1188,7 @@ class Store:
         if not text.strip():
             raise StoreError("a status update needs some text")
         fits(text, UPDATE_TEXT)
-        now = self.clock()
+        now = self.now()
         stamp = format_utc(now)
         with self._write() as conn:
             row = self._require_incident(conn, incident_id)
@@ -892,6 +1209,7 @@ class Store:
                 _insert_delivery(conn, incident_id, entry_id, target, action, payload, stamp)
         return self.entry(entry_id)
 
+    @_guarded
     def enqueue(
         self,
         incident_id: int,
@@ -902,10 +1220,11 @@ class Store:
         entry_id: int | None = None,
     ) -> int:
         """Queue a delivery that is not a published update (a page, a webhook event)."""
-        stamp = format_utc(self.clock())
+        stamp = format_utc(self.now())
         with self._write() as conn:
             return _insert_delivery(conn, incident_id, entry_id, target, action, payload, stamp)
 
+    @_guarded
     def deliveries(
         self, incident_id: int | None = None, *, states: Sequence[str] | None = None
     ) -> list[Delivery]:
@@ -920,12 +1239,14 @@ class Store:
         sql += " ORDER BY id"
         return [_delivery(row) for row in self.conn.execute(sql, params)]
 
+    @_guarded
     def delivery(self, delivery_id: int) -> Delivery:
         row = self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
         if row is None:
             raise StoreError(f"no delivery {delivery_id}")
         return _delivery(row)
 
+    @_guarded
     def due_deliveries(self, now: datetime) -> list[Delivery]:
         """Deliveries to attempt now, oldest first; `sending` ones were interrupted mid-flight."""
         rows = self.conn.execute(
@@ -935,6 +1256,7 @@ class Store:
         )
         return [_delivery(row) for row in rows]
 
+    @_guarded
     def update_delivery(self, delivery_id: int, **changes: Any) -> None:
         """Record an attempt's outcome (state, attempts, next_attempt_at, last_error, ...)."""
         allowed = {
@@ -950,14 +1272,14 @@ class Store:
         if unknown:
             raise ValueError(f"unknown delivery fields: {sorted(unknown)}")
         values = {
-            key: format_utc(value)
+            key: format_utc(self._moment(value, key))
             if isinstance(value, datetime)
             else json.dumps(value)
             if key == "payload"
             else value
             for key, value in changes.items()
         }
-        values["updated_at"] = format_utc(self.clock())
+        values["updated_at"] = format_utc(self.now())
         assignments = ", ".join(f"{key} = ?" for key in values)
         with self._write() as conn:
             conn.execute(
@@ -965,6 +1287,7 @@ class Store:
                 (*values.values(), delivery_id),
             )
 
+    @_guarded
     def claim_delivery(
         self,
         delivery_id: int,
@@ -980,14 +1303,14 @@ class Store:
         delivery at once: the winner gets the row back in state `sending` with one more
         attempt and `next_attempt_at` = the end of its lease; the loser gets None.
         """
-        stamp = format_utc(self.clock())
+        stamp = format_utc(self.now())
         with self._write() as conn:
             cursor = conn.execute(
                 "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, "
                 "next_attempt_at = ?, payload = ?, updated_at = ? "
                 "WHERE id = ? AND state = ? AND attempts = ?",
                 (
-                    format_utc(lease_until),
+                    format_utc(self._moment(lease_until, "the delivery lease")),
                     json.dumps(payload, separators=(",", ":")),
                     stamp,
                     delivery_id,
@@ -997,6 +1320,7 @@ class Store:
             )
         return self.delivery(delivery_id) if cursor.rowcount == 1 else None
 
+    @_guarded
     def remote_ref(self, incident_id: int, target: str, key: str) -> str | None:
         """An id the incident has at a service (Slack root `ts`, status-page incident id)."""
         row = self.conn.execute(
@@ -1005,13 +1329,14 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
+    @_guarded
     def set_remote_ref(self, incident_id: int, target: str, key: str, value: str) -> None:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO remote_refs (incident_id, target, key, value, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, target, key) "
                 "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                (incident_id, target, key, value, format_utc(self.clock())),
+                (incident_id, target, key, value, format_utc(self.now())),
             )
 
     def _fire(
@@ -1058,9 +1383,42 @@ class Store:
 
     # -- checks
 
+    @_guarded
+    def unreadable_rows(self) -> list[UnreadableRow]:
+        """Every stored row holding a value cockpit cannot read (shown flagged; doctor lists them).
+
+        Read through the same converters as every other read, so the verdict is theirs.
+        """
+        found: list[UnreadableRow] = []
+        for row in self.conn.execute("SELECT * FROM incidents ORDER BY id"):
+            incident = self._incident(row)
+            if incident.unreadable:
+                found.append(
+                    UnreadableRow("incident", incident.id, incident.id, incident.unreadable)
+                )
+        readers: tuple[tuple[str, str, Callable[[Mapping[str, Any]], Any]], ...] = (
+            ("entry", "SELECT * FROM entries ORDER BY id", _entry),
+            ("delivery", "SELECT * FROM deliveries ORDER BY id", _delivery),
+            ("action item", "SELECT * FROM action_items ORDER BY id", _action_item),
+        )
+        for what, sql, read in readers:
+            for row in self.conn.execute(sql):
+                value = read(row)
+                if value.unreadable:
+                    found.append(
+                        UnreadableRow(what, row["id"], row["incident_id"], value.unreadable)
+                    )
+        for (incident_id,) in self.conn.execute("SELECT incident_id FROM postmortems ORDER BY 1"):
+            pm = self.postmortem(incident_id)
+            if pm.unreadable:
+                found.append(UnreadableRow("post-mortem", incident_id, incident_id, pm.unreadable))
+        return found
+
+    @_guarded
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
 
+    @_guarded
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
@@ -1075,6 +1433,7 @@ class Store:
         "lessons",
     )
 
+    @_guarded
     def postmortem(self, incident_id: int) -> Postmortem:
         """The incident's post-mortem fields (all empty until someone writes one)."""
         from cockpit.postmortem import Postmortem
@@ -1085,15 +1444,22 @@ class Store:
         ).fetchone()
         if row is None:
             return Postmortem(incident_id)
+        bad: dict[str, str] = {}
+        updated = _time(row, "updated_at", bad)
+        completed = _time(row, "completed_at", bad)
+        if row["completed_at"] and completed is None:
+            completed = updated or EARLIEST  # stored as completed: it stays so, flagged
         return Postmortem(
             incident_id=incident_id,
-            root_cause=tuple(json.loads(row["root_cause"] or "[]")),
-            completed_at=_dt(row["completed_at"]),
-            updated_at=_dt(row["updated_at"]),
+            root_cause=tuple(str(why) for why in _json(row, "root_cause", list, bad)),
+            completed_at=completed,
+            updated_at=updated,
             updated_by=row["updated_by"] or "",
+            unreadable=bad,
             **{name: row[name] or "" for name in self._POSTMORTEM_TEXT},
         )
 
+    @_guarded
     def set_postmortem(
         self,
         incident_id: int,
@@ -1120,7 +1486,7 @@ class Store:
                 values[name] = fits(value, POSTMORTEM_TEXT, f"the {name.replace('_', ' ')}")
             else:
                 raise StoreError(f"unknown post-mortem field {name!r}")
-        now = format_utc(self.clock())
+        now = format_utc(self.now())
         if completed is not None:
             values["completed_at"] = now if completed else None
         values["updated_at"] = now
@@ -1137,6 +1503,7 @@ class Store:
             )
         return self.postmortem(incident_id)
 
+    @_guarded
     def action_items(
         self, incident_id: int | None = None, *, states: Sequence[ItemState] | None = None
     ) -> list[ActionItem]:
@@ -1152,12 +1519,14 @@ class Store:
         rows = self.conn.execute(sql + " ORDER BY id", params)
         return [_action_item(row) for row in rows]
 
+    @_guarded
     def action_item(self, item_id: int) -> ActionItem:
         row = self.conn.execute("SELECT * FROM action_items WHERE id = ?", (item_id,)).fetchone()
         if row is None:
             raise StoreError(f"no action item {item_id}")
         return _action_item(row)
 
+    @_guarded
     def add_action_item(
         self, incident_id: int, title: str, *, owner: str = "", deadline: date | None = None
     ) -> ActionItem:
@@ -1177,13 +1546,14 @@ class Store:
                     incident_id,
                     title.strip(),
                     owner.strip(),
-                    deadline.isoformat() if deadline else None,
+                    self._day(deadline).isoformat() if deadline else None,
                     ItemState.OPEN.value,
-                    format_utc(self.clock()),
+                    format_utc(self.now()),
                 ),
             )
         return self.action_item(int(cursor.lastrowid or 0))
 
+    @_guarded
     def update_action_item(self, item_id: int, **changes: object) -> ActionItem:
         """Change an item's `title`, `owner`, `deadline` (a date, or None to clear) or `state`."""
         values: dict[str, Any] = {}
@@ -1197,7 +1567,7 @@ class Store:
             elif name == "deadline":
                 if value is not None and not isinstance(value, date):
                     raise TypeError("deadline is a date or None")
-                values[name] = value.isoformat() if value else None
+                values[name] = self._day(value).isoformat() if value else None
             elif name == "state":
                 from cockpit.postmortem import ItemState
 
@@ -1214,12 +1584,14 @@ class Store:
                 )
         return self.action_item(item_id)
 
+    @_guarded
     def remove_action_item(self, item_id: int) -> None:
         """Delete an action item added by mistake ("won't do" keeps the record instead)."""
         self.action_item(item_id)
         with self._write() as conn:
             conn.execute("DELETE FROM action_items WHERE id = ?", (item_id,))
 
+    @_guarded
     def star(self, entry_id: int, author: str) -> bool:
         """Mark an entry as a key moment; False when it already was."""
         entry = self.entry(entry_id)
@@ -1227,10 +1599,11 @@ class Store:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO stars (incident_id, entry_id, starred_at, starred_by) "
                 "VALUES (?, ?, ?, ?)",
-                (entry.incident_id, entry_id, format_utc(self.clock()), author),
+                (entry.incident_id, entry_id, format_utc(self.now()), author),
             )
         return cursor.rowcount > 0
 
+    @_guarded
     def unstar(self, entry_id: int) -> bool:
         """Remove the key-moment mark; False when the entry was not starred."""
         entry = self.entry(entry_id)
@@ -1241,6 +1614,7 @@ class Store:
             )
         return cursor.rowcount > 0
 
+    @_guarded
     def timeline_rows(self, incident_id: int) -> list[tuple[Any, ...]]:
         """Every entry as a plain tuple in timeline order, for exports of very long timelines.
 
@@ -1256,6 +1630,7 @@ class Store:
         )
         return cursor.fetchall()
 
+    @_guarded
     def starred(self, incident_id: int) -> set[int]:
         """Ids of the incident's starred entries."""
         rows = self.conn.execute("SELECT entry_id FROM stars WHERE incident_id = ?", (incident_id,))
@@ -1290,21 +1665,214 @@ def _insert_delivery(
     return int(cursor.lastrowid or 0)
 
 
-def _check_header(path: Path) -> None:
+def _check_file(path: Path) -> bool:
+    """Whether a file is there to open; StoreError if it cannot be a database (its header)."""
     try:
         with path.open("rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return False
     except IsADirectoryError:
         raise StoreError(f"{path}: is a directory, not a database file") from None
     except OSError as exc:
         raise StoreError(f"{path}: cannot read: {exc.strerror}") from None
     if head and head != SQLITE_MAGIC:
         raise StoreError(f"{path}: not a cockpit database (not an SQLite file); left untouched")
+    return True
+
+
+def _check_no_orphan(path: Path) -> None:
+    """A new database must not start next to the -wal of a deleted one: SQLite would read that
+    file's pages into the new database."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        orphan = wal.stat().st_size > 0
+    except OSError:
+        return
+    if orphan:
+        raise StoreError(
+            f"{path}: no database here, but {wal} is left over from a deleted one and may hold "
+            "its last changes; move it aside, then try again"
+        )
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
+
+
+_SCHEMA_SQL = (
+    "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p "
+    "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+)
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version, once the file is known to be a cockpit database (or empty).
+
+    Reads only: a file with tables that are not cockpit's (another application's database, or
+    a name clash) raises StoreError before anything is written to it.
+    """
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    columns: dict[str, set[str]] = {}
+    for table, column in conn.execute(_SCHEMA_SQL):
+        columns.setdefault(table, set()).add(column)
+    if version == 0 and not columns:
+        return 0  # new or empty: cockpit may set it up
+    if version > SCHEMA_VERSION and {"incidents", "entries"} <= columns.keys():
+        raise StoreError(
+            f"{path}: written by a newer cockpit (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}); upgrade cockpit to open it"
+        )
+    expected = {
+        table: names
+        for added in TABLES_ADDED[: min(version, SCHEMA_VERSION)]
+        for table, names in added.items()
+    }
+    if (
+        version == 0
+        or version > SCHEMA_VERSION
+        or any(set(names) - columns.get(table, set()) for table, names in expected.items())
+    ):
+        tables = sorted(strip_control(name) for name in columns)
+        listed = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        raise StoreError(
+            f"{path}: not a cockpit database (its tables: {listed}); left untouched, "
+            "choose another file with --db"
+        )
+    return version
+
+
+def _read_only_connection(uri: str, path: Path, timeout: float) -> tuple[sqlite3.Connection, str]:
+    """A read-only connection that has read once, and a notice if it had to be `immutable=1`."""
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the -shm, if WAL
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if _code(exc) not in _CANNOT_WRITE:
+            raise
+        immutable = f"{uri}?mode=ro&immutable=1"
+        return sqlite3.connect(immutable, uri=True, timeout=timeout, isolation_level=None), (
+            _snapshot_notice(path, exc)
+        )
+    return conn, ""
+
+
+def _peek(uri: str, path: Path) -> None:
+    """Refuse a foreign file from its main file alone, read as it is (`immutable=1`): a
+    read-only open of another application's WAL database would leave a -wal and -shm beside
+    it. Errors here prove nothing (the file may be changing): the real open decides."""
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        _check_schema(conn, path)
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()
+
+
+QUICK_CHECK_BUDGET = 1_000
+"""How much of the file a writer checks before its first write, in SQLite progress steps of
+1,000 instructions (about 10 MB of database per 1,000 steps): the whole of any ordinary
+incident database, a bounded cost for a huge one (measured in RELIABILITY.md)."""
+
+
+def _quick_check(conn: sqlite3.Connection, path: Path) -> str:
+    """ "" when the pages looked at are sound (or the budget ran out first); else what is wrong."""
+    steps = 0
+
+    def spend() -> bool:
+        nonlocal steps
+        steps += 1
+        return steps > QUICK_CHECK_BUDGET
+
+    conn.set_progress_handler(spend, 1000)
+    try:
+        result = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        if _code(exc) in _DAMAGED:
+            return str(exc)
+        if steps > QUICK_CHECK_BUDGET:
+            return ""
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    # One line: "*** in database main ***\nPage 116: btreeInitPage() returns error code 11".
+    return (
+        "" if result == "ok" else " ".join(result.replace("*** in database main ***", "").split())
+    )
+
+
+def _code(exc: sqlite3.Error) -> int:
+    """SQLite's primary result code of an error (0 if it carries none)."""
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB (a valid header, a broken file)
+_CANNOT_WRITE = {
+    3,
+    8,
+    10,
+    13,
+    14,
+}  # PERM, READONLY, IOERR, FULL, CANTOPEN: the -shm is out of reach
+
+
+def _snapshot_notice(path: Path, exc: sqlite3.Error) -> str:
+    """Why the database was read as an unchanging snapshot, and what that misses."""
+    why = (
+        f"read as a snapshot: cannot create {path.name}-shm ({exc}), a read-only folder or a "
+        "full disk"
+    )
+    wal = path.with_name(path.name + "-wal")
+    try:
+        pending = wal.stat().st_size > 0
+    except OSError:
+        pending = False
+    if pending:
+        return f"{why}; the newest changes, still in {wal.name}, are not shown"
+    return f"{why}; changes made meanwhile are not shown"
+
+
+def _damaged(path: Path, detail: str) -> str:
+    return (
+        f"{path}: the database is damaged ({detail}); cockpit writes nothing more to it. "
+        f"{recovery_advice(path)}"
+    )
+
+
+def recovery_advice(path: Path) -> str:
+    """How to get what a damaged database holds into a new file, naming both files."""
+    import shlex
+
+    new = path.with_name(f"{path.stem}-recovered{path.suffix}")
+    old_arg, new_arg = shlex.quote(str(path)), shlex.quote(str(new))
+    return (
+        f"Recover what it holds with `sqlite3 {old_arg} .recover | sqlite3 {new_arg}` and use "
+        f"that (--db {new_arg}); the damaged file stays at {path}"
+    )
+
+
+def _error(path: Path, exc: BaseException) -> StoreError:
+    """The one-line StoreError for a database error (DatabaseDamaged for a corrupt file)."""
+    if isinstance(exc, sqlite3.Error) and _code(exc) in _DAMAGED:
+        return DatabaseDamaged(_explain(path, exc))
+    if isinstance(exc, sqlite3.Error) and _code(exc) in _CANNOT_WRITE:
+        return CannotWrite(_explain(path, exc))
+    return StoreError(_explain(path, exc))
 
 
 def _explain(path: Path, exc: BaseException) -> str:
     message = str(exc)
     lowered = message.lower()
+    if isinstance(exc, sqlite3.Error) and _code(exc) in _DAMAGED:
+        return _damaged(path, message)
+    if isinstance(exc, OSError):
+        return f"{path}: {exc.strerror or message}"
     if "locked" in lowered or "busy" in lowered:
         return (
             f"{path}: database is locked by another process; nothing was written, try again "
@@ -1314,8 +1882,6 @@ def _explain(path: Path, exc: BaseException) -> str:
         return f"{path}: disk full or failing ({message}); nothing was written, free space"
     if "readonly" in lowered or "read-only" in lowered:
         return f"{path}: database is read-only ({message}); check the file and folder permissions"
-    if "not a database" in lowered or "malformed" in lowered:
-        return f"{path}: not a usable cockpit database ({message}); left untouched"
     if "unable to open" in lowered:
         return f"{path}: cannot open database ({message}); check the path and permissions"
     return f"{path}: database error: {message}"

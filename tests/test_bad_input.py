@@ -9,16 +9,16 @@ from __future__ import annotations
 import io
 import os
 import string
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cockpit.cli import main
 from cockpit.config import Config, ConfigError, load_config
-from cockpit.domain import Kind, parse_moment
+from cockpit.domain import EARLIEST, LATEST, Kind, parse_moment, parse_utc
 from cockpit.store import Store, StoreError
 from tests.conftest import FakeClock, run_cli
 
@@ -134,6 +134,95 @@ def test_time_strings_parse_or_explain(raw):
         assert str(exc)
     else:
         assert moment.tzinfo is not None
+
+
+# Generated times (issue 11.1): any string or datetime the cockpit is given either round-trips
+# through the store and every read path, or is refused in one line.
+
+ISO_TIMES = st.builds(
+    lambda moment, offset: moment.isoformat(sep=" " if moment.second % 2 else "T") + offset,
+    st.datetimes()  # years 1 to 9999, and the edges of the accepted range more often
+    | st.datetimes(
+        min_value=(EARLIEST - timedelta(days=2)).replace(tzinfo=None),
+        max_value=(LATEST + timedelta(days=2)).replace(tzinfo=None),
+    ),
+    st.sampled_from(["", "Z", "+00:00", "+14:00", "-12:00", "+05:30", "-00:01"]),
+)
+RELATIVE_TIMES = st.builds(
+    lambda amount, unit, tail: f"{amount}{unit}{tail}",
+    st.integers(min_value=0, max_value=10**30),
+    st.sampled_from(["s", "m", "min", "h", "d", "days", " d"]),
+    st.sampled_from([" ago", "ago", ""]),
+) | st.from_regex(r"-\d{1,40}\s*[smhd]", fullmatch=True)
+CLOCK_TIMES = st.from_regex(r"\d{1,2}:\d{2}(:\d{2})?", fullmatch=True)
+TIME_STRINGS = ISO_TIMES | RELATIVE_TIMES | CLOCK_TIMES | st.text(max_size=30)
+
+
+def read_back_everywhere(store: Store, incident_id: int, entry_id: int) -> datetime:
+    """The entry's time as every read path gives it: store, `show --json`, the export."""
+    from cockpit.board import build_board, incident_json
+    from cockpit.config import Config
+    from cockpit.postmortem import export_markdown
+
+    entry = store.entry(entry_id)
+    assert not entry.unreadable
+    shown = incident_json(store, build_board(store, Config(), incident_id, NOW))
+    (as_json,) = [e for e in shown["entries"] if e["id"] == entry_id]
+    assert parse_utc(as_json["at"]) == entry.at and "unreadable" not in as_json
+    exported = export_markdown(store, Config(), incident_id, NOW, tz=UTC)
+    assert f"| {entry_id} | {entry.at:%Y-%m-%d %H:%M:%S} |" in exported
+    return entry.at
+
+
+@SETTINGS
+@given(raw=TIME_STRINGS)
+def test_any_time_string_round_trips_or_is_refused_in_one_line(tmp_path_factory, raw):
+    try:
+        moment = parse_moment(raw, NOW)
+    except ValueError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        event("refused: " + ("out of range" if "out of range" in str(exc) else "not a time"))
+        return
+    assert EARLIEST <= moment < LATEST
+    path = tmp_path_factory.mktemp("db") / "c.db"
+    with Store.open(path, clock=FakeClock(NOW)) as store:
+        incident = store.declare("x", "SEV-2", "alice")
+        try:
+            entry = store.append(incident.id, Kind.NOTE, "t", "alice", at=moment, reason="late")
+        except StoreError as exc:
+            assert str(exc) == "an entry cannot be dated in the future"
+            event("refused: in the future")
+            return
+        stored = read_back_everywhere(store, incident.id, entry.id)
+    event("round-tripped")
+    assert stored == moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+@SETTINGS
+@given(
+    moment=st.datetimes(
+        min_value=(EARLIEST - timedelta(days=400)).replace(tzinfo=None),
+        max_value=(LATEST + timedelta(days=400)).replace(tzinfo=None),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))]
+        ),
+    )
+)
+def test_any_datetime_given_to_the_store_round_trips_or_is_refused(tmp_path_factory, moment):
+    path = tmp_path_factory.mktemp("db") / "c.db"
+    with Store.open(path, clock=FakeClock(NOW)) as store:
+        incident = store.declare("x", "SEV-2", "alice")
+        try:
+            entry = store.append(incident.id, Kind.NOTE, "t", "alice", at=moment, reason="late")
+        except StoreError as exc:
+            assert "\n" not in str(exc)
+            assert "out of range" in str(exc) or "future" in str(exc)
+            assert [e.id for e in store.entries(incident.id)] == [1]
+            event("refused: " + ("out of range" if "out of range" in str(exc) else "future"))
+            return
+        stored = read_back_everywhere(store, incident.id, entry.id)
+    event("round-tripped")
+    assert stored == moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @SETTINGS

@@ -27,6 +27,8 @@ def test_init_writes_a_loadable_starter(tmp_path: Path):
     assert again.returncode == 1
     assert "already exists (use --force" in again.stderr
     assert run_cli("init", str(path), "--force").returncode == 0
+    declared = run_cli("--config", str(path), "--db", str(tmp_path / "x.db"), "declare", "x")
+    assert declared.returncode == 0, declared.stderr
     shown = run_cli("--config", str(path), "--db", str(tmp_path / "x.db"), "list")
     assert shown.returncode == 0, shown.stderr
 
@@ -121,6 +123,7 @@ def test_several_open_incidents_need_a_choice(db: Path):
     ],
 )
 def test_errors_are_one_line_with_the_right_status(db: Path, args, status, message):
+    Store.open(db).close()  # an empty database: commands other than declare never create one
     done = run_cli(*args, db=db)
     assert done.returncode == status, done.stderr
     assert message in done.stderr

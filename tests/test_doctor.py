@@ -9,6 +9,7 @@ from tests.conftest import cli_env, run_cli
 
 
 def test_healthy_defaults_pass(tmp_path: Path):
+    run_cli("declare", "x", db=tmp_path / "c.db")
     done = run_cli("doctor", db=tmp_path / "c.db")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()

@@ -215,6 +215,7 @@ def test_mistakes_are_one_line_with_the_right_exit_status(cli: Cli):
 
 
 def test_nothing_to_export_without_incidents(cli: Cli):
+    Store.open(cli.db).close()
     code, _, err = cli("export")
     assert code == 1 and "no open incident" in err
 

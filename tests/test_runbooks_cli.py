@@ -187,7 +187,8 @@ def test_draft_without_configured_dirs_goes_to_the_current_directory(
     assert read_runbook(here / "inc-1.md").title == "!!!"
 
 
-def test_draft_of_an_unknown_incident_fails_cleanly(cli: Cli) -> None:
+def test_draft_of_an_unknown_incident_fails_cleanly(cli: Cli, db_path: Path) -> None:
+    Store.open(db_path).close()
     code, _, err = cli("runbooks", "draft", "INC-9")
     assert code == 1
     assert err == "cockpit: no incident INC-9\n"

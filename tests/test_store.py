@@ -180,8 +180,9 @@ def test_refuses_a_file_that_is_not_sqlite(tmp_path: Path):
 
 def test_refuses_a_newer_schema_and_leaves_it_untouched(tmp_path: Path):
     path = tmp_path / "future.db"
+    Store.open(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (x)")
+    conn.execute("CREATE TABLE from_the_future (x)")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     conn.commit()
     conn.close()

@@ -25,12 +25,20 @@ class UsageError(Exception):
     """Bad arguments (exit status 2)."""
 
 
+READ, WRITE, CREATE = "read", "write", "create"
+"""How a subcommand opens the database, chosen where it registers (`set_defaults(access=...)`):
+READ opens it read-only (works on a read-only file, folder or a full disk), WRITE needs it to
+exist, CREATE (declare) may start a new one."""
+
+
 @dataclass
 class Context:
     """What every subcommand gets: the parsed arguments, configuration and store, opened lazily."""
 
     args: argparse.Namespace
     clock: Clock = system_clock
+    access: str = WRITE
+    """READ, WRITE or CREATE; a handler may change it before it first touches `store`."""
     _config: Config | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
 
@@ -47,12 +55,20 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(
-                self.db_path, clock=self.clock, busy_timeout_ms=self.config.database.busy_timeout_ms
+            store = Store.open(
+                self.db_path,
+                clock=self.clock,
+                busy_timeout_ms=self.config.database.busy_timeout_ms,
+                create=self.access == CREATE,
+                read_only=self.access == READ,
             )
-            from cockpit.comms.events import hook_for  # light: config and store only
+            if store.notice:
+                print(f"cockpit: note: {store.path}: {store.notice}", file=sys.stderr)
+            if not store.read_only:
+                from cockpit.comms.events import hook_for  # light: config and store only
 
-            self._store.events = hook_for(self.config)
+                store.events = hook_for(self.config)
+            self._store = store
         return self._store
 
     def config_for_report(self) -> Config | None:
@@ -175,7 +191,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
 def _run(argv: Sequence[str] | None, clock: Clock) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    ctx = Context(args, clock=clock)
+    ctx = Context(args, clock=clock, access=getattr(args, "access", WRITE))
     handler = getattr(args, "handler", None)
     try:
         if handler is None:

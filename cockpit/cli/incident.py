@@ -8,6 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from cockpit.cli import CREATE, READ
 from cockpit.config import user_config_path, write_starter
 from cockpit.domain import (
     ENTRY_TEXT,
@@ -25,6 +26,7 @@ from cockpit.domain import (
     parse_incident_ref,
     parse_moment,
     parse_status,
+    unreadable_note,
 )
 from cockpit.files import user_path
 
@@ -49,7 +51,7 @@ def register(sub: Any) -> None:
     p.add_argument("--commander", metavar="PERSON")
     p.add_argument("--communicator", metavar="PERSON")
     p.add_argument("--at", metavar="TIME", help="when impact started (backdates it)")
-    p.set_defaults(handler=cmd_declare)
+    p.set_defaults(handler=cmd_declare, access=CREATE)
 
     p = sub.add_parser("log", help="append a timeline entry ('-' reads standard input)")
     _incident_option(p)
@@ -86,12 +88,12 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("list", help="list open incidents (--all for every one)")
     p.add_argument("--all", action="store_true")
-    p.set_defaults(handler=cmd_list)
+    p.set_defaults(handler=cmd_list, access=READ)
 
     p = sub.add_parser("show", help="show one incident (--json for scripts)")
     p.add_argument("incident", nargs="?", metavar="ID")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_show)
+    p.set_defaults(handler=cmd_show, access=READ)
 
 
 def _incident_option(parser: argparse.ArgumentParser) -> None:
@@ -273,9 +275,10 @@ def cmd_list(ctx: Context) -> int:
         print("no open incidents" if not ctx.args.all else "no incidents")
     for incident in incidents:
         age = format_duration((incident.resolved_at or now) - incident.declared_at)
+        flag = f"  {one_line(unreadable_note(incident.unreadable))}" if incident.unreadable else ""
         print(
             f"{incident.ref:<8} {one_line(incident.severity):<6} {incident.status.value:<13} "
-            f"{age:>10}  {one_line(incident.title)}"
+            f"{age:>10}  {one_line(incident.title)}{flag}"
         )
     pending = pending_lines(ctx)
     if pending:
@@ -294,6 +297,8 @@ def cmd_show(ctx: Context) -> int:
         return 0
     incident = board.incident
     print(f"{incident.ref}  {one_line(incident.severity)}  {one_line(incident.title)}")
+    if incident.unreadable:
+        print(f"  {one_line(unreadable_note(incident.unreadable))} (see cockpit doctor)")
     print(f"  status     {incident.status.value}")
     if incident.service:
         print(f"  service    {one_line(incident.service)}")
@@ -314,18 +319,21 @@ def cmd_show(ctx: Context) -> int:
         print(f"  next update {state} at {format_local(board.deadline.due_at, now)}")
     print()
     for entry in ctx.store.entries(target):
+        flag = f"{one_line(unreadable_note(entry.unreadable))}: " if entry.unreadable else ""
+        when = "??:??" if "at" in entry.unreadable else format_local(entry.at, now)
         print(
-            f"  {format_local(entry.at, now)}  {entry.kind.value:<10} {one_line(entry.author):<12} "
-            f"{one_line(entry.text)}"
+            f"  {when}  {entry.kind.value:<10} {one_line(entry.author):<12} "
+            f"{flag}{one_line(entry.text)}"
         )
     deliveries = ctx.store.deliveries(target)
     if deliveries:
         print()
         for d in deliveries:
             error = f"  {one_line(d.last_error)}" if d.last_error else ""
+            flag = f"  {one_line(unreadable_note(d.unreadable))}" if d.unreadable else ""
             print(
                 f"  delivery #{d.id} {one_line(d.target):<12} {d.state:<9} "
-                f"attempts={d.attempts}{error}"
+                f"attempts={d.attempts}{error}{flag}"
             )
     return 0
 

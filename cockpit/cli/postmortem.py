@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from cockpit.cli import id_argument, read_stdin
+from cockpit.cli import READ, id_argument, read_stdin
 from cockpit.domain import (
     NAME_TEXT,
     POSTMORTEM_TEXT,
@@ -20,6 +20,7 @@ from cockpit.domain import (
     format_local,
     one_line,
     parse_incident_ref,
+    unreadable_note,
 )
 from cockpit.files import is_stream, user_path
 
@@ -41,7 +42,7 @@ def register(sub: Any) -> None:
         "[postmortem] dir / postmortem-INC-n-<slug>.md)",
     )
     p.add_argument("--tz", metavar="ZONE", help="time zone of the local-time column (IANA name)")
-    p.set_defaults(handler=cmd_export)
+    p.set_defaults(handler=cmd_export, access=READ)
 
     pm = sub.add_parser(
         "postmortem",
@@ -53,7 +54,7 @@ def register(sub: Any) -> None:
     p = actions.add_parser("show", help="print the post-mortem fields, items and stars")
     p.add_argument("incident", nargs="?", metavar="ID")
     p.add_argument("--timeline", action="store_true", help="also list every entry with its id")
-    p.set_defaults(handler=cmd_show)
+    p.set_defaults(handler=cmd_show, access=READ)
 
     p = actions.add_parser(
         "set",
@@ -179,6 +180,9 @@ def cmd_show(ctx: Context) -> int:
     if due is not None and pm.completed_at is None:
         head += f"  ·  {_due_text(due, now)}"
     print(head)
+    for flagged in (incident, pm):
+        if flagged.unreadable:
+            print(f"  {one_line(unreadable_note(flagged.unreadable))} (see cockpit doctor)")
     for name in FIELDS:
         print(f"\n{FIELD_LABELS[name]}:")
         text = pm.text_of(name)
@@ -203,9 +207,11 @@ def cmd_show(ctx: Context) -> int:
         print("  (none)")
     for entry in shown:
         mark = "★" if entry.id in starred else " "
+        flag = f"{one_line(unreadable_note(entry.unreadable))}: " if entry.unreadable else ""
+        when = "??:??" if "at" in entry.unreadable else format_local(entry.at, now)
         print(
-            f"  {mark} #{entry.id:<5} {format_local(entry.at, now)}  {entry.kind.value:<10} "
-            f"{one_line(entry.author):<12} {one_line(entry.text)}"
+            f"  {mark} #{entry.id:<5} {when}  {entry.kind.value:<10} "
+            f"{one_line(entry.author):<12} {flag}{one_line(entry.text)}"
         )
     return 0
 
@@ -224,6 +230,8 @@ def item_line(item: ActionItem, now: datetime) -> str:
     if item.past_deadline(now):
         deadline += " (past deadline)"
     parts.append(deadline)
+    if item.unreadable:
+        parts.append(one_line(unreadable_note(item.unreadable)))
     return " · ".join(parts)
 
 

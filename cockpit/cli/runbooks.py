@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cockpit.cli import READ
 from cockpit.domain import format_countdown, format_local, one_line
 from cockpit.files import user_path
 
@@ -24,7 +25,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--check", action="store_true", help="exit with status 1 if any file is malformed"
     )
-    p.set_defaults(handler=cmd_runbooks)
+    p.set_defaults(handler=cmd_runbooks, access=READ)
     actions = p.add_subparsers(dest="runbooks_command", metavar="ACTION")
     d = actions.add_parser(
         "draft",
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     )
     d.add_argument("incident", metavar="ID", help="INC-n")
     d.add_argument("--dir", metavar="DIR", help="write it here instead")
-    d.set_defaults(handler=cmd_draft)
+    d.set_defaults(handler=cmd_draft, access=READ)
 
 
 def cmd_runbooks(ctx: Context) -> int:

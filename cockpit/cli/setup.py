@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cockpit.cli import READ
 from cockpit.domain import one_line
 from cockpit.oncall import current_shift
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p = sub.add_parser("oncall", help="who is on call now and next (from [oncall])")
     p.add_argument("--at", metavar="TIME", help="ask about another moment (ISO-8601)")
-    p.set_defaults(handler=cmd_oncall)
+    p.set_defaults(handler=cmd_oncall, access=READ)
 
     p = sub.add_parser("doctor", help="check config, database, runbooks and services")
     p.set_defaults(handler=cmd_doctor)

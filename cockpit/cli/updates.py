@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cockpit.cli import id_argument, read_stdin, seconds_argument
+from cockpit.cli import READ, WRITE, id_argument, read_stdin, seconds_argument
 from cockpit.cli.incident import incident_id
-from cockpit.domain import UPDATE_TEXT, format_local, one_line, parse_status
+from cockpit.domain import UPDATE_TEXT, format_local, one_line, parse_status, unreadable_note
 from cockpit.store import fits
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def register(sub: Any) -> None:
         metavar="DELIVERY",
         help="queue a failed delivery again",
     )
-    p.set_defaults(handler=cmd_outbox)
+    p.set_defaults(handler=cmd_outbox, access=READ)
 
 
 def _status(raw: str | None) -> Any:
@@ -91,6 +91,8 @@ def cmd_update(ctx: Context) -> int:
     from cockpit.comms.render import visible
 
     status = _status(ctx.args.status)
+    if ctx.args.dry_run:
+        ctx.access = READ  # a preview writes nothing
     message: str | None = ctx.args.message
     if message == "-":
         message = read_stdin(UPDATE_TEXT)
@@ -175,6 +177,7 @@ def cmd_outbox(ctx: Context) -> int:
 
     now = ctx.clock()
     if ctx.args.retry is not None:
+        ctx.access = WRITE
         delivery = retry(ctx.store, ctx.args.retry, now)
         print(f"#{delivery.id} to {one_line(delivery.target)} queued again")
         return 0
@@ -190,6 +193,7 @@ def cmd_outbox(ctx: Context) -> int:
             f"#{d.id:<4} INC-{d.incident_id:<5} {one_line(d.target):<11} "
             f"{one_line(d.action):<12} {d.attempts:>3}  "
             f"{state_text(d, now, unsendable.get(d.target))}"
+            + (f"  {one_line(unreadable_note(d.unreadable))}" if d.unreadable else "")
         )
         if d.state in ("retrying", "queued") and d.next_attempt_at and d.next_attempt_at > now:
             print(f"{'':<43}next attempt {format_local(d.next_attempt_at, now, seconds=True)}")

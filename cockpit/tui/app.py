@@ -20,7 +20,7 @@ from textual.screen import Screen
 from cockpit.comms.events import hook_for
 from cockpit.config import Config
 from cockpit.domain import Clock, system_clock
-from cockpit.store import Store
+from cockpit.store import CannotWrite, Store, StoreError
 from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.deliveries import DeliveryRunner
 from cockpit.tui.too_small import TooSmall, too_small
@@ -50,6 +50,8 @@ class CockpitApp(App[int]):
     def on_mount(self) -> None:
         # After the first paint: delivering imports httpx, which start-up need not wait for.
         self.call_after_refresh(self.deliveries.start)
+        if self.store.notice:
+            self.notify(f"{self.store.path}: {self.store.notice}", severity="warning", timeout=30)
         self._fitting = True
         self.fit(self.size)
 
@@ -113,8 +115,26 @@ def crash_report(config: Config) -> Traceback:
 def make_app(config: Config, store: Store | Path, clock: Clock = system_clock) -> CockpitApp:
     """The app over `store` (or the database at that path, opened with `clock`)."""
     if not isinstance(store, Store):
-        store = Store.open(store, clock=clock, busy_timeout_ms=config.database.busy_timeout_ms)
+        store = open_store(store, config, clock)
     return CockpitApp(config, store, clock)
+
+
+def open_store(path: Path, config: Config, clock: Clock) -> Store:
+    """The database for writing (created if missing); when it cannot be written here (a
+    read-only file or folder, a full disk), read-only, so it can still be seen."""
+    busy = config.database.busy_timeout_ms
+    try:
+        return Store.open(path, clock=clock, busy_timeout_ms=busy)
+    except CannotWrite as exc:
+        problem = exc
+    try:
+        store = Store.open(path, clock=clock, busy_timeout_ms=busy, read_only=True)
+    except StoreError:
+        raise problem from None
+    reason = str(problem).removeprefix(f"{path}: ")
+    store.read_only = f"opened read-only, it cannot be written here ({reason})"
+    store.notice = "; ".join(filter(None, (store.read_only, store.notice)))
+    return store
 
 
 def run_app(config: Config, db_path: Path, *, clock: Clock = system_clock) -> int:

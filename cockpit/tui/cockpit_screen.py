@@ -27,6 +27,7 @@ from cockpit.domain import (
     Status,
     find_severity,
     severity_rank,
+    unreadable_note,
 )
 from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
@@ -194,11 +195,16 @@ class CockpitScreen(Screen[None]):
         self._last_entry_id = self.store.last_entry_id()
         self.query_one(Timeline).show_incident(incident_id)
         self.refresh_board()
+        if self.board is not None and self.board.incident.unreadable:
+            note = unreadable_note(self.board.incident.unreadable)
+            self.notify(
+                f"{self.board.incident.ref}: {note} (see cockpit doctor)", severity="warning"
+            )
 
     def _safe_data_version(self) -> int:
         try:
             return self.store.data_version()
-        except sqlite3.Error:
+        except (StoreError, sqlite3.Error):
             return -1
 
     def poll(self) -> None:
@@ -364,8 +370,10 @@ class CockpitScreen(Screen[None]):
     def action_incidents(self) -> None:
         from cockpit.tui.incident_list import IncidentList, postmortem_notes
 
+        now = self.clock()
         try:
             incidents = self.store.incidents()
+            notes = postmortem_notes(self.store, self.config, now)
         except (StoreError, sqlite3.Error) as exc:
             self.report(exc)
             return
@@ -379,14 +387,13 @@ class CockpitScreen(Screen[None]):
                 roles={"commander": commander},
             )
 
-        now = self.clock()
         dialog = IncidentList(
             incidents,
             now,
             self.incident_id,
             self.config.severities,
             declare,
-            notes=postmortem_notes(self.store, self.config, now),
+            notes=notes,
             commander=self.on_call(),
             declare_defaults=(
                 self.config.declare.default_severity,

@@ -120,6 +120,8 @@ class DeliveryRunner:
         config = self.app.config  # type: ignore[attr-defined]
         if not configured_targets(config) or self.worker is not None:
             return
+        if self.app.store.read_only:  # type: ignore[attr-defined]
+            return  # nothing can be claimed or recorded: another process must deliver
         self.app.run_worker(
             self._run(), name="delivery", group="delivery", exclusive=True, exit_on_error=False
         )
@@ -128,17 +130,22 @@ class DeliveryRunner:
         # Imported off the event loop: httpx takes a noticeable moment to import.
         module = await asyncio.to_thread(importlib.import_module, "cockpit.comms.worker")
         app: Any = self.app
-        store = Store.open(
-            app.store.path, clock=app.clock, busy_timeout_ms=app.config.database.busy_timeout_ms
-        )
+        store: Store | None = None
         try:
+            store = Store.open(
+                app.store.path,
+                clock=app.clock,
+                busy_timeout_ms=app.config.database.busy_timeout_ms,
+                create=False,  # deleted meanwhile: say so, never start an empty one
+            )
             self.worker = module.DeliveryWorker(store, app.config, clock=app.clock)
             await self.worker.run()
         except (StoreError, OSError) as exc:
             self.app.notify(f"delivery stopped: {exc}", severity="error", timeout=15)
         finally:
             self.worker = None
-            store.close()
+            if store is not None:
+                store.close()
 
     def held(self) -> dict[str, str]:
         """Targets the running worker cannot send to (a secret missing here), each with why."""

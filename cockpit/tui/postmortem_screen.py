@@ -147,7 +147,7 @@ class PostmortemScreen(Screen[None]):
     def _version(self) -> int:
         try:
             return self.store.data_version()
-        except sqlite3.Error:
+        except (StoreError, sqlite3.Error):
             return -1
 
     def load(self) -> None:

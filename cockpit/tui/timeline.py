@@ -22,8 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cockpit.domain import Clock, Entry, Kind, format_local, one_line
-from cockpit.store import Store
+from cockpit.domain import Clock, Entry, Kind, format_local, one_line, unreadable_note
+from cockpit.store import Store, StoreError
 
 PAGE_SIZE = 200
 """Entries read from SQLite at a time."""
@@ -102,6 +102,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--backdated",
         "timeline--empty",
         "timeline--starred",
+        "timeline--unreadable",
         *(f"timeline--{kind.value}" for kind in Kind),
     }
 
@@ -129,6 +130,7 @@ class Timeline(ScrollView, can_focus=True):
         self._pages: LRUCache[int, list[Entry]] = LRUCache(16)
         self._lines: LRUCache[tuple[int, int, bool, bool, str, bool], Strip] = LRUCache(1024)
         self._styles: dict[bool, dict[str, Style]] = {}
+        self._last_error = ""
 
     def on_mount(self) -> None:
         self.anchor()
@@ -158,9 +160,13 @@ class Timeline(ScrollView, can_focus=True):
     def _count(self) -> int:
         if self.incident_id is None:
             return 0
-        return self.store.entry_count(
-            self.incident_id, kinds=self.filter.kinds or None, contains=self.filter.text or None
-        )
+        try:
+            return self.store.entry_count(
+                self.incident_id, kinds=self.filter.kinds or None, contains=self.filter.text or None
+            )
+        except StoreError as exc:
+            self._failed(exc)
+            return 0
 
     def _resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.count)
@@ -199,15 +205,25 @@ class Timeline(ScrollView, can_focus=True):
         number, offset = divmod(index, PAGE_SIZE)
         page = self._pages.get(number)
         if page is None:
-            page = self.store.entries(
-                self.incident_id,
-                offset=number * PAGE_SIZE,
-                limit=PAGE_SIZE,
-                kinds=self.filter.kinds or None,
-                contains=self.filter.text or None,
-            )
+            try:
+                page = self.store.entries(
+                    self.incident_id,
+                    offset=number * PAGE_SIZE,
+                    limit=PAGE_SIZE,
+                    kinds=self.filter.kinds or None,
+                    contains=self.filter.text or None,
+                )
+            except StoreError as exc:  # a damaged page of the database: say so, keep drawing
+                self._failed(exc)
+                return None
             self._pages[number] = page
         return page[offset] if offset < len(page) else None
+
+    def _failed(self, error: StoreError) -> None:
+        """One notification per distinct problem, not one per line drawn."""
+        if str(error) != self._last_error:
+            self._last_error = str(error)
+            self.notify(str(error), severity="error", timeout=15)
 
     @property
     def selected(self) -> Entry | None:
@@ -315,8 +331,9 @@ class Timeline(ScrollView, can_focus=True):
         author = one_line(entry.author)
         if cell_len(author) > AUTHOR_WIDTH:
             author = set_cell_size(author, AUTHOR_WIDTH - 1) + "…"
+        when = "??:??" if "at" in entry.unreadable else format_local(entry.at, self.clock())
         parts = [
-            (format_local(entry.at, self.clock()), styles["timeline--time"]),
+            (when, styles["timeline--time"]),
             (" ", None),
             (KIND_LABELS[entry.kind].ljust(KIND_WIDTH), styles[f"timeline--{entry.kind}"]),
             (" ", None),
@@ -327,7 +344,12 @@ class Timeline(ScrollView, can_focus=True):
             parts.append(("↶ ", styles["timeline--backdated"]))
         if entry.id in self.starred:
             parts.append(("★ ", styles["timeline--starred"]))
+        if entry.unreadable:  # the marker first, the words, then what could not be read
+            parts.append(("⚠ ", styles["timeline--unreadable"]))
         parts.append((one_line(entry.text), None))
+        if entry.unreadable:
+            note = unreadable_note(entry.unreadable).removeprefix("⚠ ")
+            parts.append((f"  ({note})", styles["timeline--unreadable"]))
         segments: list[Segment] = []
         room = width
         for text, style in parts:
