@@ -169,7 +169,9 @@ def test_a_url_holding_credentials_needs_a_private_file(tmp_path, key, url):
     secret_part = url.split("@")[0].split(":")[-1] if "@" in url else url.split("=")[-1]
     assert secret_part not in done.stdout + done.stderr
     path.chmod(0o600)
-    assert run_cli("list", env=cli_env(tmp_path / "cockpit.db", path)).returncode == 0
+    env = cli_env(tmp_path / "cockpit.db", path)
+    assert run_cli("declare", "Checkout errors", env=env).returncode == 0
+    assert run_cli("list", env=env).returncode == 0
 
 
 @pytest.mark.parametrize(
