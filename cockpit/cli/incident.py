@@ -13,6 +13,7 @@ from cockpit.config import user_config_path, write_starter
 from cockpit.domain import (
     USER_KINDS,
     Kind,
+    Status,
     find_severity,
     format_duration,
     format_local,
@@ -204,7 +205,26 @@ def cmd_status(ctx: Context) -> int:
     print(one_line(entry.text) if entry else f"INC-{target} is already {status.value}")
     if entry:
         _say_queued(ctx, target, entry.id)
+    if status is Status.RESOLVED:
+        _say_resolution_owed(ctx, target)
     return 0
+
+
+def resolution_hint(incident: int) -> str:
+    """How to send an owed resolution update (the incident is named: it is no longer open)."""
+    return f"send it with `cockpit update --incident INC-{incident} --template resolution`"
+
+
+def _say_resolution_owed(ctx: Context, incident: int) -> None:
+    """One line on stderr when resolving left the resolution update owed."""
+    from cockpit.board import build_board
+
+    board = build_board(ctx.store, ctx.config, incident, ctx.clock())
+    if board.resolution_update_owed:
+        print(
+            f"INC-{incident}: a resolution update is owed; {resolution_hint(incident)}",
+            file=sys.stderr,
+        )
 
 
 def cmd_severity(ctx: Context) -> int:
@@ -300,6 +320,8 @@ def cmd_show(ctx: Context) -> int:
     if board.deadline:
         state = "OVERDUE" if board.overdue else "due"
         print(f"  next update {state} at {format_local(board.deadline.due_at, now)}")
+    if board.resolution_update_owed:
+        print(f"  resolution update owed: {resolution_hint(incident.id)}")
     print()
     for entry in ctx.store.entries(target):
         print(

@@ -341,12 +341,33 @@ class CockpitScreen(Screen[None]):
             return
         incident_id = self.board.incident.id
         choices = [(s.value, s.value) for s in Status]
+        # Resolving with a resolution update owed opens the composer first: it resolves (with
+        # the update, or without it on Esc), so the dialog itself writes nothing then.
+        compose_first = self.board.incident.is_open and self.board.needs_resolution_update
 
         def apply(value: str) -> Entry | None:
+            if compose_first and Status(value) is Status.RESOLVED:
+                return None
             return self.store.set_status(incident_id, Status(value), self.config.author)
 
+        def chosen(value: str | None) -> None:
+            if compose_first and value == Status.RESOLVED.value:
+                self._resolve(incident_id)
+            else:
+                self._written(value)
+
         dialog = ChoiceDialog("Status", choices, self.board.incident.status.value, apply)
-        self.app.push_screen(dialog, self._written)
+        self.app.push_screen(dialog, chosen)
+
+    def _resolve(self, incident_id: int) -> None:
+        from cockpit.tui.resolution_composer import ResolutionComposer
+
+        try:
+            composer = ResolutionComposer(self.store, self.config, incident_id, self.clock)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        self.app.push_screen(composer, self._published)
 
     def action_assign_role(self) -> None:
         from cockpit.tui.role_dialog import RoleDialog

@@ -52,7 +52,18 @@ class Composer(ModalScreen[Entry | None]):
         Binding("ctrl+s", "publish", "Publish", id="composer.publish", priority=True),
     ]
 
-    def __init__(self, store: Store, config: Config, incident_id: int, clock: Clock) -> None:
+    hint = "ctrl+s publishes · Tab moves · Esc cancels"
+    """The keys line under the preview."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        incident_id: int,
+        clock: Clock,
+        *,
+        status: Status | None = None,
+    ) -> None:
         super().__init__(classes="dialog")
         self.store = store
         self.config = config
@@ -60,7 +71,7 @@ class Composer(ModalScreen[Entry | None]):
         self.clock = clock
         incident = store.incident(incident_id)
         self.ref = incident.ref
-        self.draft = draft(store, config, incident_id, clock=clock)
+        self.draft = draft(store, config, incident_id, clock=clock, status=status)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box -wide", id="composer") as box:
@@ -79,9 +90,7 @@ class Composer(ModalScreen[Entry | None]):
             yield Label("What each target will receive", classes="composer-label")
             with VerticalScroll(id="preview-box"):
                 yield Static(id="preview")
-            yield Label(
-                "ctrl+s publishes · Tab moves · Esc cancels", classes="dialog-hint", id="hint"
-            )
+            yield Label(self.hint, classes="dialog-hint", id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#text", TextArea).focus()
@@ -121,7 +130,7 @@ class Composer(ModalScreen[Entry | None]):
         if old.text in area.text:
             area.text = area.text.replace(old.text, self.draft.text, 1)
             self.query_one("#template", Label).update(f"  template: {self.draft.template}")
-            hint.update("ctrl+s publishes · Tab moves · Esc cancels")
+            hint.update(self.hint)
         else:
             hint.update(f"Edited text kept: check it still fits “{self.status.value}”.")
         self.show_preview()
@@ -140,6 +149,7 @@ class Composer(ModalScreen[Entry | None]):
                 self.status,
                 self.config.author,
                 self.clock,
+                template=self.draft.template,
             )
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=8)

@@ -101,7 +101,11 @@ class RolesPane(Static):
 
 
 class NextUpdatePane(Static):
-    """The countdown to the next required status update: amber under 5 min, red once overdue."""
+    """The countdown to the next required status update: amber under 5 min, red once overdue;
+    once resolved, whether the resolution update is still owed."""
+
+    update_key = "u"
+    """How the screen's "publish a status update" key is shown (it may be remapped)."""
 
     def show(self, board: Board | None, now: datetime) -> bool:
         """Render at `now`; returns True when the update is overdue. A linked runbook's
@@ -121,11 +125,11 @@ class NextUpdatePane(Static):
             self.update(Content.styled("no incident", "$text-muted"))
             return False
         incident, severity, deadline = board.incident, board.severity, board.deadline
+        if not incident.is_open:
+            return self._show_resolved(board, now)
         if deadline is None:
             self.add_class("-none")
-            if not incident.is_open:
-                text = "Resolved: no further updates are owed."
-            elif not severity.has_cadence:
+            if not severity.has_cadence:
                 text = f"{severity.name}: no update cadence applies."
             else:
                 text = f"{severity.name}: no further updates are required."
@@ -157,3 +161,31 @@ class NextUpdatePane(Static):
             second = f"first update due {minutes} min after declaring"
         self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
         return deadline.overdue(now)
+
+    def _show_resolved(self, board: Board, now: datetime) -> bool:
+        """Resolved: the resolution update is owed (amber, never red: it has no deadline),
+        was published, or was never required."""
+        if board.resolution_update_owed:
+            self.add_class("-warning")
+            key = self.update_key
+            first = Content.assemble(
+                ("Resolution update owed", "bold"), f"  press {key} to publish it"
+            )
+            if board.last_update_at is not None:
+                since = f"last update {format_local(board.last_update_at, now)}"
+                second = f"{since} ({board.updates_sent} published), none since resolving"
+            else:
+                second = "no update was published during the incident"
+            self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
+            return False
+        self.add_class("-none")
+        sent_at = board.resolution_update_at
+        if sent_at is not None:
+            text = (
+                f"Resolved: resolution update published {format_local(sent_at, now)}.\n"
+                "No further updates are owed."
+            )
+        else:
+            text = f"Resolved: no updates are owed ({board.severity.name}, none was published)."
+        self.update(Content.styled(text, "$text-muted"))
+        return False

@@ -207,8 +207,10 @@ class PostmortemScreen(Screen[None]):
             f"ack {since(metrics.acknowledged_at)}",
             f"mitigated {since(metrics.mitigated_at)}",
             f"resolved {since(metrics.resolved_at)}",
-            f"updates {updates.sent}/{updates.required}, {len(updates.missed)} late",
+            f"updates {updates.sent} sent, {updates.met}/{updates.required} on time",
         ]
+        if updates.resolution_owed:
+            parts.append("resolution update owed")
         pm = self.store.postmortem(self.incident_id)
         due = postmortem_due_at(incident, self.config.postmortem.due_hours)
         state = "complete" if pm.completed_at else "draft"
