@@ -265,9 +265,9 @@ class CockpitScreen(Screen[None]):
         if timeline.filter.active:
             timeline.border_subtitle = f"{timeline.filter.describe()} · {timeline.count} shown"
         elif self.incident_id is not None:
-            timeline.border_subtitle = (
-                "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
-            )
+            count = "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
+            # Enter has no room in the footer at 80 columns: the border names it.
+            timeline.border_subtitle = f"⏎ read · {count}" if timeline.count else count
         else:
             timeline.border_subtitle = ""
 

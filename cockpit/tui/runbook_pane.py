@@ -29,6 +29,22 @@ if TYPE_CHECKING:  # the parser loads with the first incident, not before the fi
     from cockpit.runbooks import Runbook, Step
 
 
+class StepList(OptionList):
+    """The checklist: Enter selects a step, which opens it whole (space ticks it, on the pane).
+    The binding replaces OptionList's own Enter to give it an id, a name and a tooltip."""
+
+    BINDINGS = [
+        Binding(
+            "enter",
+            "select",
+            "read",
+            id="cockpit.runbook.read",
+            tooltip="Read the selected runbook step whole, with its command",
+            show=False,
+        )
+    ]
+
+
 class RunbookPane(Vertical):
     """The linked runbook as a checklist and as Markdown, or a line saying why there is none."""
 
@@ -73,7 +89,7 @@ class RunbookPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("No runbook linked.", id="runbook-message")
         yield Static(id="runbook-trigger")
-        yield OptionList(id="runbook-steps")
+        yield StepList(id="runbook-steps")
         yield VerticalScroll(id="runbook-doc")
 
     def on_mount(self) -> None:
@@ -235,8 +251,17 @@ class RunbookPane(Vertical):
 
     @on(OptionList.OptionSelected, "#runbook-steps")
     def _selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter (or a click) reads the step whole; ticking stays on space, a deliberate key."""
         event.stop()
-        self.action_toggle_step()  # Enter ticks too: what a person tries first
+        self.read_step()
+
+    def read_step(self) -> None:
+        """Open the selected step whole: its text, its commands, whether it is done."""
+        if self.selected_step is None:
+            return
+        from cockpit.tui.step_detail import StepDetail
+
+        self.app.push_screen(StepDetail(self))
 
     # -- actions
 
