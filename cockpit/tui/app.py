@@ -17,11 +17,12 @@ from textual.geometry import Size
 from textual.screen import Screen
 
 from cockpit.comms.events import hook_for
-from cockpit.config import Config
+from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, system_clock
 from cockpit.store import Store
 from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.deliveries import DeliveryRunner
+from cockpit.tui.keys import check_keymap
 from cockpit.tui.too_small import TooSmall, too_small
 
 
@@ -42,6 +43,11 @@ class CockpitApp(App[int]):
         store.events = hook_for(config)
         self.deliveries = DeliveryRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
+        # `[keys]`: a clash is a configuration error before anything is on screen.
+        self.keymap: dict[str, str] = dict(config.keys.bindings)
+        if self.keymap:
+            check_keymap(config)
+            self.set_keymap(self.keymap)
 
     def on_mount(self) -> None:
         # After the first paint: delivering imports httpx, which start-up need not wait for.
@@ -79,9 +85,14 @@ class CockpitApp(App[int]):
 
 def make_app(config: Config, store: Store | Path, clock: Clock = system_clock) -> CockpitApp:
     """The app over `store` (or the database at that path, opened with `clock`)."""
-    if not isinstance(store, Store):
-        store = Store.open(store, clock=clock, busy_timeout_ms=config.database.busy_timeout_ms)
-    return CockpitApp(config, store, clock)
+    if isinstance(store, Store):
+        return CockpitApp(config, store, clock)
+    opened = Store.open(store, clock=clock, busy_timeout_ms=config.database.busy_timeout_ms)
+    try:
+        return CockpitApp(config, opened, clock)
+    except ConfigError:  # `[keys]` clash: nothing started, nothing left open
+        opened.close()
+        raise
 
 
 def run_app(config: Config, db_path: Path, *, clock: Clock = system_clock) -> int:

@@ -31,6 +31,7 @@ from cockpit.domain import (
 from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
 from cockpit.tui.deliveries import DeliveryBar
+from cockpit.tui.keys import key_text
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
 from cockpit.tui.timeline import Timeline, TimelineFilter
@@ -267,7 +268,8 @@ class CockpitScreen(Screen[None]):
         elif self.incident_id is not None:
             count = "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
             # Enter has no room in the footer at 80 columns: the border names it.
-            timeline.border_subtitle = f"⏎ read · {count}" if timeline.count else count
+            read = key_text(self.app, "cockpit.timeline.read")
+            timeline.border_subtitle = f"{read} read · {count}" if timeline.count else count
         else:
             timeline.border_subtitle = ""
 

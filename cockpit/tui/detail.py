@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widgets import Label
 
 from cockpit.domain import strip_control
+from cockpit.tui.keys import key_text
 
 TEXT_LIMIT = 200_000
 """Characters of one text shown (a 4 MiB paste is cut here; `cockpit export` has it all)."""
@@ -174,16 +175,27 @@ class DetailScreen(ModalScreen[None]):
         Binding("pagedown", "scroll(1)", "scroll down", id="detail.page_down"),
     ]
 
-    hint = "↑↓ previous/next · PgUp/PgDn scroll · Esc close"
-    """The keys line under the rows."""
-
     def __init__(self) -> None:
         super().__init__(classes="dialog")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box -wide", id="detail"):
             yield DetailLines(id="detail-lines")
-            yield Label(self.hint, classes="dialog-hint", id="detail-hint")
+            yield Label(self.keys_hint(), classes="dialog-hint", id="detail-hint", markup=False)
+
+    def keys_hint(self) -> str:
+        """The keys line under the rows, with the keys as configured."""
+        previous, following, up, down, close = (
+            key_text(self.app, binding_id)
+            for binding_id in (
+                "detail.previous",
+                "detail.next",
+                "detail.page_up",
+                "detail.page_down",
+                "dialog.cancel",
+            )
+        )
+        return f"{previous}{following} previous/next · {up}/{down} scroll · {close} close"
 
     def on_mount(self) -> None:
         self.refresh_detail()

@@ -21,6 +21,7 @@ from cockpit.domain import (
     one_line,
     since_declared,
 )
+from cockpit.tui.keys import key_text
 from cockpit.tui.runbook_pane import escalation_line
 
 WARNING_SECONDS = 5 * 60
@@ -48,7 +49,8 @@ class IncidentHeader(Horizontal):
         if board is None:
             self.add_class("-none")
             badge.update(" no incident ")
-            summary.update("Press i to declare an incident or open another one.")
+            key = key_text(self.app, "cockpit.incidents")
+            summary.update(Content(f"Press {key} to declare an incident or open another one."))
             return
         incident = board.incident
         self.add_class(level_class(rank))
@@ -103,9 +105,6 @@ class RolesPane(Static):
 class NextUpdatePane(Static):
     """The countdown to the next required status update: amber under 5 min, red once overdue;
     once resolved, whether the resolution update is still owed."""
-
-    update_key = "u"
-    """How the screen's "publish a status update" key is shown (it may be remapped)."""
 
     def show(self, board: Board | None, now: datetime) -> bool:
         """Render at `now`; returns True when the update is overdue. A linked runbook's
@@ -167,7 +166,7 @@ class NextUpdatePane(Static):
         was published, or was never required."""
         if board.resolution_update_owed:
             self.add_class("-warning")
-            key = self.update_key
+            key = key_text(self.app, "cockpit.update")
             first = Content.assemble(
                 ("Resolution update owed", "bold"), f"  press {key} to publish it"
             )

@@ -39,6 +39,7 @@ from cockpit.postmortem import (
 )
 from cockpit.store import Store, StoreError
 from cockpit.tui.action_item_dialog import ActionItemDialog
+from cockpit.tui.keys import key_text
 
 SAVE_AFTER_SECONDS = 0.8
 """Typing pauses this long before the field is written to the store."""
@@ -126,10 +127,15 @@ class PostmortemScreen(Screen[None]):
                 )
             with Horizontal(classes="pm-label"):
                 yield Label("Action items", id="pm-items-label")
+                add, edit, state = (
+                    key_text(self.app, f"postmortem.{name}")
+                    for name in ("add_item", "edit_item", "item_state")
+                )
                 yield Label(
-                    "a add · Enter edit · x open/done/won't do",
+                    f"{add} add · {edit} edit · {state} open/done/won't do",
                     classes="pm-hint",
                     id="pm-items-hint",
+                    markup=False,
                 )
             table: ActionItemsTable = ActionItemsTable(id="pm-items", cursor_type="row")
             table.add_columns("#", "Action", "Owner", "Deadline", "State")

@@ -11,6 +11,7 @@ from cockpit.config import Config
 from cockpit.domain import Clock, Status
 from cockpit.store import Store, StoreError
 from cockpit.tui.composer import Composer
+from cockpit.tui.keys import key_text
 
 WITHOUT_UPDATE = "without a resolution update"
 """The note on the status entry when Esc resolves without publishing."""
@@ -19,10 +20,12 @@ WITHOUT_UPDATE = "without a resolution update"
 class ResolutionComposer(Composer):
     """The resolution template with status resolved; Esc resolves without an update."""
 
-    hint = "ctrl+s publishes and resolves · Esc resolves without an update"
-
     def __init__(self, store: Store, config: Config, incident_id: int, clock: Clock) -> None:
         super().__init__(store, config, incident_id, clock, status=Status.RESOLVED)
+
+    def keys_hint(self) -> str:
+        publish, cancel = (key_text(self.app, i) for i in ("composer.publish", "dialog.cancel"))
+        return f"{publish} publishes and resolves · {cancel} resolves without an update"
 
     def on_mount(self) -> None:
         super().on_mount()

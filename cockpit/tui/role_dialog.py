@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.domain import Entry, one_line
 from cockpit.store import StoreError
+from cockpit.tui.keys import key_text
 
 
 class RoleDialog(ModalScreen[Entry | None]):
@@ -51,9 +52,11 @@ class RoleDialog(ModalScreen[Entry | None]):
             )
             yield Input(placeholder="person (empty clears the role)", id="person", disabled=True)
             yield Label(
-                "Enter picks the role, then Enter saves · Esc cancels",
+                f"Enter picks the role, then Enter saves · {key_text(self.app, 'dialog.cancel')} "
+                "cancels",
                 classes="dialog-hint",
                 id="hint",
+                markup=False,
             )
 
     @on(OptionList.OptionSelected, "#roles")

@@ -24,6 +24,7 @@ from cockpit.board import Board
 from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
 from cockpit.store import Store, StoreError
+from cockpit.tui.keys import key_text
 
 if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
     from cockpit.runbooks import Runbook, Step
@@ -135,7 +136,7 @@ class RunbookPane(Vertical):
             return
         name = board.incident.runbook
         if name is None:
-            message.update("No runbook linked. Press b to pick one.")
+            message.update(Content(f"No runbook linked. Press {self._key('runbook')} to pick one."))
             self._set_mode(message=True)
             return
         if runbook is None:
@@ -149,7 +150,7 @@ class RunbookPane(Vertical):
                 why = (
                     f"Runbook {one_line(name)!r} cannot be used: {one_line(board.runbook_problem)}"
                 )
-            message.update(f"{why}\nPress b to pick another.")
+            message.update(Content(f"{why}\nPress {self._key('runbook')} to pick another."))
             self._set_mode(message=True)
             return
         self.border_title = f"Runbook · {one_line(runbook.title)}"
@@ -209,10 +210,16 @@ class RunbookPane(Vertical):
         # the checklist keys while it has focus, `b` otherwise.
         if self.runbook is not None and self.runbook.steps:
             done = f"{len(self.ticked)}/{len(self.runbook.steps)}"
-            keys = "space tick · c copy" if self.has_focus_within else "done · b change"
+            if self.has_focus_within:
+                keys = f"{self._key('runbook.tick')} tick · {self._key('runbook.copy')} copy"
+            else:
+                keys = f"done · {self._key('runbook')} change"
             self.border_subtitle = f"{done} {keys}"
         elif self.runbook is not None:
-            self.border_subtitle = "b change"
+            self.border_subtitle = f"{self._key('runbook')} change"
+
+    def _key(self, name: str) -> str:
+        return key_text(self.app, f"cockpit.{name}")
 
     def on_descendant_focus(self) -> None:
         self._render_subtitle()

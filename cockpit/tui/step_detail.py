@@ -14,6 +14,7 @@ from textual.widgets import OptionList
 
 from cockpit.domain import one_line
 from cockpit.tui.detail import DetailScreen, Row, readable
+from cockpit.tui.keys import key_text
 
 if TYPE_CHECKING:
     from cockpit.runbooks import Runbook, Step
@@ -43,7 +44,9 @@ class StepDetail(DetailScreen):
         Binding("c", "copy", "copy", id="cockpit.runbook.copy"),
     ]
 
-    hint = "space tick · c copy · ↑↓ previous/next · PgUp/PgDn scroll · Esc close"
+    def keys_hint(self) -> str:
+        tick, copy = (key_text(self.app, f"cockpit.runbook.{name}") for name in ("tick", "copy"))
+        return f"{tick} tick · {copy} copy · {super().keys_hint()}"
 
     def __init__(self, pane: RunbookPane) -> None:
         super().__init__()

@@ -31,6 +31,13 @@ LONG = (
 )
 
 
+async def press(pilot: Any, *keys: str) -> None:
+    """Press keys, then let the screens they open or change finish mounting."""
+    await pilot.press(*keys)
+    await pilot.pause()
+    await pilot.pause()
+
+
 def shown(app: CockpitApp) -> list[str]:
     """Every line of the open detail view (label and text), as plain strings."""
     lines = app.screen.query_one(DetailLines)
@@ -66,9 +73,9 @@ async def test_enter_opens_the_selected_entry_whole_and_esc_or_enter_closes(
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
         timeline = app.query_one(Timeline)
-        assert timeline.border_subtitle == "⏎ read · 3 entries"
-        await pilot.press("up")  # the long action
-        await pilot.press("enter")
+        assert timeline.border_subtitle == "Enter read · 3 entries"
+        await press(pilot, "up")  # the long action
+        await press(pilot, "enter")
         await pilot.pause()
         assert isinstance(app.screen, EntryDetail)
         box = app.screen.query_one("#detail")
@@ -83,11 +90,11 @@ async def test_enter_opens_the_selected_entry_whole_and_esc_or_enter_closes(
         assert field(app, "kind") == "action" and field(app, "author") == "carol"
         assert field(app, "at") == "02:15:00" and field(app, "written") == "02:15:00"
         assert field(app, "star") == "no"
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await pilot.pause()
         assert isinstance(app.screen, CockpitScreen)
         assert timeline.cursor == 1
-        await pilot.press("enter", "enter")  # Enter opens, Enter closes
+        await press(pilot, "enter", "enter")  # Enter opens, Enter closes
         await pilot.pause()
         assert isinstance(app.screen, CockpitScreen)
 
@@ -100,16 +107,16 @@ async def test_up_and_down_read_on_and_the_timeline_follows(
         store.append(incident, Kind.NOTE, f"note {n}", "dave")
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter")  # the newest: note 4
+        await press(pilot, "enter")  # the newest: note 4
         assert shown(app)[0] == "note 4"
-        await pilot.press("down")  # already the last: stays
+        await press(pilot, "down")  # already the last: stays
         assert shown(app)[0] == "note 4"
-        await pilot.press("up", "k")
+        await press(pilot, "up", "k")
         assert shown(app)[0] == "note 2"
         assert app.screen.query_one("#detail").border_subtitle == "3 of 5"
-        await pilot.press("j")
+        await press(pilot, "j")
         assert shown(app)[0] == "note 3"
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await pilot.pause()
         timeline = app.query_one(Timeline)
         assert timeline.selected is not None and timeline.selected.text == "note 3"
@@ -126,9 +133,9 @@ async def test_a_correction_shows_on_both_entries(
     store.star(wrong.id, "alice")
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter")  # the correction
+        await press(pilot, "enter")  # the correction
         assert field(app, "corrects") == f"#{wrong.id} 02:15 action carol: rolled back api to v140"
-        await pilot.press("up")  # the corrected entry
+        await press(pilot, "up")  # the corrected entry
         assert field(app, "corrected by") == (f"#{fix.id} 02:17 note carol: it was v141, not v140")
         assert field(app, "star") == "★ key moment for the post-mortem"
 
@@ -147,7 +154,7 @@ async def test_a_backdated_entry_shows_both_times_and_its_reason(
     )
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("home", "down", "enter")
+        await press(pilot, "home", "down", "enter")
         assert shown(app)[0] == "first alert fired"
         assert field(app, "at") == "02:16:00"
         assert field(app, "written") == "02:34:00, 00:18:00 later (backdated)"
@@ -168,7 +175,7 @@ async def test_long_and_hostile_text_is_all_there_as_typed(
     store.append(incident, Kind.NOTE, hostile, "bob", meta={"captured": True})
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter")
+        await press(pilot, "enter")
         lines = shown(app)
         assert lines[0] == "[bold]not markup[/bold] no colour   tab"
         assert "".join(lines[1:4]).startswith(token)
@@ -179,7 +186,7 @@ async def test_long_and_hostile_text_is_all_there_as_typed(
         assert field(app, "source") == "piped in (`cockpit log -`)"
         view = app.screen.query_one(DetailLines)
         assert view.scroll_offset.y == 0
-        await pilot.press("pagedown")
+        await press(pilot, "pagedown")
         await pilot.pause()
         assert view.scroll_offset.y > 0  # the rest is a key away, not off the screen
         assert view.size.height <= 18  # within 75% of the terminal: the dialog fits at 80×24
@@ -211,7 +218,7 @@ async def test_an_update_shows_its_template_and_each_delivery(
     )
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter")
+        await press(pilot, "enter")
         assert field(app, "update") == "phase acknowledge, template acknowledge"
         assert field(app, "→ slack") == "queued"
         assert field(app, "→ statuspage") == "queued"
@@ -232,10 +239,10 @@ async def test_fifty_thousand_entries_open_without_reading_more(
             return entries(*args, **kwargs)  # type: ignore[arg-type]
 
         store.entries = counting  # type: ignore[method-assign]
-        await pilot.press("enter", "up", "up")
+        await press(pilot, "enter", "up", "up")
         assert shown(app)[0] == "entry 49997"
         assert reads == []  # the page on screen is cached: no timeline page read again
-        await pilot.press(*["up"] * PAGE_SIZE)
+        await press(pilot, *["up"] * PAGE_SIZE)
         assert shown(app)[0] == f"entry {49997 - PAGE_SIZE}"
         assert reads == [(49_999 - 2 - PAGE_SIZE) // PAGE_SIZE * PAGE_SIZE]  # one page back
     assert store.entry_count(incident) == 50_000
@@ -247,7 +254,7 @@ async def test_enter_on_a_runbook_step_reads_it_whole_with_its_command(
     incident = store.declare("Checkout", "SEV-2", "alice", runbook="api-high-error-rate").id
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("tab", "enter")
+        await press(pilot, "tab", "enter")
         await pilot.pause()
         assert isinstance(app.screen, StepDetail)
         assert app.screen.query_one("#detail").border_title == "Step 1 · Check recent deployments"
@@ -256,16 +263,16 @@ async def test_enter_on_a_runbook_step_reads_it_whole_with_its_command(
         assert field(app, "done") == "not yet"
         command = field(app, "command")
         assert command and command in " ".join(first)
-        await pilot.press("space")  # ticks step 1 from the detail
+        await press(pilot, "space")  # ticks step 1 from the detail
         await pilot.pause()
         assert field(app, "done") == "✓ ticked"
         (ticked,) = store.entries(incident, kinds=[Kind.STEP])
         assert ticked.meta["step"] == 1 and ticked.meta["done"] is True
-        await pilot.press("c")
+        await press(pilot, "c")
         assert app.clipboard == command
-        await pilot.press("down")
+        await press(pilot, "down")
         assert app.screen.query_one("#detail").border_subtitle.startswith("2 of ")  # type: ignore[union-attr]
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await pilot.pause()
         assert isinstance(app.screen, CockpitScreen)
         assert app.query_one("#runbook-steps", OptionList).highlighted == 1
@@ -292,7 +299,7 @@ def test_entry_detail_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
 
     async def open_it(pilot: Any) -> None:
         await pilot.pause()
-        await pilot.press("up", "enter")
+        await press(pilot, "up", "enter")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_it)
