@@ -40,7 +40,7 @@ class StepDetail(DetailScreen):
     """One step of the linked runbook; ↑/↓ move the checklist's cursor and follow."""
 
     BINDINGS = [
-        Binding("space", "toggle", "tick", id="cockpit.runbook.tick"),
+        Binding("space", "tick", "tick", id="cockpit.runbook.tick"),
         Binding("c", "copy", "copy", id="cockpit.runbook.copy"),
     ]
 
@@ -74,7 +74,7 @@ class StepDetail(DetailScreen):
     def action_next(self) -> None:
         self._move(1)
 
-    def action_toggle(self) -> None:
+    def action_tick(self) -> None:
         self.pane.action_toggle_step()
         self.refresh_detail()
 
