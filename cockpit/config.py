@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import getpass
 import os
 import re
@@ -497,6 +496,8 @@ def _keys_config(table: Any, where: str) -> KeysConfig:
     for binding_id, value in flat.items():
         key = f'keys."{binding_id}"'
         if binding_id not in DEFAULT_KEYS:
+            import difflib  # only to say which id was meant: `cockpit log` never loads it
+
             close = difflib.get_close_matches(binding_id, DEFAULT_KEYS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(

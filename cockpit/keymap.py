@@ -9,8 +9,6 @@ together; the app checks that at start-up, from its real bindings (`cockpit.tui.
 
 from __future__ import annotations
 
-import unicodedata
-
 DEFAULT_KEYS: dict[str, str] = {
     # The cockpit screen (the footer and the command palette show these).
     "cockpit.note": "n",
@@ -114,11 +112,15 @@ def character_key(character: str) -> str:
         return character
     if character == "\t":
         return "tab"
+    import unicodedata  # only when [keys] names a character: `cockpit log` never needs it
+
     name = unicodedata.name(character, character).lower().replace("-", "_").replace(" ", "_")
     return _NAME_REPLACEMENTS.get(name, name)
 
 
 def _is_character_name(name: str) -> bool:
+    import unicodedata
+
     unicode_name = _HYPHENATED.get(name)
     if unicode_name is None:
         original = {short: long for long, short in _NAME_REPLACEMENTS.items()}.get(name, name)

@@ -28,7 +28,7 @@ from cockpit.store import Store
 from cockpit.tui.app import make_app
 from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.keys import chains, keymap_clash
+from cockpit.tui.keys import chains, check_keymap, keymap_clash
 from cockpit.tui.timeline import Timeline
 from tests.conftest import ROOT, FakeClock, run_cli
 from tests.tui.conftest import demo_app
@@ -265,3 +265,19 @@ async def test_the_chains_checked_are_the_ones_the_app_has(tmp_path: Path) -> No
         check(app.screen)
     assert {"ActionItemDialog > Select", "RoleDialog > Input", "TooSmall"} <= seen
     assert len(seen) >= 40, sorted(seen)
+
+
+def test_the_readme_example_is_valid_and_clashes_with_nothing() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[keys\]\n.*?)```", readme, re.DOTALL)
+    assert block is not None
+    import tomllib
+
+    config = config_from_dict(tomllib.loads(block.group(1)))
+    assert config.keys.bindings["cockpit.note"] == "n,ctrl+n"
+    assert keymap_clash(config.keys.bindings) is None
+    message = re.search(r"`cockpit: config\.toml: (keys\.\"[^`]+)`", readme.replace("\n", " "))
+    assert message is not None
+    with pytest.raises(ConfigError) as caught:
+        check_keymap(config_from_dict({"keys": {"cockpit.note": "j"}}, Path("config.toml")))
+    assert str(caught.value) == f"config.toml: {message.group(1)}"
