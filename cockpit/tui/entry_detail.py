@@ -68,6 +68,9 @@ class EntryDetail(DetailScreen):
     def __init__(self, timeline: Timeline) -> None:
         super().__init__()
         self.timeline = timeline
+        # While an entry is read, new ones (another terminal, a script) must not move the
+        # cursor from under it: reading stops following, as moving up does (End resumes).
+        timeline.following = False
 
     def refresh_detail(self) -> None:
         entry = self.timeline.selected

@@ -123,6 +123,25 @@ async def test_up_and_down_read_on_and_the_timeline_follows(
         assert not timeline.following  # reading back stops following new entries
 
 
+async def test_entries_arriving_while_reading_do_not_move_what_is_read(
+    config: Config, store: Store, clock: FakeClock, incident: int
+) -> None:
+    store.append(incident, Kind.NOTE, "older", "dave")
+    store.append(incident, Kind.NOTE, "being read", "dave")
+    app = make_app(config, store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "enter")
+        assert shown(app)[0] == "being read"
+        clock.advance(minutes=1)
+        store.append(incident, Kind.NOTE, "arrived meanwhile", "bot")  # as another process
+        app.screen_stack[0].sync()  # type: ignore[attr-defined]
+        await press(pilot, "up")
+        assert shown(app)[0] == "older"  # from the entry read, not from the new one
+        await press(pilot, "escape", "end")
+        timeline = app.query_one(Timeline)
+        assert timeline.following and timeline.selected.text == "arrived meanwhile"  # type: ignore[union-attr]
+
+
 async def test_a_correction_shows_on_both_entries(
     config: Config, store: Store, clock: FakeClock, incident: int
 ) -> None:
