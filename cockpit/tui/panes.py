@@ -172,7 +172,7 @@ class NextUpdatePane(Static):
             )
             if board.last_update_at is not None:
                 since = f"last update {format_local(board.last_update_at, now)}"
-                second = f"{since} ({board.updates_sent} published), none since resolving"
+                second = f"{since} ({board.updates_sent} published), before resolving"
             else:
                 second = "no update was published during the incident"
             self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
