@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -269,7 +270,9 @@ class CockpitScreen(Screen[None]):
             count = "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
             # Enter has no room in the footer at 80 columns: the border names it.
             read = key_text(self.app, "cockpit.timeline.read")
-            timeline.border_subtitle = f"{read} read · {count}" if timeline.count else count
+            timeline.border_subtitle = Content(
+                f"{read} read · {count}" if timeline.count else count
+            )
         else:
             timeline.border_subtitle = ""
 

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Vertical
+from textual.content import Content
 from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
@@ -205,8 +206,8 @@ class DetailScreen(ModalScreen[None]):
 
     def show(self, title: str, position: str, rows: Sequence[Row]) -> None:
         box = self.query_one("#detail")
-        box.border_title = title
-        box.border_subtitle = position
+        box.border_title = Content(title)  # a step's title is text from a runbook file
+        box.border_subtitle = Content(position)
         self.query_one(DetailLines).show(rows)
 
     def action_scroll(self, pages: int) -> None:

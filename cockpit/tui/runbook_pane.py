@@ -214,9 +214,9 @@ class RunbookPane(Vertical):
                 keys = f"{self._key('runbook.tick')} tick · {self._key('runbook.copy')} copy"
             else:
                 keys = f"done · {self._key('runbook')} change"
-            self.border_subtitle = f"{done} {keys}"
+            self.border_subtitle = Content(f"{done} {keys}")  # keys come from config.toml
         elif self.runbook is not None:
-            self.border_subtitle = f"{self._key('runbook')} change"
+            self.border_subtitle = Content(f"{self._key('runbook')} change")
 
     def _key(self, name: str) -> str:
         return key_text(self.app, f"cockpit.{name}")

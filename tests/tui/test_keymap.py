@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.dom import DOMNode
 from textual.keys import _character_to_key, _normalize_key_list
 from textual.widget import Widget
@@ -281,3 +282,40 @@ def test_the_readme_example_is_valid_and_clashes_with_nothing() -> None:
     with pytest.raises(ConfigError) as caught:
         check_keymap(config_from_dict({"keys": {"cockpit.note": "j"}}, Path("config.toml")))
     assert str(caught.value) == f"config.toml: {message.group(1)}"
+
+
+def shown_plain(markup: str | None) -> str:
+    """The text a border shows, from the markup Textual gives back for it."""
+    return Content.from_markup(markup or "").plain
+
+
+async def test_keys_and_runbook_text_on_borders_are_never_markup(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    runbooks = tmp_path / "runbooks"
+    runbooks.mkdir()
+    (runbooks / "odd.md").write_text(
+        '+++\ntitle = "Odd"\n+++\n## Do\n\n1. [red]Check[/red] the [b]pool[/b] `psql -c "[x]"`\n',
+        encoding="utf-8",
+    )
+    store.declare("Checkout API errors", "SEV-2", "alice", runbook="odd")
+    keys = {
+        "cockpit.runbook.tick": "left_square_bracket",
+        "cockpit.runbook.copy": "right_square_bracket",
+        "cockpit.timeline.read": "enter,ctrl+right_square_bracket",
+    }
+    config = config_from_dict(
+        {"user": {"name": "t"}, "keys": keys, "runbooks": {"dirs": [str(runbooks)]}}
+    )
+    app = make_app(config, store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        await pilot.pause()
+        pane = app.query_one("#runbook")
+        # What a border shows is the text as written, not styles read from it.
+        assert shown_plain(pane.border_subtitle) == "0/1 [ tick · ] copy"
+        await pilot.press("enter")
+        await pilot.pause()
+        box = app.screen.query_one("#detail")
+        assert shown_plain(box.border_title) == "Step 1 · [red]Check[/red] the [b]pool[/b]"
+        assert "[ tick · ] copy" in str(app.screen.query_one("#detail-hint", Label).render())
