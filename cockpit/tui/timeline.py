@@ -267,6 +267,10 @@ class Timeline(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._move_cursor(self.count - 1)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Nothing to read in an empty timeline: the palette does not offer it then.
+        return self.count > 0 if action == "read" else True
+
     def action_read(self) -> None:
         """Open the selected entry whole (text wrapped, times, reason, corrections, source)."""
         if self.selected is None:

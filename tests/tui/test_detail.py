@@ -19,7 +19,7 @@ from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.detail import TEXT_LIMIT, DetailLines, readable, wrap
 from cockpit.tui.entry_detail import EntryDetail
 from cockpit.tui.step_detail import StepDetail
-from cockpit.tui.timeline import PAGE_SIZE, Timeline
+from cockpit.tui.timeline import PAGE_SIZE, Timeline, parse_filter
 from tests.conftest import T0, FakeClock
 from tests.tui.test_timeline import bulk_incident
 
@@ -337,3 +337,17 @@ async def test_read_keys_are_in_the_palette_and_run_from_it(
         await pilot.pause()
         assert isinstance(app.screen, EntryDetail)
         assert shown(app)[0] == "watching the pool"
+
+
+async def test_nothing_to_read_in_an_empty_timeline(
+    config: Config, store: Store, clock: FakeClock, incident: int
+) -> None:
+    app = make_app(config, store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.query_one(Timeline).set_filter(parse_filter("nothing matches this"))
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Read the selected timeline entry whole" not in titles
+        await press(pilot, "enter")
+        assert isinstance(app.screen, CockpitScreen)
