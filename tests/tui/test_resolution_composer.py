@@ -152,5 +152,7 @@ def test_resolution_composer_at_80x24(snap_compare: Any, tmp_path: Path) -> None
         await settle(pilot)  # the list is highlighted on the current status once mounted
         await pilot.press("end", "enter")  # resolved is the last status
         await settle(pilot)
+        pilot.app.screen.query_one("#text", TextArea).cursor_blink = False  # one frame, always
+        await settle(pilot)
 
     assert snap_compare(demo_app(tmp_path), terminal_size=(80, 24), run_before=resolve)
