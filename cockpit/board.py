@@ -14,12 +14,17 @@ from typing import TYPE_CHECKING, Any
 from cockpit.config import Config
 from cockpit.domain import (
     Deadline,
+    Entry,
     Incident,
+    Kind,
     Severity,
     find_severity,
     format_utc,
+    is_resolution_update,
     missing_roles,
+    needs_resolution_update,
     next_update_deadline,
+    resolution_update_owed,
     since_declared,
 )
 from cockpit.store import Store
@@ -43,6 +48,25 @@ class Board:
     runbook: Runbook | None = None  # the linked runbook, when it can be read
     runbook_problem: str | None = None  # why the linked runbook cannot be used
     escalation: Escalation | None = None
+    last_update: Entry | None = None  # the latest published status update
+
+    @property
+    def needs_resolution_update(self) -> bool:
+        """Ending the incident now would leave a resolution update owed (see the domain rule)."""
+        return needs_resolution_update(self.severity, self.updates_sent, self.last_update)
+
+    @property
+    def resolution_update_owed(self) -> bool:
+        """Resolved, and the resolution update has not been published."""
+        return resolution_update_owed(
+            self.incident, self.severity, self.updates_sent, self.last_update
+        )
+
+    @property
+    def resolution_update_at(self) -> datetime | None:
+        """When the resolution update went out, if the latest update is one."""
+        last = self.last_update
+        return last.at if last is not None and is_resolution_update(last) else None
 
     @property
     def since_declared(self) -> timedelta:
@@ -112,6 +136,7 @@ def build_board(
         runbook=runbook,
         runbook_problem=problem,
         escalation=escalation,
+        last_update=store.last_entry(incident_id, Kind.UPDATE) if count else None,
     )
 
 
@@ -138,6 +163,7 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
         "runbook": incident.runbook,
         "next_update_due": _stamp(board.deadline.due_at) if board.deadline else None,
         "update_overdue": board.overdue,
+        "resolution_update_owed": board.resolution_update_owed,
         "missing_roles": list(board.missing_roles),
         "entries": [
             {

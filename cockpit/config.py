@@ -32,6 +32,7 @@ from cockpit.domain import (
     name_key,
 )
 from cockpit.files import FileProblem, MiB, kind_of, read_limited, user_path, write_text
+from cockpit.keymap import DEFAULT_KEYS, parse_keys
 from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
 from cockpit.secrets import credential_problem, has_credentials, url_problem, without_credentials
 
@@ -209,6 +210,18 @@ def _secret(kind: str, default: str = "") -> Any:
 
 
 @dataclass(frozen=True)
+class KeysConfig:
+    """`[keys]`: binding id -> keys, over the app's defaults (`"cockpit.note" = "n,ctrl+n"`).
+
+    Ids and key names are checked on load (`cockpit.keymap`); keys are kept as Textual's
+    keymap takes them (`ctrl+/` becomes `ctrl+slash`). Clashes are checked by the app, which
+    knows which bindings are active together.
+    """
+
+    bindings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SlackConfig:
     """Slack: webhook mode (`webhook_url`/`webhook_url_env`) or bot mode (`token_env`, `channel`).
 
@@ -348,6 +361,7 @@ class Config:
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
     postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
     oncall: OncallConfig = field(default_factory=OncallConfig)
+    keys: KeysConfig = field(default_factory=KeysConfig)
     slack: SlackConfig | None = None
     statuspage: StatuspageConfig | None = None
     instatus: InstatusConfig | None = None
@@ -406,6 +420,8 @@ class Config:
 
 
 _NOT_IN_FILE = {"source"}
+_OPEN_TABLES = {"keys"}
+"""Tables whose keys are not field names (binding ids): read by their own function."""
 
 
 def login_name() -> str:
@@ -504,8 +520,10 @@ def load_config(path: Path | None) -> Config:
 def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     """Validate parsed TOML into a `Config`; raises ConfigError naming file and key."""
     where = str(path) if path else "<config>"
-    config: Config = _build(Config, data, "", where, skip=_NOT_IN_FILE)
-    config = dataclasses.replace(config, source=path)
+    fixed = {key: value for key, value in data.items() if key not in _OPEN_TABLES}
+    config: Config = _build(Config, fixed, "", where, skip=_NOT_IN_FILE | _OPEN_TABLES)
+    keys = _keys_config(data.get("keys", {}), where)
+    config = dataclasses.replace(config, source=path, keys=keys)
     _check_semantics(config, where)
     _check_targets(config, where, path)
     _check_services(config, where, path)
@@ -558,6 +576,50 @@ def _check_semantics(config: Config, where: str) -> None:
     _check_oncall(config.oncall, where)
     for name in ("acknowledge", "update", "resolution"):
         check_template(getattr(config.templates, name), f"{where}: templates.{name}")
+
+
+def _keys_config(table: Any, where: str) -> KeysConfig:
+    """`[keys]` as binding id -> normalised keys. Dotted ids may be quoted (`"cockpit.note"`)
+    or written as TOML dotted keys (`cockpit.note`); a list of keys is accepted too."""
+    if not isinstance(table, dict):
+        raise ConfigError(f'{where}: keys: expected a table of "binding id" = "keys"')
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{name}.", value)
+            elif f"{prefix}{name}" in flat:
+                raise ConfigError(f'{where}: keys."{prefix}{name}": set twice')
+            else:
+                flat[f"{prefix}{name}"] = value
+
+    walk("", table)
+    bindings: dict[str, str] = {}
+    for binding_id, value in flat.items():
+        key = f'keys."{binding_id}"'
+        if binding_id not in DEFAULT_KEYS:
+            import difflib  # only to say which id was meant: `cockpit log` never loads it
+
+            close = difflib.get_close_matches(binding_id, DEFAULT_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{where}: {key}: unknown binding id{hint}; config.toml.example lists them all"
+            )
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            value = ",".join(value)
+        if not isinstance(value, str):
+            raise ConfigError(
+                f'{where}: {key}: expected keys as a string like "n,ctrl+n", got {_tname(value)}'
+            )
+        try:
+            bindings[binding_id] = parse_keys(value)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: {key}: {exc} (write keys like n, ctrl+n, f5, shift+up, space, "
+                "slash; several separated by commas)"
+            ) from None
+    return KeysConfig(bindings)
 
 
 def _check_oncall(oncall: OncallConfig, where: str) -> None:
@@ -1027,6 +1089,8 @@ def config_to_toml(config: Config) -> str:
         if fld.name in _NOT_IN_FILE:
             continue
         value = _plain(getattr(config, fld.name))
+        if fld.name in _OPEN_TABLES:
+            value = value["bindings"]
         if value in (None, [], {}):
             continue
         comment = _COMMENTS.get(fld.name, "")

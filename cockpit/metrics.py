@@ -21,7 +21,9 @@ from cockpit.domain import (
     Severity,
     Status,
     find_severity,
+    is_resolution_update,
     next_update_deadline,
+    resolution_update_required,
     severity_rank,
 )
 
@@ -75,12 +77,23 @@ class MissedDeadline:
 
 @dataclass(frozen=True)
 class UpdateCompliance:
-    """Status updates sent against what the severity policy required."""
+    """Status updates sent against what the severity policy required.
+
+    `required` and `met` count the resolution update when the incident ended owing one
+    (`domain.resolution_update_required`); `resolution_sent_at` is when it went out.
+    """
 
     sent: int
     required: int
     met: int
     missed: tuple[MissedDeadline, ...]
+    resolution_required: bool = False
+    resolution_sent_at: datetime | None = None
+
+    @property
+    def resolution_owed(self) -> bool:
+        """The incident ended owing a resolution update that was never published."""
+        return self.resolution_required and self.resolution_sent_at is None
 
 
 @dataclass(frozen=True)
@@ -181,15 +194,18 @@ def compute_metrics(
     peak = min(seen, key=lambda name: severity_rank(severities, name))
     final = severity_changes[-1][1] if severity_changes else initial_severity
 
+    published = [e for e in timeline if e.kind is Kind.UPDATE]
     updates = _update_compliance(
         incident,
-        [e.at for e in timeline if e.kind is Kind.UPDATE],
+        [e.at for e in published],
         _policy(severities, initial_severity),
         [(at, _policy(severities, name)) for at, name in severity_changes],
         end,
         resolved=resolved_at is not None,
         every_minutes_override=every_minutes_override,
     )
+    if resolved_at is not None:
+        updates = _resolution_update(updates, published, _policy(severities, final))
     return Metrics(
         impact_started_at=incident.impact_started_at,
         declared_at=incident.declared_at,
@@ -363,6 +379,26 @@ def _update_compliance(
         ended_by = "resolution" if resolved else "open"
         missed.append(MissedDeadline(current.number, current.due_at, end, ended_by, severity.name))
     return UpdateCompliance(sent, required, met, tuple(missed))
+
+
+def _resolution_update(
+    updates: UpdateCompliance, published: Sequence[Entry], final: Severity
+) -> UpdateCompliance:
+    """Count the resolution update the end of the incident called for (the same rule as the
+    cockpit's next-update pane): required as one more update, met once it went out. Updates
+    published after the resolution count as sent."""
+    if not resolution_update_required(final, len(published)):
+        return dataclasses.replace(updates, sent=len(published))
+    last = published[-1] if published else None
+    sent_at = last.at if last is not None and is_resolution_update(last) else None
+    return dataclasses.replace(
+        updates,
+        sent=len(published),
+        required=updates.required + 1,
+        met=updates.met + (sent_at is not None),
+        resolution_required=True,
+        resolution_sent_at=sent_at,
+    )
 
 
 def roles_at(tenures: Iterable[Tenure], moment: datetime) -> Mapping[str, str]:

@@ -552,6 +552,7 @@ def _metrics(r: Report) -> list[str]:
         ["Required by the severity policy", str(u.required)],
         ["Sent on time", str(u.met)],
         ["Deadlines missed", str(len(u.missed))],
+        ["Resolution update", _resolution_update(m)],
     ]
     if u.missed:
         missed = md_table(
@@ -612,6 +613,18 @@ def _metrics(r: Report) -> list[str]:
         "### Roles",
         roles,
     ]
+
+
+def _resolution_update(m: Metrics) -> str:
+    """Whether the update that closes the incident was required, sent, and when."""
+    u = m.updates
+    if not m.is_resolved:
+        return "not due yet (the incident is open)"
+    if u.resolution_sent_at is not None:
+        return f"sent {_utc(u.resolution_sent_at)} UTC"
+    if u.resolution_required:
+        return "required, not sent"
+    return f"not required ({md_cell(m.final_severity)} has no update cadence and none was sent)"
 
 
 def _closed_by(how: str, at: datetime) -> str:

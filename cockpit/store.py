@@ -957,6 +957,23 @@ class Store:
             raise StoreError(f"no timeline entry {entry_id}")
         return _entry(row)
 
+    def last_entry(self, incident_id: int, kind: Kind) -> Entry | None:
+        """The incident's latest entry of `kind` in timeline order (one row off the index)."""
+        row = self.conn.execute(
+            "SELECT * FROM entries WHERE incident_id = ? AND kind = ? "
+            "ORDER BY at DESC, id DESC LIMIT 1",
+            (incident_id, kind.value),
+        ).fetchone()
+        return _entry(row) if row else None
+
+    def corrections(self, entry: Entry) -> list[Entry]:
+        """The entries that correct `entry`, in timeline order."""
+        rows = self.conn.execute(
+            "SELECT * FROM entries WHERE incident_id = ? AND corrects = ? ORDER BY at, id",
+            (entry.incident_id, entry.id),
+        )
+        return [_entry(row) for row in rows]
+
     @staticmethod
     def _entry_query(
         what: str, incident_id: int, kinds: Sequence[Kind] | None, contains: str | None

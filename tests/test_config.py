@@ -158,7 +158,7 @@ def _keys(cls: type, prefix: str = "") -> list[str]:
     keys = []
     hints = typing.get_type_hints(cls)
     for fld in dataclasses.fields(cls):
-        if fld.name == "source":
+        if fld.name in ("source", "keys"):  # [keys] holds binding ids: see its own test
             continue
         hint = hints[fld.name]
         inner = [a for a in typing.get_args(hint) if dataclasses.is_dataclass(a)]

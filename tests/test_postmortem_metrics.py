@@ -80,6 +80,10 @@ class Timeline:
     def update(self, at: datetime, **kw: object) -> Entry:
         return self.add(Kind.UPDATE, at, **kw)  # type: ignore[arg-type]
 
+    def resolution_update(self, at: datetime) -> Entry:
+        """An update published with status resolved, as `publish` writes it."""
+        return self.update(at, meta={"phase": "resolution", "status": "resolved"})
+
     def incident(self) -> Incident:
         return Incident(
             id=1,
@@ -103,7 +107,7 @@ def test_a_whole_incident_every_milestone_and_update():
     t.update(m(55))  # due +55: exactly on time
     t.status(m(70), Status.IDENTIFIED, Status.MONITORING)
     t.status(m(100), Status.MONITORING, Status.RESOLVED)
-    t.update(m(100))  # due +85: 15 min late; published with the resolution
+    t.resolution_update(m(100))  # due +85: 15 min late; published with the resolution
 
     got = t.metrics(now=m(500))
 
@@ -114,9 +118,11 @@ def test_a_whole_incident_every_milestone_and_update():
     assert got.mitigated_at == m(70) and not got.mitigation_inferred
     assert got.resolved_at == m(100) and got.end == m(100)  # `now` is ignored once resolved
     assert got.duration == mins(100) and got.impact_duration == mins(109)
+    # Three cadence deadlines and the resolution update: the last message answered two.
     assert got.updates.sent == 3
-    assert got.updates.required == 3
-    assert got.updates.met == 2
+    assert got.updates.required == 4
+    assert got.updates.met == 3
+    assert got.updates.resolution_required and got.updates.resolution_sent_at == m(100)
     assert got.updates.missed == (MissedDeadline(3, m(85), m(100), "update", "SEV-2"),)
     assert got.updates.missed[0].late_by == mins(15)
     assert got.time_at_status() == {
@@ -150,7 +156,9 @@ def test_backdated_entries_count_when_they_say_they_happened():
         "identified": mins(15),
         "monitoring": mins(55),
     }
-    assert got.updates.sent == 2 and got.updates.required == 3 and got.updates.met == 1
+    # Deadlines 1-3 and the resolution update, which was never sent.
+    assert got.updates.sent == 2 and got.updates.required == 4 and got.updates.met == 1
+    assert got.updates.resolution_owed
     assert got.updates.missed == (
         MissedDeadline(2, m(40), m(45), "update", "SEV-1"),
         MissedDeadline(3, m(75), m(90), "resolution", "SEV-1"),
@@ -175,6 +183,7 @@ def test_resolved_without_ever_reaching_monitoring():
     assert got.time_at_status() == {"investigating": mins(30), "identified": mins(15)}
     assert got.updates.sent == got.updates.required == got.updates.met == 0
     assert got.updates.missed == ()
+    assert not got.updates.resolution_required  # a SEV-3 nobody was told about owes none
 
 
 def test_an_open_incident_that_never_reached_monitoring_runs_to_now():
@@ -217,7 +226,9 @@ def test_a_multi_day_incident_with_a_downgrade_that_lifts_an_overdue_update():
     }
     assert got.initial_severity == "SEV-2" and got.peak_severity == "SEV-2"
     assert got.final_severity == "SEV-3"
-    assert got.updates.sent == 3 and got.updates.required == 3 and got.updates.met == 2
+    # Ended at SEV-3, but customers had heard of it: the resolution update is owed too.
+    assert got.updates.sent == 3 and got.updates.required == 4 and got.updates.met == 2
+    assert got.updates.resolution_owed
     (missed,) = got.updates.missed
     assert missed.number == 3 and missed.due_at == declared + mins(80)
     assert missed.ended_by == "severity" and missed.late_by == timedelta(hours=2, minutes=40)
@@ -231,14 +242,15 @@ def test_an_escalation_owes_the_update_from_the_moment_of_the_change():
     t.severity_change(m(60), "SEV-1", "SEV-2")  # same 30-minute cadence: due +80 still
     t.update(m(80))
     t.status(m(90), Status.INVESTIGATING, Status.RESOLVED)
-    t.update(m(90))
+    t.resolution_update(m(90))
 
     got = t.metrics(now=m(90))
 
     assert got.peak_severity == "SEV-1" and got.final_severity == "SEV-2"
     assert got.time_at_severity() == {"SEV-3": mins(40), "SEV-1": mins(20), "SEV-2": mins(30)}
-    assert got.updates.sent == 3 and got.updates.required == 3 and got.updates.met == 2
+    assert got.updates.sent == 3 and got.updates.required == 4 and got.updates.met == 3
     assert got.updates.missed == (MissedDeadline(1, m(40), m(50), "update", "SEV-1"),)
+    assert got.updates.resolution_sent_at == m(90)
 
 
 def test_an_overdue_update_stays_one_missed_deadline_across_an_escalation():
@@ -356,7 +368,9 @@ def test_store_written_timelines_agree_with_the_board(db_path):
         metrics, board = at(m(999))
         assert board.deadline is None
         assert metrics.resolved_at == m(110) and metrics.end == m(110)
-        assert metrics.updates.sent == 2 and metrics.updates.required == 2
+        assert metrics.updates.sent == 2 and metrics.updates.required == 3
+        assert metrics.updates.resolution_sent_at == m(110) == board.resolution_update_at
+        assert not board.resolution_update_owed
         assert metrics.updates.missed == (MissedDeadline(2, m(44), m(110), "update", "SEV-1"),)
 
 
@@ -366,14 +380,16 @@ def test_what_happens_after_resolution_and_odd_entries_do_not_count():
     t.add(Kind.STATUS, m(6))  # no meta at all
     t.add(Kind.ROLE, m(7), meta={"role": "commander"})  # no `to`
     t.status(m(30), Status.INVESTIGATING, Status.RESOLVED)
-    t.update(m(40))  # a follow-up after resolution
+    t.resolution_update(m(40))  # after the resolution, as `cockpit update` after `status`
     t.role(m(50), "commander", "", "zoe")
 
     got = t.metrics(now=m(99))
 
     assert got.resolved_at == m(30) and got.time_at_status() == {"investigating": mins(30)}
     assert got.acknowledged_at == m(40)  # first update, even if after resolution
-    assert got.updates.sent == 0 and got.updates.required == 0 and got.updates.missed == ()
+    # No cadence, but an update went out: it counts, and it closed the incident's story.
+    assert got.updates.sent == 1 and got.updates.required == got.updates.met == 1
+    assert got.updates.missed == () and got.updates.resolution_sent_at == m(40)
     assert got.roles == (Tenure("commander", "zoe", m(50), None),)
     assert got.initial_severity == got.peak_severity == got.final_severity == "SEV-9"
     assert got.detection == timedelta(0)

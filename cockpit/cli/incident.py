@@ -17,6 +17,7 @@ from cockpit.domain import (
     TITLE_TEXT,
     USER_KINDS,
     Kind,
+    Status,
     escape_unsafe,
     find_role,
     find_severity,
@@ -219,7 +220,26 @@ def cmd_status(ctx: Context) -> int:
     print(one_line(entry.text) if entry else f"INC-{target} is already {status.value}")
     if entry:
         _say_queued(ctx, target, entry.id)
+    if status is Status.RESOLVED:
+        _say_resolution_owed(ctx, target)
     return 0
+
+
+def resolution_hint(incident: int) -> str:
+    """How to send an owed resolution update (the incident is named: it is no longer open)."""
+    return f"send it with `cockpit update --incident INC-{incident} --template resolution`"
+
+
+def _say_resolution_owed(ctx: Context, incident: int) -> None:
+    """One line on stderr when resolving left the resolution update owed."""
+    from cockpit.board import build_board
+
+    board = build_board(ctx.store, ctx.config, incident, ctx.clock())
+    if board.resolution_update_owed:
+        print(
+            f"INC-{incident}: a resolution update is owed; {resolution_hint(incident)}",
+            file=sys.stderr,
+        )
 
 
 def cmd_severity(ctx: Context) -> int:
@@ -317,6 +337,8 @@ def cmd_show(ctx: Context) -> int:
     if board.deadline:
         state = "OVERDUE" if board.overdue else "due"
         print(f"  next update {state} at {format_local(board.deadline.due_at, now)}")
+    if board.resolution_update_owed:
+        print(f"  resolution update owed: {resolution_hint(incident.id)}")
     print()
     for entry in ctx.store.entries(target):
         flag = f"{one_line(unreadable_note(entry.unreadable))}: " if entry.unreadable else ""

@@ -99,10 +99,11 @@ def cmd_update(ctx: Context) -> int:
     if message is not None and not visible(message):
         raise UsageError("--message is empty")
     target = incident_id(ctx, ctx.args.incident)
+    template: str | None = None
     if message is not None and ctx.args.template is None:
         text = message.strip()
     else:
-        text = draft(
+        started = draft(
             ctx.store,
             ctx.config,
             target,
@@ -110,7 +111,8 @@ def cmd_update(ctx: Context) -> int:
             status=status,
             template=ctx.args.template,
             summary=message or "",
-        ).text
+        )
+        text, template = started.text, started.template
     fits(text, UPDATE_TEXT)  # refused before a dry run says it would go out
     if ctx.args.dry_run:
         shown = preview(ctx.store, ctx.config, target, text, status, ctx.clock)
@@ -123,7 +125,9 @@ def cmd_update(ctx: Context) -> int:
             for line in item.text.splitlines():
                 print(f"   {one_line(line)}")
         return 0
-    entry = publish(ctx.store, ctx.config, target, text, status, ctx.config.author, ctx.clock)
+    entry = publish(
+        ctx.store, ctx.config, target, text, status, ctx.config.author, ctx.clock, template=template
+    )
     raw = entry.meta.get("targets")
     targets = [str(name) for name in raw] if isinstance(raw, list) else []
     print(f"INC-{target}: published {entry.meta.get('phase', 'update')} #{entry.id}")

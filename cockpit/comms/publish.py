@@ -124,11 +124,14 @@ def publish(
     status: Status | None,
     author: str,
     clock: Clock,
+    *,
+    template: str | None = None,
 ) -> Entry:
     """Record the update on the timeline and queue it for every target, atomically.
 
     The next-update countdown restarts from this entry; `status` (if given) changes the
-    incident's status in the same transaction.
+    incident's status in the same transaction. `template` names the template the text started
+    from (kept in the entry's meta: the resolution template makes it a resolution update).
     """
     text = text.strip()
     if not visible(text):  # nothing a target would show: control characters only
@@ -142,5 +145,5 @@ def publish(
         author,
         status=status,
         deliveries=[(r.target, r.action, r.payload) for r in rendered],
-        meta={"phase": phase},
+        meta={"phase": phase, **({"template": template} if template else {})},
     )

@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, Select
 from cockpit.domain import NAME_TEXT, TITLE_TEXT, strip_control
 from cockpit.postmortem import ActionItem, ItemState, parse_deadline
 from cockpit.store import StoreError
+from cockpit.tui.keys import key_text
 
 
 class ActionItemDialog(ModalScreen[ActionItem | None]):
@@ -66,7 +67,13 @@ class ActionItemDialog(ModalScreen[ActionItem | None]):
                 allow_blank=False,
                 id="state",
             )
-            yield Label("Tab moves · Enter saves · Esc cancels", classes="dialog-hint", id="hint")
+            cancel = key_text(self.app, "dialog.cancel")
+            yield Label(
+                f"Tab moves · Enter saves · {cancel} cancels",
+                classes="dialog-hint",
+                id="hint",
+                markup=False,
+            )
 
     def _valid_deadline(self, text: str) -> bool:
         try:
@@ -81,7 +88,7 @@ class ActionItemDialog(ModalScreen[ActionItem | None]):
         deadline = self.query_one("#deadline", Input)
         hint = self.query_one("#hint", Label)
         if not title.value.strip():
-            hint.update("A title is required (Esc cancels).")
+            hint.update(f"A title is required ({key_text(self.app, 'dialog.cancel')} cancels).")
             title.focus()
             return
         if not self._valid_deadline(deadline.value):

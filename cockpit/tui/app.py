@@ -18,11 +18,12 @@ from textual.geometry import Size
 from textual.screen import Screen
 
 from cockpit.comms.events import hook_for
-from cockpit.config import Config
+from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, system_clock
 from cockpit.store import CannotWrite, Store, StoreError
 from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.deliveries import DeliveryRunner
+from cockpit.tui.keys import check_keymap
 from cockpit.tui.too_small import TooSmall, too_small
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ class CockpitApp(App[int]):
         store.events = hook_for(config)
         self.deliveries = DeliveryRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
+        # `[keys]`: a clash is a configuration error before anything is on screen.
+        self.keymap: dict[str, str] = dict(config.keys.bindings)
+        if self.keymap:
+            check_keymap(config)
+            self.set_keymap(self.keymap)
 
     def on_mount(self) -> None:
         # After the first paint: delivering imports httpx, which start-up need not wait for.
@@ -114,9 +120,14 @@ def crash_report(config: Config) -> Traceback:
 
 def make_app(config: Config, store: Store | Path, clock: Clock = system_clock) -> CockpitApp:
     """The app over `store` (or the database at that path, opened with `clock`)."""
-    if not isinstance(store, Store):
-        store = open_store(store, config, clock)
-    return CockpitApp(config, store, clock)
+    if isinstance(store, Store):
+        return CockpitApp(config, store, clock)
+    opened = open_store(store, config, clock)
+    try:
+        return CockpitApp(config, opened, clock)
+    except ConfigError:  # `[keys]` clash: nothing started, nothing left open
+        opened.close()
+        raise
 
 
 def open_store(path: Path, config: Config, clock: Clock) -> Store:

@@ -13,6 +13,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.store import StoreError
+from cockpit.tui.keys import key_text
 
 
 class ChoiceDialog(ModalScreen[str | None]):
@@ -43,7 +44,8 @@ class ChoiceDialog(ModalScreen[str | None]):
                 ),
                 id="choices",
             )
-            yield Label("Enter applies · Esc cancels", classes="dialog-hint")
+            cancel = key_text(self.app, "dialog.cancel")
+            yield Label(f"Enter applies · {cancel} cancels", classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         options = self.query_one("#choices", OptionList)

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -32,6 +33,7 @@ from cockpit.domain import (
 from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
 from cockpit.tui.deliveries import DeliveryBar
+from cockpit.tui.keys import key_text
 from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
 from cockpit.tui.timeline import Timeline, TimelineFilter
@@ -271,8 +273,11 @@ class CockpitScreen(Screen[None]):
         if timeline.filter.active:
             timeline.border_subtitle = f"{timeline.filter.describe()} · {timeline.count} shown"
         elif self.incident_id is not None:
-            timeline.border_subtitle = (
-                "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
+            count = "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
+            # Enter has no room in the footer at 80 columns: the border names it.
+            read = key_text(self.app, "cockpit.timeline.read")
+            timeline.border_subtitle = Content(
+                f"{read} read · {count}" if timeline.count else count
             )
         else:
             timeline.border_subtitle = ""
@@ -347,12 +352,33 @@ class CockpitScreen(Screen[None]):
             return
         incident_id = self.board.incident.id
         choices = [(s.value, s.value) for s in Status]
+        # Resolving with a resolution update owed opens the composer first: it resolves (with
+        # the update, or without it on Esc), so the dialog itself writes nothing then.
+        compose_first = self.board.incident.is_open and self.board.needs_resolution_update
 
         def apply(value: str) -> Entry | None:
+            if compose_first and Status(value) is Status.RESOLVED:
+                return None
             return self.store.set_status(incident_id, Status(value), self.config.author)
 
+        def chosen(value: str | None) -> None:
+            if compose_first and value == Status.RESOLVED.value:
+                self._resolve(incident_id)
+            else:
+                self._written(value)
+
         dialog = ChoiceDialog("Status", choices, self.board.incident.status.value, apply)
-        self.app.push_screen(dialog, self._written)
+        self.app.push_screen(dialog, chosen)
+
+    def _resolve(self, incident_id: int) -> None:
+        from cockpit.tui.resolution_composer import ResolutionComposer
+
+        try:
+            composer = ResolutionComposer(self.store, self.config, incident_id, self.clock)
+        except StoreError as exc:
+            self.report(exc)
+            return
+        self.app.push_screen(composer, self._published)
 
     def action_assign_role(self) -> None:
         from cockpit.tui.role_dialog import RoleDialog

@@ -21,6 +21,7 @@ from cockpit.comms.target import Preview
 from cockpit.config import Config
 from cockpit.domain import Clock, Entry, Status, strip_control
 from cockpit.store import Store, StoreError
+from cockpit.tui.keys import key_text
 
 PREVIEW_CHARS = 1500
 """Characters of each target's text shown in the preview (the rest is summarised)."""
@@ -52,7 +53,15 @@ class Composer(ModalScreen[Entry | None]):
         Binding("ctrl+s", "publish", "Publish", id="composer.publish", priority=True),
     ]
 
-    def __init__(self, store: Store, config: Config, incident_id: int, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        incident_id: int,
+        clock: Clock,
+        *,
+        status: Status | None = None,
+    ) -> None:
         super().__init__(classes="dialog")
         self.store = store
         self.config = config
@@ -60,7 +69,7 @@ class Composer(ModalScreen[Entry | None]):
         self.clock = clock
         incident = store.incident(incident_id)
         self.ref = incident.ref
-        self.draft = draft(store, config, incident_id, clock=clock)
+        self.draft = draft(store, config, incident_id, clock=clock, status=status)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box -wide", id="composer") as box:
@@ -79,9 +88,12 @@ class Composer(ModalScreen[Entry | None]):
             yield Label("What each target will receive", classes="composer-label")
             with VerticalScroll(id="preview-box"):
                 yield Static(id="preview")
-            yield Label(
-                "ctrl+s publishes · Tab moves · Esc cancels", classes="dialog-hint", id="hint"
-            )
+            yield Label(self.keys_hint(), classes="dialog-hint", id="hint", markup=False)
+
+    def keys_hint(self) -> str:
+        """The keys line under the preview, with the keys as configured."""
+        publish = key_text(self.app, "composer.publish")
+        return f"{publish} publishes · Tab moves · {key_text(self.app, 'dialog.cancel')} cancels"
 
     def on_mount(self) -> None:
         self.query_one("#text", TextArea).focus()
@@ -121,7 +133,7 @@ class Composer(ModalScreen[Entry | None]):
         if old.text in area.text:
             area.text = area.text.replace(old.text, self.draft.text, 1)
             self.query_one("#template", Label).update(f"  template: {self.draft.template}")
-            hint.update("ctrl+s publishes · Tab moves · Esc cancels")
+            hint.update(self.keys_hint())
         else:
             hint.update(f"Edited text kept: check it still fits “{self.status.value}”.")
         self.show_preview()
@@ -129,7 +141,8 @@ class Composer(ModalScreen[Entry | None]):
     def action_publish(self) -> None:
         text = self.text
         if not text.strip():
-            self.query_one("#hint", Label).update("Write the update first, or Esc to cancel.")
+            cancel = key_text(self.app, "dialog.cancel")
+            self.query_one("#hint", Label).update(f"Write the update first, or {cancel} to cancel.")
             return
         try:
             entry = publish(
@@ -140,6 +153,7 @@ class Composer(ModalScreen[Entry | None]):
                 self.status,
                 self.config.author,
                 self.clock,
+                template=self.draft.template,
             )
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=8)

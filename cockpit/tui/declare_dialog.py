@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, Select
 
 from cockpit.domain import NAME_TEXT, TITLE_TEXT, Incident, Severity, strip_control
 from cockpit.store import StoreError
+from cockpit.tui.keys import key_text
 
 
 class DeclareDialog(ModalScreen[Incident | None]):
@@ -69,14 +70,18 @@ class DeclareDialog(ModalScreen[Incident | None]):
                 id="commander",
             )
             yield Label(
-                "Tab moves · Enter declares · Esc cancels", classes="dialog-hint", id="hint"
+                f"Tab moves · Enter declares · {key_text(self.app, 'dialog.cancel')} cancels",
+                classes="dialog-hint",
+                id="hint",
+                markup=False,
             )
 
     @on(Input.Submitted)
     def submit(self) -> None:
         title = self.query_one("#title", Input).value.strip()
         if not title:
-            self.query_one("#hint", Label).update("A title is required (Esc cancels).")
+            cancel = key_text(self.app, "dialog.cancel")
+            self.query_one("#hint", Label).update(f"A title is required ({cancel} cancels).")
             self.query_one("#title", Input).focus()
             return
         severity = self.query_one("#severity", Select).value

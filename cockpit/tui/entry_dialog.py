@@ -13,6 +13,7 @@ from textual.widgets import Input, Label
 
 from cockpit.domain import ENTRY_TEXT, Entry
 from cockpit.store import StoreError
+from cockpit.tui.keys import key_text
 
 
 class EntryDialog(ModalScreen[Entry | None]):
@@ -34,13 +35,17 @@ class EntryDialog(ModalScreen[Entry | None]):
             box.border_title = self.title_text
             # A paste over the limit is refused whole (with the bell), never cut.
             yield Input(placeholder=self.placeholder, max_length=ENTRY_TEXT.chars, id="text")
-            yield Label("Enter saves · Esc cancels", classes="dialog-hint", id="hint")
+            cancel = key_text(self.app, "dialog.cancel")
+            yield Label(
+                f"Enter saves · {cancel} cancels", classes="dialog-hint", id="hint", markup=False
+            )
 
     @on(Input.Submitted, "#text")
     def submit(self, event: Input.Submitted) -> None:
         text = event.value
         if not text.strip():
-            self.query_one("#hint", Label).update("Type something first, or Esc to cancel.")
+            cancel = key_text(self.app, "dialog.cancel")
+            self.query_one("#hint", Label).update(f"Type something first, or {cancel} to cancel.")
             return
         try:
             entry = self.save(text)

@@ -11,6 +11,7 @@ from textual.validation import Function
 from textual.widgets import Input, Label
 
 from cockpit.domain import Kind
+from cockpit.tui.keys import key_text
 from cockpit.tui.timeline import TimelineFilter, parse_filter
 
 
@@ -46,8 +47,12 @@ class FilterDialog(ModalScreen[TimelineFilter | None]):
                 id="query",
             )
             yield Label(f"kinds: {kinds}", classes="dialog-hint")
+            cancel = key_text(self.app, "dialog.cancel")
             yield Label(
-                "Enter applies (empty shows all) · Esc cancels", classes="dialog-hint", id="hint"
+                f"Enter applies (empty shows all) · {cancel} cancels",
+                classes="dialog-hint",
+                id="hint",
+                markup=False,
             )
 
     @on(Input.Submitted, "#query")

@@ -18,6 +18,7 @@ from cockpit.config import Config
 from cockpit.domain import Incident, Severity, format_duration, one_line
 from cockpit.store import Store
 from cockpit.tui.declare_dialog import DeclareDialog
+from cockpit.tui.keys import key_text
 
 DECLARE = "declare"
 
@@ -79,7 +80,8 @@ class IncidentList(ModalScreen[int | None]):
                 ),
                 id="incidents",
             )
-            yield Label("Enter opens · Esc closes", classes="dialog-hint")
+            close = key_text(self.app, "dialog.cancel")
+            yield Label(f"Enter opens · {close} closes", classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         options = self.query_one("#incidents", OptionList)

@@ -18,6 +18,7 @@ from cockpit.comms.outbox import OutboxError, state_text
 from cockpit.domain import Clock, format_local, one_line
 from cockpit.store import Delivery, Store, StoreError
 from cockpit.tui.deliveries import STYLES, SYMBOLS, held_here
+from cockpit.tui.keys import key_text
 
 REFRESH_SECONDS = 0.5
 
@@ -59,10 +60,12 @@ class OutboxDialog(ModalScreen[None]):
         with Vertical(classes="dialog-box -wide", id="outbox") as box:
             box.border_title = "Outbox"
             yield OptionList(id="deliveries")
+            retry, close = (key_text(self.app, i) for i in ("outbox.retry", "dialog.cancel"))
             yield Label(
-                "r retries a failed delivery (config.toml is read again) · Esc closes",
+                f"{retry} retries a failed delivery (config.toml is read again) · {close} closes",
                 classes="dialog-hint",
                 id="hint",
+                markup=False,
             )
 
     def on_mount(self) -> None:

@@ -21,6 +21,7 @@ from cockpit.domain import (
     one_line,
     since_declared,
 )
+from cockpit.tui.keys import key_text
 from cockpit.tui.runbook_pane import escalation_line
 
 WARNING_SECONDS = 5 * 60
@@ -48,7 +49,8 @@ class IncidentHeader(Horizontal):
         if board is None:
             self.add_class("-none")
             badge.update(" no incident ")
-            summary.update("Press i to declare an incident or open another one.")
+            key = key_text(self.app, "cockpit.incidents")
+            summary.update(Content(f"Press {key} to declare an incident or open another one."))
             return
         incident = board.incident
         self.add_class(level_class(rank))
@@ -101,7 +103,8 @@ class RolesPane(Static):
 
 
 class NextUpdatePane(Static):
-    """The countdown to the next required status update: amber under 5 min, red once overdue."""
+    """The countdown to the next required status update: amber under 5 min, red once overdue;
+    once resolved, whether the resolution update is still owed."""
 
     def show(self, board: Board | None, now: datetime) -> bool:
         """Render at `now`; returns True when the update is overdue. A linked runbook's
@@ -121,11 +124,11 @@ class NextUpdatePane(Static):
             self.update(Content.styled("no incident", "$text-muted"))
             return False
         incident, severity, deadline = board.incident, board.severity, board.deadline
+        if not incident.is_open:
+            return self._show_resolved(board, now)
         if deadline is None:
             self.add_class("-none")
-            if not incident.is_open:
-                text = "Resolved: no further updates are owed."
-            elif not severity.has_cadence:
+            if not severity.has_cadence:
                 text = f"{severity.name}: no update cadence applies."
             else:
                 text = f"{severity.name}: no further updates are required."
@@ -157,3 +160,31 @@ class NextUpdatePane(Static):
             second = f"first update due {minutes} min after declaring"
         self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
         return deadline.overdue(now)
+
+    def _show_resolved(self, board: Board, now: datetime) -> bool:
+        """Resolved: the resolution update is owed (amber, never red: it has no deadline),
+        was published, or was never required."""
+        if board.resolution_update_owed:
+            self.add_class("-warning")
+            key = key_text(self.app, "cockpit.update")
+            first = Content.assemble(
+                ("Resolution update owed", "bold"), f"  press {key} to publish it"
+            )
+            if board.last_update_at is not None:
+                since = f"last update {format_local(board.last_update_at, now)}"
+                second = f"{since} ({board.updates_sent} published), before resolving"
+            else:
+                second = "no update was published during the incident"
+            self.update(Content("\n").join([first, Content.styled(second, "$text-muted")]))
+            return False
+        self.add_class("-none")
+        sent_at = board.resolution_update_at
+        if sent_at is not None:
+            text = (
+                f"Resolved: resolution update published {format_local(sent_at, now)}.\n"
+                "No further updates are owed."
+            )
+        else:
+            text = f"Resolved: no updates are owed ({board.severity.name}, none was published)."
+        self.update(Content.styled(text, "$text-muted"))
+        return False

@@ -39,6 +39,7 @@ from cockpit.postmortem import (
 )
 from cockpit.store import Store, StoreError
 from cockpit.tui.action_item_dialog import ActionItemDialog
+from cockpit.tui.keys import key_text
 
 SAVE_AFTER_SECONDS = 0.8
 """Typing pauses this long before the field is written to the store."""
@@ -126,10 +127,15 @@ class PostmortemScreen(Screen[None]):
                 )
             with Horizontal(classes="pm-label"):
                 yield Label("Action items", id="pm-items-label")
+                add, edit, state = (
+                    key_text(self.app, f"postmortem.{name}")
+                    for name in ("add_item", "edit_item", "item_state")
+                )
                 yield Label(
-                    "a add · Enter edit · x open/done/won't do",
+                    f"{add} add · {edit} edit · {state} open/done/won't do",
                     classes="pm-hint",
                     id="pm-items-hint",
+                    markup=False,
                 )
             table: ActionItemsTable = ActionItemsTable(id="pm-items", cursor_type="row")
             table.add_columns("#", "Action", "Owner", "Deadline", "State")
@@ -207,8 +213,10 @@ class PostmortemScreen(Screen[None]):
             f"ack {since(metrics.acknowledged_at)}",
             f"mitigated {since(metrics.mitigated_at)}",
             f"resolved {since(metrics.resolved_at)}",
-            f"updates {updates.sent}/{updates.required}, {len(updates.missed)} late",
+            f"updates {updates.sent} sent, {updates.met}/{updates.required} on time",
         ]
+        if updates.resolution_owed:
+            parts.append("resolution update owed")
         pm = self.store.postmortem(self.incident_id)
         due = postmortem_due_at(incident, self.config.postmortem.due_hours)
         state = "complete" if pm.completed_at else "draft"

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.domain import NAME_TEXT, Entry, one_line, strip_control
 from cockpit.store import StoreError
+from cockpit.tui.keys import key_text
 
 
 class RoleDialog(ModalScreen[Entry | None]):
@@ -56,9 +57,11 @@ class RoleDialog(ModalScreen[Entry | None]):
                 disabled=True,
             )
             yield Label(
-                "Enter picks the role, then Enter saves · Esc cancels",
+                f"Enter picks the role, then Enter saves · {key_text(self.app, 'dialog.cancel')} "
+                "cancels",
                 classes="dialog-hint",
                 id="hint",
+                markup=False,
             )
 
     @on(OptionList.OptionSelected, "#roles")

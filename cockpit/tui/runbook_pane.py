@@ -24,9 +24,26 @@ from cockpit.board import Board
 from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
 from cockpit.store import Store, StoreError
+from cockpit.tui.keys import key_text
 
 if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
     from cockpit.runbooks import Runbook, Step
+
+
+class StepList(OptionList):
+    """The checklist: Enter selects a step, which opens it whole (space ticks it, on the pane).
+    The binding replaces OptionList's own Enter to give it an id, a name and a tooltip."""
+
+    BINDINGS = [
+        Binding(
+            "enter",
+            "select",
+            "read",
+            id="cockpit.runbook.read",
+            tooltip="Read the selected runbook step whole, with its command",
+            show=False,
+        )
+    ]
 
 
 class RunbookPane(Vertical):
@@ -73,7 +90,7 @@ class RunbookPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("No runbook linked.", id="runbook-message")
         yield Static(id="runbook-trigger")
-        yield OptionList(id="runbook-steps")
+        yield StepList(id="runbook-steps")
         yield VerticalScroll(id="runbook-doc")
 
     def on_mount(self) -> None:
@@ -119,7 +136,7 @@ class RunbookPane(Vertical):
             return
         name = board.incident.runbook
         if name is None:
-            message.update("No runbook linked. Press b to pick one.")
+            message.update(Content(f"No runbook linked. Press {self._key('runbook')} to pick one."))
             self._set_mode(message=True)
             return
         if runbook is None:
@@ -133,7 +150,7 @@ class RunbookPane(Vertical):
                 why = (
                     f"Runbook {one_line(name)!r} cannot be used: {one_line(board.runbook_problem)}"
                 )
-            message.update(f"{why}\nPress b to pick another.")
+            message.update(Content(f"{why}\nPress {self._key('runbook')} to pick another."))
             self._set_mode(message=True)
             return
         self.border_title = f"Runbook · {one_line(runbook.title)}"
@@ -193,10 +210,16 @@ class RunbookPane(Vertical):
         # the checklist keys while it has focus, `b` otherwise.
         if self.runbook is not None and self.runbook.steps:
             done = f"{len(self.ticked)}/{len(self.runbook.steps)}"
-            keys = "space tick · c copy" if self.has_focus_within else "done · b change"
-            self.border_subtitle = f"{done} {keys}"
+            if self.has_focus_within:
+                keys = f"{self._key('runbook.tick')} tick · {self._key('runbook.copy')} copy"
+            else:
+                keys = f"done · {self._key('runbook')} change"
+            self.border_subtitle = Content(f"{done} {keys}")  # keys come from config.toml
         elif self.runbook is not None:
-            self.border_subtitle = "b change"
+            self.border_subtitle = Content(f"{self._key('runbook')} change")
+
+    def _key(self, name: str) -> str:
+        return key_text(self.app, f"cockpit.{name}")
 
     def on_descendant_focus(self) -> None:
         self._render_subtitle()
@@ -235,8 +258,17 @@ class RunbookPane(Vertical):
 
     @on(OptionList.OptionSelected, "#runbook-steps")
     def _selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter (or a click) reads the step whole; ticking stays on space, a deliberate key."""
         event.stop()
-        self.action_toggle_step()  # Enter ticks too: what a person tries first
+        self.read_step()
+
+    def read_step(self) -> None:
+        """Open the selected step whole: its text, its commands, whether it is done."""
+        if self.selected_step is None:
+            return
+        from cockpit.tui.step_detail import StepDetail
+
+        self.app.push_screen(StepDetail(self))
 
     # -- actions
 

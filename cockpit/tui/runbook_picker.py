@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from cockpit.domain import Entry, one_line
 from cockpit.runbooks import Runbook, RunbookError
 from cockpit.store import StoreError
+from cockpit.tui.keys import key_text
 
 UNLINK = "-unlink-"
 """The option id that unlinks the current runbook."""
@@ -26,8 +27,8 @@ class RunbookPicker(ModalScreen[Entry | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("down", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("down", "move(1)", "Next", id="picker.next", show=False),
+        Binding("up", "move(-1)", "Previous", id="picker.previous", show=False),
     ]
 
     def __init__(
@@ -48,11 +49,11 @@ class RunbookPicker(ModalScreen[Entry | None]):
             box.border_title = "Runbook"
             yield Input(placeholder="search title, tag or trigger", id="runbook-search")
             yield OptionList(id="runbook-choices")
-            hint = "Enter links · Esc cancels"
+            hint = f"Enter links · {key_text(self.app, 'dialog.cancel')} cancels"
             if self.errors:
                 count = len(self.errors)
                 hint += f" · {count} file{'s' if count != 1 else ''} unusable: cockpit runbooks"
-            yield Label(hint, classes="dialog-hint")
+            yield Label(hint, classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         self.filter("")

@@ -87,12 +87,20 @@ class Timeline(ScrollView, can_focus=True):
     """Every entry of one incident: local time, kind, author, text. Follows the bottom live."""
 
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First entry", show=False),
-        Binding("end", "last", "Last entry (follow)", show=False),
+        Binding("up,k", "cursor_up", "Up", id="timeline.up", show=False),
+        Binding("down,j", "cursor_down", "Down", id="timeline.down", show=False),
+        Binding("pageup", "page_up", "Page up", id="timeline.page_up", show=False),
+        Binding("pagedown", "page_down", "Page down", id="timeline.page_down", show=False),
+        Binding("home", "first", "First entry", id="timeline.first", show=False),
+        Binding("end", "last", "Last entry (follow)", id="timeline.last", show=False),
+        Binding(
+            "enter",
+            "read",
+            "read",
+            id="cockpit.timeline.read",
+            tooltip="Read the selected timeline entry whole",
+            show=False,  # no room in the footer at 80 columns: the border names it
+        ),
     ]
 
     COMPONENT_CLASSES = {
@@ -274,6 +282,18 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self._move_cursor(self.count - 1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Nothing to read in an empty timeline: the palette does not offer it then.
+        return self.count > 0 if action == "read" else True
+
+    def action_read(self) -> None:
+        """Open the selected entry whole (text wrapped, times, reason, corrections, source)."""
+        if self.selected is None:
+            return
+        from cockpit.tui.entry_detail import EntryDetail
+
+        self.app.push_screen(EntryDetail(self))
 
     def on_resize(self) -> None:
         self._resize()

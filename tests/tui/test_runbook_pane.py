@@ -88,7 +88,7 @@ async def test_space_ticks_and_unticks_and_it_survives_a_restart(
         assert dict(last.meta) == {"runbook": API, "step": 2, "done": False}
         assert step_prompts(app)[1] == "[ ] 2 Check error distribution"
 
-        await pilot.press("down", "enter", "down", "down", "down", "space")  # Enter ticks too
+        await pilot.press("down", "space", "down", "down", "down", "space")
         assert app.query_one(RunbookPane).border_subtitle == "2/9 space tick · c copy"
     app.store.close()
 
