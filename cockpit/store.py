@@ -402,6 +402,22 @@ class Store:
     def now(self) -> datetime:
         return self.clock()
 
+    def write_lock_held(self) -> bool:
+        """Whether another connection holds the write lock now, so a write would wait for it.
+
+        Asks without waiting: the app says "database busy" before its write starts waiting.
+        """
+        (timeout,) = self.conn.execute("PRAGMA busy_timeout").fetchone()
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            return exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        self.conn.execute("ROLLBACK")
+        return False
+
     # -- incidents
 
     def declare(

@@ -16,8 +16,8 @@ from textual.app import App
 from textual.content import Content
 from textual.widgets import Static
 
-from cockpit.comms.outbox import OutboxError, retry, state_text, undelivered
-from cockpit.config import ConfigError, load_config
+from cockpit.comms.outbox import OutboxError, state_text, undelivered
+from cockpit.config import Config, ConfigError, load_config
 from cockpit.domain import one_line
 from cockpit.store import Delivery, Store, StoreError
 
@@ -133,17 +133,21 @@ class DeliveryRunner:
         if self.worker is not None:
             self.worker.wake()
 
-    def retry(self, delivery_id: int) -> str:
-        """Re-read the targets from config.toml (it may have been fixed) and queue a failed
-        delivery again; the message to show. Raises OutboxError when it cannot."""
+    def fresh_config(self) -> Config:
+        """The configuration read again from config.toml (it may have been fixed since the app
+        started). Raises OutboxError when it no longer loads."""
+        config: Config = self.app.config  # type: ignore[attr-defined]
+        if config.source is None:
+            return config
+        try:
+            return load_config(config.source)
+        except ConfigError as exc:
+            raise OutboxError(str(exc)) from None
+
+    def requeued(self, delivery: Delivery, config: Config) -> str:
+        """After a failed delivery was queued again (`cockpit.comms.outbox.retry`, on the app's
+        writer): deliver it with `config`'s targets; the message to show."""
         app: Any = self.app
-        config = app.config
-        if config.source is not None:
-            try:
-                config = load_config(config.source)
-            except ConfigError as exc:
-                raise OutboxError(str(exc)) from None
-        delivery = retry(app.store, delivery_id, app.clock())
         from cockpit.comms.targets import configured_targets
 
         if self.worker is not None:
