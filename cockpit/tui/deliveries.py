@@ -59,6 +59,8 @@ class DeliveryBar(Static):
         self.display = bool(shown)
         if not shown:
             return
+        if not self.size.width:  # just shown: cut the errors to the width it gets once laid out
+            self.call_after_refresh(self.show, store, incident_id, now)
         hint = Content.styled("  o outbox", "$text-muted")
         texts = [one_line(state_text(delivery, now)) for delivery, _ in shown]
         # Targets that are fine take what they need; the others share the rest of the line,
