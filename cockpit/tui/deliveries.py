@@ -1,15 +1,19 @@
 """Delivery in the app: the worker that sends the outbox, and the line that shows where each
 target stands (queued, sent, retrying with the reason and when, failed with the service's error).
 
-The worker is the core's `DeliveryWorker`, run as an async Textual worker on its own database
+The worker is the core's `DeliveryWorker`, run on a thread with its own event loop and database
 connection, started after the first paint (it imports httpx, which start-up does not wait for).
-It never blocks the screen: every request is async with timeouts.
+It never blocks the screen: its requests are async with timeouts, and its writes wait for the
+database on its own thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -97,11 +101,19 @@ class DeliveryBar(Static):
 
 
 class DeliveryRunner:
-    """Starts, wakes and feeds the delivery worker that runs inside the app."""
+    """Starts, wakes and feeds the delivery worker.
+
+    The worker runs on a thread of its own, with its own event loop and database connection:
+    its writes (claiming a delivery, recording the outcome) wait for another process's lock
+    there, never on the screen's event loop.
+    """
 
     def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.worker: DeliveryWorker | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the worker thread's loop
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         """Deliver in the background, if this configuration has anywhere to deliver to."""
@@ -117,23 +129,50 @@ class DeliveryRunner:
     async def _run(self) -> None:
         # Imported off the event loop: httpx takes a noticeable moment to import.
         module = await asyncio.to_thread(importlib.import_module, "cockpit.comms.worker")
+        self._stopping.clear()
+        try:
+            await asyncio.to_thread(self._deliver, module)
+        except (StoreError, OSError) as exc:
+            self.app.notify(f"delivery stopped: {exc}", severity="error", timeout=15)
+        except asyncio.CancelledError:  # the app is closing: stop the thread's loop too
+            self._stopping.set()
+            self._call(lambda: self._task.cancel() if self._task is not None else None)
+            raise
+
+    def _deliver(self, module: Any) -> None:
+        """The worker thread: its own store and loop, until the app stops it."""
         app: Any = self.app
         store = Store.open(
             app.store.path, clock=app.clock, busy_timeout_ms=app.config.database.busy_timeout_ms
         )
+        loop = asyncio.new_event_loop()
         try:
             self.worker = module.DeliveryWorker(store, app.config, clock=app.clock)
-            await self.worker.run()
-        except (StoreError, OSError) as exc:
-            self.app.notify(f"delivery stopped: {exc}", severity="error", timeout=15)
+            self._task = loop.create_task(self.worker.run())
+            self._loop = loop
+            if self._stopping.is_set():
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(self._task)
         finally:
+            self._loop = None
+            self._task = None
             self.worker = None
+            loop.close()
             store.close()
+
+    def _call(self, action: Callable[[], object]) -> None:
+        """Run `action` on the worker's thread (its objects are not thread-safe)."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(action)
 
     def wake(self) -> None:
         """Something was just published: look at the outbox now."""
-        if self.worker is not None:
-            self.worker.wake()
+        worker = self.worker
+        if worker is not None:
+            self._call(worker.wake)
 
     def fresh_config(self) -> Config:
         """The configuration read again from config.toml (it may have been fixed since the app
@@ -152,9 +191,15 @@ class DeliveryRunner:
         app: Any = self.app
         from cockpit.comms.targets import configured_targets
 
-        if self.worker is not None:
-            self.worker.targets = dict(configured_targets(config))
-            self.worker.wake()
+        worker = self.worker
+        if worker is not None:
+            targets = dict(configured_targets(config))
+
+            def retarget() -> None:
+                worker.targets = targets
+                worker.wake()
+
+            self._call(retarget)
         else:
             app.config = config
             self.start()
