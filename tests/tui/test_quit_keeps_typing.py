@@ -7,6 +7,7 @@ and the command palette hold queries, not records: they quit without asking.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -15,10 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 
-from cockpit.config import Config, PostmortemConfig
+from cockpit.config import Config, DatabaseConfig, PostmortemConfig
 from cockpit.domain import Kind
 from cockpit.store import Store
 from cockpit.tui import postmortem_screen
@@ -332,8 +335,6 @@ async def test_f_keeps_the_text_in_a_file_when_the_database_never_frees_up(
 async def test_quit_while_a_save_waits_quits_once_it_lands(
     config: Config, store: Store, clock: FakeClock, declared: int, other: sqlite3.Connection
 ) -> None:
-    from cockpit.config import DatabaseConfig
-
     app = make_app(replace(config, database=DatabaseConfig(busy_timeout_ms=60_000)), store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")
@@ -379,3 +380,67 @@ async def test_sigterm_and_sighup_keep_typing_in_a_file(
     (kept,) = app.kept
     assert f"because the cockpit got {number.name}" in kept.read_text()
     assert "== the note on INC-1\ntyped when the laptop died\n" in kept.read_text()
+
+
+# ---- generated: typing, another process's lock and quitting, interleaved ------------------------
+
+STEPS = st.lists(
+    st.sampled_from(["type", "type", "lock", "unlock", "pause", "ctrl+s"]), min_size=1, max_size=6
+)
+
+
+@settings(
+    max_examples=int(8 * float(os.environ.get("COCKPIT_FUZZ", "1"))),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS, patient=st.booleans())
+def test_the_last_text_typed_survives_any_quit(
+    config: Config, tmp_path_factory: pytest.TempPathFactory, steps: list[str], patient: bool
+) -> None:
+    """Whatever the autosave, the lock and the quit were doing, the text typed last is in the
+    database, or in the file the quit wrote (when the lock never went)."""
+    folder = tmp_path_factory.mktemp("quit")
+    with Store.open(folder / "cockpit.db") as store:
+        incident = store.declare("Checkout API errors", "SEV-1", "alice").id
+    timeout = DatabaseConfig(busy_timeout_ms=2000 if patient else 150)
+    app = make_app(replace(config, database=timeout), folder / "cockpit.db", FakeClock())
+    final = asyncio.run(_type_lock_and_quit(app, folder / "cockpit.db", steps))
+    assert not app.is_running
+    with Store.open(folder / "cockpit.db") as store:
+        saved = store.postmortem(incident).summary
+    assert saved == final or any(final in path.read_text() for path in app.kept), (saved, final)
+
+
+async def _type_lock_and_quit(app: CockpitApp, db_path: Path, steps: list[str]) -> str:
+    other = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("p")
+            await pilot.pause()
+            area = app.focused
+            assert isinstance(area, TextArea)
+            for number, step in enumerate(steps):
+                if step == "type":
+                    area.insert(f"w{number} ")
+                elif step == "lock" and not other.in_transaction:
+                    other.execute("BEGIN IMMEDIATE")
+                elif step == "unlock" and other.in_transaction:
+                    other.execute("ROLLBACK")
+                elif step == "ctrl+s":
+                    await pilot.press("ctrl+s")
+                await pilot.pause(0.3 if step == "pause" else None)
+            final = area.text
+            await pilot.press("ctrl+q")
+            for _ in range(200):  # bounded: each save waits at most the busy timeout
+                if not app.is_running:
+                    break
+                screen = app.screen
+                if isinstance(screen, QuitDialog) and screen.failed:
+                    await pilot.press("f")  # the lock never went: keep it in a file
+                await pilot.pause(0.05)
+            else:
+                raise AssertionError("the app did not quit")
+    finally:
+        other.close()
+    return final
