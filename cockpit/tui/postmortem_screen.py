@@ -116,6 +116,7 @@ class PostmortemScreen(Committing, Screen[None]):
         self._data_version = -1
         self._loading = False
         self._read_busy = False
+        self._after_flush: list[Callable[[], object]] = []  # asked for while a save was under way
 
     # -- layout
 
@@ -266,6 +267,9 @@ class PostmortemScreen(Committing, Screen[None]):
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
+        if self.writing("fields"):  # a save is under way: save again after it, then go on
+            self._after_flush.append(then)
+            return
         if not self._dirty:
             then()
             return
@@ -276,9 +280,18 @@ class PostmortemScreen(Committing, Screen[None]):
         def saved(_: object) -> None:
             self._saved(typed)
             then()
+            waiting, self._after_flush = self._after_flush, []
+            if waiting:
+                self.call_later(self.flush, lambda: [action() for action in waiting])
+
+        def failed(_: Exception) -> None:
+            self._after_flush = []  # not closed, not exported: the notice says why
 
         await self.commit(
-            lambda store: store.set_postmortem(incident_id, author, fields), saved, key="fields"
+            lambda store: store.set_postmortem(incident_id, author, fields),
+            saved,
+            key="fields",
+            failed=failed,
         )
 
     def _saved(self, typed: dict[str, str]) -> None:

@@ -190,6 +190,8 @@ class Committing(_Screen):
         if not isinstance(self, ModalScreen):
             return
         if held:
+            if self._held:  # already held by another write of this dialog
+                return
             self._focus_before = self.focused
             self._held = [w for w in self.query("Input, TextArea, Select") if not w.disabled]
             for widget in self._held:
@@ -222,6 +224,7 @@ class Committing(_Screen):
             self.notify(message, severity="error", timeout=10)
             return
         self._writing.discard(key)
+        self._hold(False)
         self.after_commit(lambda: then(result))
 
     def after_commit(self, action: Callable[[], object]) -> None:

@@ -284,3 +284,24 @@ async def test_a_poll_that_finds_the_database_locked_skips_and_says_so(
         await pilot.pause()
         assert not line.display
         assert screen.query_one(Timeline).selected.text == "from another terminal"  # type: ignore[union-attr]
+
+
+async def test_leaving_the_post_mortem_while_its_save_waits_leaves_once_it_lands(
+    patient: Config, store: Store, clock: FakeClock, declared: int, other: sqlite3.Connection
+) -> None:
+    app = make_app(patient, store, clock)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PostmortemScreen)
+        await pilot.press(*"pool")
+        other.execute("BEGIN IMMEDIATE")
+        await pilot.press("ctrl+s")  # under way, waiting for the lock
+        await pilot.pause()
+        await pilot.press(*" sizing", "escape")  # more text, then leave
+        await pilot.pause()
+        assert isinstance(app.screen, PostmortemScreen)  # not before it is saved
+        other.execute("ROLLBACK")
+        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, CockpitScreen))
+    assert store.postmortem(declared).summary == "pool sizing"

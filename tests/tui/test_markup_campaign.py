@@ -163,6 +163,16 @@ def shown(pilot: Pilot[int], *texts: str) -> None:
         assert one_line(text) in drawn, f"{text!r} is not on {pilot.app.screen!r}:\n{drawn}"
 
 
+async def shown_soon(pilot: Pilot[int], *texts: str) -> None:
+    """`shown`, once a scroll or a notification has been laid out (bounded)."""
+    for _ in range(50):
+        drawn = screen_text(pilot.app.screen)
+        if all(one_line(text) in drawn for text in texts):
+            return
+        await pilot.pause(0.02)
+    shown(pilot, *texts)
+
+
 async def press(pilot: Pilot[int], *keys: str) -> None:
     await pilot.press(*keys)
     await pilot.pause()
@@ -310,18 +320,13 @@ async def tour(app: CockpitApp, p: Planted) -> None:
         expect(pilot, PostmortemScreen)
         shown(pilot, p.title, p.summary)
         app.screen.query_one(ActionItemsTable).focus()  # scrolls the table into view
-        await pilot.pause()
-        shown(pilot, p.item_title, p.item_owner)
+        await shown_soon(pilot, p.item_title, p.item_owner)
         await press(pilot, "enter")
         expect(pilot, ActionItemDialog)
         shown(pilot, p.item_title, p.item_owner)
         await press(pilot, "escape")
         await press(pilot, "e")
-        for _ in range(50):  # the export's notification
-            if any("exported" in n.message for n in app._notifications):
-                break
-            await pilot.pause(0.02)
-        shown(pilot, "exported")
+        await shown_soon(pilot, "exported")  # the notification names the planted folder
         await press(pilot, "escape")
 
         await press(pilot, "n")

@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, OptionList, Static, TextArea
 
 from cockpit.config import Config, DatabaseConfig, PostmortemConfig
 from cockpit.domain import Kind
-from cockpit.store import Store
+from cockpit.store import Store, StoreError
 from cockpit.tui import postmortem_screen
 from cockpit.tui.app import CockpitApp, make_app
 from cockpit.tui.composer import Composer
@@ -330,6 +330,29 @@ async def test_f_keeps_the_text_in_a_file_when_the_database_never_frees_up(
     text = kept.read_text()
     assert "== the note on INC-1\npayments [/eu] back\n" in text
     assert "payments" not in " ".join(e.text for e in store.entries(declared))
+
+
+async def test_a_full_disk_on_quit_keeps_the_app_open_too(
+    app: CockpitApp, store: Store, declared: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise StoreError("cockpit.db: disk full or failing; nothing was written, free space")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await type_into_focus(pilot, "impact: EU cards")
+        monkeypatch.setattr(Store, "set_postmortem", full)  # on the writer's connection too
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert app.is_running
+        dialog = app.screen
+        assert isinstance(dialog, QuitDialog)
+        assert "disk full" in text_of(dialog.query_one("#status", Label))
+        await pilot.press("f")
+        await settle(pilot)
+    assert not app.is_running
+    (kept,) = app.kept
+    assert "impact: EU cards" in kept.read_text()
 
 
 async def test_quit_while_a_save_waits_quits_once_it_lands(
