@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -289,6 +290,7 @@ class Store:
         self.path = path
         self.clock = clock
         self._db: sqlite_utils.Database | None = None
+        self._key: tuple[int, int] | None = None  # the file, while this store holds it open
         self.events: EventHook | None = None
         """Installed by the CLI and the app (`cockpit.comms.events.hook_for`): the outbox rows
         for declare, severity and status changes go in with the change, atomically."""
@@ -323,7 +325,8 @@ class Store:
         """
         path = Path(path)
         if path.exists():
-            _check_header(path)
+            if _file_key(path) not in _OPEN_HERE:
+                _check_header(path)
         elif not create:
             raise StoreError(f"{path}: no such database")
         else:
@@ -351,6 +354,8 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             store = cls(conn, path, clock)
             store._migrate(version)
+            store._key = _file_key(path)
+            _opened_here(store._key, +1)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(_explain(path, exc)) from None
@@ -371,6 +376,9 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        if self._key is not None:
+            _opened_here(self._key, -1)
+            self._key = None
 
     def __enter__(self) -> Store:
         return self
@@ -1277,7 +1285,35 @@ def _insert_delivery(
     return int(cursor.lastrowid or 0)
 
 
+_OPEN_HERE: dict[tuple[int, int], int] = {}
+"""Database files this process holds open through a Store: (device, inode) -> how many."""
+_OPEN_HERE_LOCK = threading.Lock()  # the app opens stores on several threads
+
+
+def _file_key(path: Path) -> tuple[int, int]:
+    try:
+        found = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (found.st_dev, found.st_ino)
+
+
+def _opened_here(key: tuple[int, int], change: int) -> None:
+    with _OPEN_HERE_LOCK:
+        count = _OPEN_HERE.get(key, 0) + change
+        if count > 0:
+            _OPEN_HERE[key] = count
+        else:
+            _OPEN_HERE.pop(key, None)
+
+
 def _check_header(path: Path) -> None:
+    """Refuse a file that is not SQLite before SQLite touches it.
+
+    Only for a file this process does not hold open already: closing a descriptor of our own on
+    it would drop every POSIX lock SQLite holds on it for this process, and another process
+    would then take the database for unused (and a committed entry could vanish).
+    """
     try:
         with path.open("rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))

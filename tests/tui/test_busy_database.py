@@ -88,7 +88,12 @@ def header(app: CockpitApp) -> str:
 
 
 async def test_a_note_saved_while_another_process_holds_the_lock(
-    patient: Config, store: Store, clock: FakeClock, declared: int, other: sqlite3.Connection
+    patient: Config,
+    store: Store,
+    clock: FakeClock,
+    declared: int,
+    other: sqlite3.Connection,
+    db_path: Path,
 ) -> None:
     app = make_app(patient, store, clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -127,6 +132,12 @@ async def test_a_note_saved_while_another_process_holds_the_lock(
         assert store.entry_count(declared) == before + 1
         assert timeline.selected == last  # on screen once committed
         await wait_until(pilot, lambda: not line.display)
+    # In the file for every other connection too.
+    fresh = sqlite3.connect(db_path)
+    try:
+        assert ("rolled back",) in fresh.execute("SELECT text FROM entries").fetchall()
+    finally:
+        fresh.close()
 
 
 async def test_enter_again_while_waiting_writes_once(
