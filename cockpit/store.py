@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -482,6 +483,7 @@ class Store:
         self.identity: tuple[int, int] | None = None  # (device, inode) of the file at `path`
         self._damage: str | None = None  # what the first check found; None until it ran
         self._db: sqlite_utils.Database | None = None
+        self._key: tuple[int, int] | None = None  # the file, while this store holds it open
         self.events: EventHook | None = None
         """Installed by the CLI and the app (`cockpit.comms.events.hook_for`): the outbox rows
         for declare, severity and status changes go in with the change, atomically."""
@@ -518,7 +520,8 @@ class Store:
         are read before anything is written. A missing file is created only with `create`.
         """
         path = Path(path)
-        if not _check_file(path):
+        held_here = _file_key(path) in _OPEN_HERE  # ours, open in this process: no header read
+        if not held_here and not _check_file(path):
             if read_only or not create:
                 raise StoreError(
                     f"{path}: no cockpit database here; `cockpit declare TITLE` starts one "
@@ -549,6 +552,8 @@ class Store:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             store._migrate(version)
+            store._key = _file_key(path)
+            _opened_here(store._key, +1)
         except (sqlite3.DatabaseError, OSError) as exc:
             conn.close()
             raise _error(path, exc) from None
@@ -566,7 +571,8 @@ class Store:
         reads the main file as it is, without the changes still in the `-wal` (said in `notice`).
         """
         uri = path.absolute().as_uri()
-        if not all(path.with_name(path.name + end).exists() for end in ("-wal", "-shm")):
+        sidecars = all(path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
+        if not sidecars and _file_key(path) not in _OPEN_HERE:
             _peek(uri, path)
         try:
             conn, notice = _read_only_connection(uri, path, busy_timeout_ms / 1000)
@@ -595,6 +601,8 @@ class Store:
         conn.row_factory = sqlite3.Row
         store = cls(conn, path, clock, read_only=notice or "opened read-only")
         store.identity, store.notice = identity, notice
+        store._key = _file_key(path)
+        _opened_here(store._key, +1)
         return store
 
     def _migrate(self, version: int) -> None:
@@ -609,6 +617,9 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        if self._key is not None:
+            _opened_here(self._key, -1)
+            self._key = None
 
     def __enter__(self) -> Store:
         return self
@@ -707,6 +718,22 @@ class Store:
             return check_day(day, f"the deadline {day.isoformat()}")
         except ValueError as exc:
             raise StoreError(f"{exc}; nothing was written") from None
+
+    def write_lock_held(self) -> bool:
+        """Whether another connection holds the write lock now, so a write would wait for it.
+
+        Asks without waiting: the app says "database busy" before its write starts waiting.
+        """
+        (timeout,) = self.conn.execute("PRAGMA busy_timeout").fetchone()
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            return exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        self.conn.execute("ROLLBACK")
+        return False
 
     # -- incidents
 
@@ -1682,8 +1709,35 @@ def _insert_delivery(
     return int(cursor.lastrowid or 0)
 
 
+_OPEN_HERE: dict[tuple[int, int], int] = {}
+"""Database files this process holds open through a Store: (device, inode) -> how many."""
+_OPEN_HERE_LOCK = threading.Lock()  # the app opens stores on several threads
+
+
+def _file_key(path: Path) -> tuple[int, int]:
+    try:
+        found = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (found.st_dev, found.st_ino)
+
+
+def _opened_here(key: tuple[int, int], change: int) -> None:
+    with _OPEN_HERE_LOCK:
+        count = _OPEN_HERE.get(key, 0) + change
+        if count > 0:
+            _OPEN_HERE[key] = count
+        else:
+            _OPEN_HERE.pop(key, None)
+
+
 def _check_file(path: Path) -> bool:
-    """Whether a file is there to open; StoreError if it cannot be a database (its header)."""
+    """Whether a file is there to open; StoreError if it cannot be a database (its header).
+
+    Only for a file this process does not hold open already: closing a descriptor of our own on
+    it would drop every POSIX lock SQLite holds on it for this process, and another process
+    would then take the database for unused (and a committed entry could vanish).
+    """
     try:
         with path.open("rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))

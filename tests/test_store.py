@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -274,3 +275,53 @@ def test_every_confirmed_append_survives_sigkill(db_path: Path, store: Store):
         assert reopened.integrity_check() == "ok"
         present = {e.id for e in reopened.entries(1)}
     assert set(confirmed) <= present
+
+
+HOLD_THE_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+def test_a_second_store_in_the_same_process_loses_nothing(db_path: Path, clock: FakeClock):
+    """The app opens a second connection (its writer, its delivery worker) while its first is
+    open. Reading the file's header through a file descriptor of our own, then closing it,
+    dropped every POSIX lock SQLite held on the file for this process: another process then
+    took the database for unused and a committed entry vanished (issue 11.15)."""
+
+    def holder() -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", HOLD_THE_LOCK, str(db_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None and process.stdout.readline() == "held\n"
+        return process
+
+    def release(process: subprocess.Popen[str]) -> None:
+        process.communicate("\n", timeout=30)
+
+    with Store.open(db_path, clock=clock) as first:
+        incident = first.declare("Checkout API errors", "SEV-1", "alice").id
+        with Store.open(db_path, clock=clock, busy_timeout_ms=10_000) as second:
+            blocker = holder()
+            threading.Timer(0.3, release, (blocker,)).start()
+            second.append(incident, Kind.NOTE, "rolled back", "alice")  # waits for the lock
+            fresh = sqlite3.connect(db_path)
+            try:
+                texts = [row[0] for row in fresh.execute("SELECT text FROM entries")]
+            finally:
+                fresh.close()
+            assert "rolled back" in texts
+            last = holder()  # still holding when this process lets go of the file
+        first_texts = [e.text for e in first.entries(incident)]
+    release(last)
+    with Store.open(db_path, clock=clock) as reopened:
+        assert [e.text for e in reopened.entries(incident)] == first_texts
+        assert "rolled back" in first_texts
+        assert reopened.integrity_check() == "ok"

@@ -5,31 +5,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import Function, Length
 from textual.widgets import Input, Label, Select
 
 from cockpit.domain import NAME_TEXT, TITLE_TEXT, strip_control
 from cockpit.postmortem import ActionItem, ItemState, parse_deadline
-from cockpit.store import StoreError
+from cockpit.store import Store
 from cockpit.tui.keys import key_text
+from cockpit.tui.unsaved import Unsaved
+from cockpit.tui.writer import Committing
 
 
-class ActionItemDialog(ModalScreen[ActionItem | None]):
-    """`save(title, owner, deadline text, state)` commits the item before the dialog closes.
+class ActionItemDialog(Committing, ModalScreen[ActionItem | None]):
+    """`save(store, title, owner, deadline text, state)` commits the item before the dialog
+    closes.
 
-    A store error or a bad deadline keeps the dialog open with everything typed intact.
+    A store error, a busy database or a bad deadline keeps the dialog open with everything typed
+    intact.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(
         self,
-        save: Callable[[str, str, str, ItemState], ActionItem],
+        save: Callable[[Store, str, str, str, ItemState], ActionItem],
         now: datetime,
         item: ActionItem | None = None,
     ) -> None:
@@ -62,7 +68,7 @@ class ActionItemDialog(ModalScreen[ActionItem | None]):
                 id="deadline",
             )
             yield Select(
-                [(state.label, state.value) for state in ItemState],
+                [(Text(state.label), state.value) for state in ItemState],
                 value=(item.state if item else ItemState.OPEN).value,
                 allow_blank=False,
                 id="state",
@@ -82,27 +88,55 @@ class ActionItemDialog(ModalScreen[ActionItem | None]):
             return False
         return True
 
+    def say(self, message: str | Content) -> None:
+        self.query_one("#hint", Label).update(message)
+
+    def _typed(self) -> tuple[str, str, str, ItemState]:
+        return (
+            self.query_one("#title", Input).value,
+            self.query_one("#owner", Input).value,
+            self.query_one("#deadline", Input).value,
+            ItemState(str(self.query_one("#state", Select).value)),
+        )
+
     @on(Input.Submitted)
-    def submit(self) -> None:
-        title = self.query_one("#title", Input)
-        deadline = self.query_one("#deadline", Input)
-        hint = self.query_one("#hint", Label)
-        if not title.value.strip():
-            hint.update(f"A title is required ({key_text(self.app, 'dialog.cancel')} cancels).")
-            title.focus()
+    async def submit(self) -> None:
+        title, owner, deadline, state = self._typed()
+        if not title.strip():
+            self.say(f"A title is required ({key_text(self.app, 'dialog.cancel')} cancels).")
+            self.query_one("#title", Input).focus()
             return
-        if not self._valid_deadline(deadline.value):
-            hint.update("Deadline: YYYY-MM-DD, +7d or 2w, or empty for none.")
-            deadline.focus()
+        if not self._valid_deadline(deadline):
+            self.say("Deadline: YYYY-MM-DD, +7d or 2w, or empty for none.")
+            self.query_one("#deadline", Input).focus()
             return
-        state = ItemState(str(self.query_one("#state", Select).value))
-        owner = self.query_one("#owner", Input).value
-        try:
-            item = self.save(title.value, owner, deadline.value, state)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.dismiss(item)
+        await self.commit(
+            lambda store: self.save(store, title, owner, deadline, state), self.dismiss
+        )
+
+    def unsaved(self) -> Unsaved | None:
+        title, owner, deadline, state = self._typed()
+        item = self.item
+        start = (
+            (item.title, item.owner, item.deadline.isoformat() if item.deadline else "", item.state)
+            if item
+            else ("", "", "", ItemState.OPEN)
+        )
+        if (title, owner, deadline, state) == start:
+            return None
+        text = "\n".join(
+            f"{name}: {value}"
+            for name, value in (("title", title), ("owner", owner), ("deadline", deadline))
+            if value
+        )
+        valid = bool(title.strip()) and self._valid_deadline(deadline)
+        return Unsaved(
+            f"action item #{item.id}" if item else "the new action item",
+            text,
+            (lambda store: self.save(store, title, owner, deadline, state)) if valid else None,
+            lambda saved: self.after_commit(lambda: self.dismiss(saved)),
+        )
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.still_saving():
+            self.dismiss(None)

@@ -6,6 +6,9 @@ runs it through `run_app`.
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -15,6 +18,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from cockpit.comms.events import hook_for
@@ -25,6 +29,11 @@ from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.deliveries import DeliveryRunner
 from cockpit.tui.keys import check_keymap
 from cockpit.tui.too_small import TooSmall, too_small
+from cockpit.tui.unsaved import QuitDialog, keep_in_file, unsaved_on
+from cockpit.tui.writer import Writer
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end the app after keeping unsaved text in a file (they cannot ask)."""
 
 if TYPE_CHECKING:
     from rich.traceback import Traceback
@@ -45,6 +54,13 @@ class CockpitApp(App[int]):
         # Declare, severity and status changes queue pages and webhook events atomically,
         # the same hook the CLI installs.
         store.events = hook_for(config)
+        # Writes wait for other processes' locks on a thread of their own: the screen stays live.
+        self.writer = Writer(
+            store.path,
+            clock=clock,
+            busy_timeout_ms=config.database.busy_timeout_ms,
+            events=store.events,
+        )
         self.deliveries = DeliveryRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
         # `[keys]`: a clash is a configuration error before anything is on screen.
@@ -52,6 +68,10 @@ class CockpitApp(App[int]):
         if self.keymap:
             check_keymap(config)
             self.set_keymap(self.keymap)
+        self.handle_signals = False
+        """SIGTERM and SIGHUP keep unsaved text in a file, then quit (`run_app` turns it on)."""
+        self.kept: list[Path] = []
+        """Files that unsaved text was written to; `run_app` names them once the app is gone."""
 
     def on_mount(self) -> None:
         # After the first paint: delivering imports httpx, which start-up need not wait for.
@@ -60,6 +80,74 @@ class CockpitApp(App[int]):
             self.notify(f"{self.store.path}: {self.store.notice}", severity="warning", timeout=30)
         self._fitting = True
         self.fit(self.size)
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for number in STOP_SIGNALS:
+                loop.add_signal_handler(number, self.stop, number)
+
+    async def on_unmount(self) -> None:
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for number in STOP_SIGNALS:
+                loop.remove_signal_handler(number)
+        await asyncio.to_thread(self.writer.close)
+
+    # -- quitting without losing what was typed
+
+    async def action_quit(self) -> None:
+        """Quit (q, ctrl+q, the palette): unsaved text is saved first, or the quit asks."""
+        if any(isinstance(screen, QuitDialog) for screen in self.screen_stack):
+            return
+        if self.writer.waiting:  # a save is under way: its dialog holds the text until then
+            self.notify("Saving first: the cockpit quits once the database has taken it.")
+            self.run_worker(self._quit_when_saved(), group="quit", exclusive=True)
+            return
+        items = unsaved_on(self.screen_stack)
+        if not items:
+            self.exit()
+            return
+        self.push_screen(QuitDialog(items, self.store.path))
+
+    async def _quit_when_saved(self) -> None:
+        await self.writer.idle()
+        await self.action_quit()
+
+    def stop(self, number: int) -> None:
+        """SIGTERM or SIGHUP: nobody can be asked, so unsaved text goes to a file; then exit."""
+        name = signal.Signals(number).name
+        items = unsaved_on(self.screen_stack)
+        if items:
+            try:
+                path = keep_in_file(items, self.store.path, self.clock(), f"the cockpit got {name}")
+            except OSError as exc:
+                print(f"cockpit: unsaved text lost ({name}): {exc}", file=sys.stderr)
+            else:
+                self.kept.append(path)
+                for item in items:
+                    item.saved(None)
+        self.exit(return_code=128 + number)
+
+    # -- plain text on screen
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notifications are plain text, never markup: they carry titles, names and errors that
+        people typed (a `[/x]` in them must show as typed, not crash the app)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: say how to quit (Textual's own message is markup, shown here as typed)."""
+        for active in self.active_bindings.values():
+            if active.binding.action == "quit":
+                self.notify(f"Press {self.get_key_display(active.binding)} to quit the cockpit")
+                return
 
     def _fatal_error(self) -> None:
         # Textual's crash report shows every frame's locals, the configuration and its
@@ -151,8 +239,11 @@ def open_store(path: Path, config: Config, clock: Clock) -> Store:
 def run_app(config: Config, db_path: Path, *, clock: Clock = system_clock) -> int:
     """Run the cockpit on the database at `db_path` until the user quits; the exit status."""
     app = make_app(config, db_path, clock)
+    app.handle_signals = True
     try:
         app.run()
     finally:
         app.store.close()
+        for path in app.kept:
+            print(f"cockpit: text not saved to the database is kept in {path}", file=sys.stderr)
     return app.return_code or 0

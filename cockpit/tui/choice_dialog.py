@@ -8,16 +8,19 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from cockpit.store import StoreError
+from cockpit.store import Store
 from cockpit.tui.keys import key_text
+from cockpit.tui.writer import Committing
 
 
-class ChoiceDialog(ModalScreen[str | None]):
-    """Pick one of `choices` (value, label); `apply(value)` commits it before the dialog closes."""
+class ChoiceDialog(Committing, ModalScreen[str | None]):
+    """Pick one of `choices` (value, label); `apply(store, value)` commits it before the dialog
+    closes. Labels are plain text (they come from the configuration)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
@@ -26,7 +29,7 @@ class ChoiceDialog(ModalScreen[str | None]):
         title: str,
         choices: Sequence[tuple[str, str]],
         current: str | None,
-        apply: Callable[[str], object],
+        apply: Callable[[Store, str], object],
     ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
@@ -39,13 +42,17 @@ class ChoiceDialog(ModalScreen[str | None]):
             box.border_title = self.title_text
             yield OptionList(
                 *(
-                    Option(f"{label}{'  (current)' if value == self.current else ''}", id=value)
+                    Option(
+                        Content(label + ("  (current)" if value == self.current else "")), id=value
+                    )
                     for value, label in self.choices
                 ),
                 id="choices",
             )
             cancel = key_text(self.app, "dialog.cancel")
-            yield Label(f"Enter applies · {cancel} cancels", classes="dialog-hint", markup=False)
+            yield Label(
+                f"Enter applies · {cancel} cancels", classes="dialog-hint", id="hint", markup=False
+            )
 
     def on_mount(self) -> None:
         options = self.query_one("#choices", OptionList)
@@ -53,18 +60,19 @@ class ChoiceDialog(ModalScreen[str | None]):
         if self.current in values:
             options.highlighted = values.index(self.current)
 
+    def say(self, message: str | Content) -> None:
+        self.query_one("#hint", Label).update(message)
+
     @on(OptionList.OptionSelected, "#choices")
-    def choose(self, event: OptionList.OptionSelected) -> None:
+    async def choose(self, event: OptionList.OptionSelected) -> None:
         value = event.option.id
         if value is None:
             return
-        if value != self.current:
-            try:
-                self.apply(value)
-            except StoreError as exc:
-                self.notify(str(exc), severity="error", timeout=8)
-                return
-        self.dismiss(value)
+        if value == self.current:
+            self.dismiss(value)
+            return
+        await self.commit(lambda store: self.apply(store, value), lambda _: self.dismiss(value))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.still_saving():
+            self.dismiss(None)

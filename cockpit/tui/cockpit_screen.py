@@ -34,9 +34,10 @@ from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
 from cockpit.tui.deliveries import DeliveryBar
 from cockpit.tui.keys import key_text
-from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
+from cockpit.tui.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
 from cockpit.tui.timeline import Timeline, TimelineFilter
+from cockpit.tui.writer import Committing, locked
 
 # The dialogs (and the Input, Select and OptionList widgets behind them) are imported when a key
 # first opens one: a person paged at 2 a.m. should see the incident before they are loaded.
@@ -71,8 +72,12 @@ _ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
 }
 
 
-class CockpitScreen(Screen[None]):
-    """Header, roles, next update, runbook and timeline of the incident being worked on."""
+class CockpitScreen(Committing, Screen[None]):
+    """Header, roles, next update, runbook and timeline of the incident being worked on.
+
+    Writes go through the app's writer; while another process holds the database, the line
+    above the footer says so and the panes show what was read last.
+    """
 
     BINDINGS = [
         Binding("n", "note", "note", id="cockpit.note", tooltip="Log a note"),
@@ -148,6 +153,7 @@ class CockpitScreen(Screen[None]):
         self._rang_for: datetime | None = None
         self._last_error = ""
         self._applicable: tuple[bool, bool] | None = None
+        self._read_busy = False  # the last read found the database locked
 
     def compose(self) -> ComposeResult:
         yield IncidentHeader(id="header")
@@ -166,6 +172,7 @@ class CockpitScreen(Screen[None]):
             timeline.border_title = "Timeline"
             yield timeline
         yield DeliveryBar(id="deliveries")
+        yield DatabaseLine(id="database")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -210,14 +217,32 @@ class CockpitScreen(Screen[None]):
             return -1
 
     def poll(self) -> None:
-        """Cheap check for commits by other processes; only then read what is new."""
+        """Cheap check for commits by other processes; only then read what is new.
+
+        A read that finds the database locked skips this poll (the next one reads it all) and
+        the line above the footer says the database is busy.
+        """
         try:
             version = self.store.data_version()
             if version != self._data_version:
-                self._data_version = version
                 self.sync()
+                self._data_version = version
+            self._read_busy = False
         except (StoreError, sqlite3.Error) as exc:
-            self.report(exc)
+            self._read_failed(exc)
+        self.show_database()
+
+    def _read_failed(self, error: Exception) -> None:
+        if locked(error):
+            self._read_busy = True
+        else:
+            self.report(error)
+
+    def show_database(self) -> None:
+        """Say on the line above the footer whether the database keeps us waiting."""
+        writer = getattr(self.app, "writer", None)
+        busy_writing = writer is not None and writer.busy
+        self.query_one(DatabaseLine).show(writing=busy_writing, reading=self._read_busy)
 
     def sync(self) -> None:
         """Show entries committed since the last look, and re-read the incident."""
@@ -253,25 +278,47 @@ class CockpitScreen(Screen[None]):
             severity_rank(self.config.severities, self.board.incident.severity) if self.board else 0
         )
         self.query_one(IncidentHeader).show(self.board, now, rank)
-        self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
+        try:
+            self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
+        except (StoreError, sqlite3.Error) as exc:
+            self._read_failed(exc)
         overdue = self.query_one(NextUpdatePane).show(self.board, now)
         deadline = self.board.deadline if self.board else None
         if overdue and deadline is not None and self._rang_for != deadline.due_at:
             self._rang_for = deadline.due_at
             self.app.bell()
-        try:
-            escalated = escalate_if_due(self.store, self.board, now, self.config.author)
-        except StoreError as exc:
-            self.report(exc)
+        self._escalate(now)
+
+    def _escalate(self, now: datetime) -> None:
+        """Record the runbook's escalation once it is due (through the writer, off the loop)."""
+        board, author = self.board, self.config.author
+        escalation = board.escalation if board is not None else None
+        if escalation is None or escalation.recorded_at is not None or not escalation.due(now):
             return
-        if escalated is not None:  # written by this process: ring once, show it
-            self.app.bell()
-            self._written(escalated)
+        if self.writing("escalation"):
+            return
+
+        def escalated(entry: Entry | None) -> None:
+            if entry is not None:  # written by this process: ring once, show it
+                self.app.bell()
+                self._written(entry)
+
+        self.run_worker(
+            self.commit(
+                lambda store: escalate_if_due(store, board, now, author),
+                escalated,
+                key="escalation",
+            ),
+            group="commit-escalation",
+        )
 
     def _update_timeline_title(self) -> None:
         timeline = self.query_one(Timeline)
         if timeline.filter.active:
-            timeline.border_subtitle = f"{timeline.filter.describe()} · {timeline.count} shown"
+            # Content, not a str: the filter is what someone typed, never markup.
+            timeline.border_subtitle = Content(
+                f"{timeline.filter.describe()} · {timeline.count} shown"
+            )
         elif self.incident_id is not None:
             count = "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
             # Enter has no room in the footer at 80 columns: the border names it.
@@ -312,11 +359,13 @@ class CockpitScreen(Screen[None]):
         from cockpit.tui.entry_dialog import EntryDialog
 
         title, placeholder = _ENTRY_PROMPTS[kind]
+        author = self.config.author
 
-        def save(text: str) -> Entry:
-            return self.store.append(incident_id, kind, text, self.config.author)
+        def save(store: Store, text: str) -> Entry:
+            return store.append(incident_id, kind, text, author)
 
-        self.app.push_screen(EntryDialog(title, placeholder, save), self._written)
+        what = f"the {title.lower()} on {self.board.incident.ref}" if self.board else ""
+        self.app.push_screen(EntryDialog(title, placeholder, save, what), self._written)
 
     def action_note(self) -> None:
         self._log(Kind.NOTE)
@@ -338,9 +387,9 @@ class CockpitScreen(Screen[None]):
             for s in self.config.severities
         ]
 
-        def apply(name: str) -> Entry | None:
+        def apply(store: Store, name: str) -> Entry | None:
             severity = find_severity(self.config.severities, name)
-            return self.store.set_severity(incident_id, severity.name, self.config.author)
+            return store.set_severity(incident_id, severity.name, self.config.author)
 
         dialog = ChoiceDialog("Severity", choices, self.board.incident.severity, apply)
         self.app.push_screen(dialog, self._written)
@@ -356,10 +405,10 @@ class CockpitScreen(Screen[None]):
         # the update, or without it on Esc), so the dialog itself writes nothing then.
         compose_first = self.board.incident.is_open and self.board.needs_resolution_update
 
-        def apply(value: str) -> Entry | None:
+        def apply(store: Store, value: str) -> Entry | None:
             if compose_first and Status(value) is Status.RESOLVED:
                 return None
-            return self.store.set_status(incident_id, Status(value), self.config.author)
+            return store.set_status(incident_id, Status(value), self.config.author)
 
         def chosen(value: str | None) -> None:
             if compose_first and value == Status.RESOLVED.value:
@@ -387,10 +436,11 @@ class CockpitScreen(Screen[None]):
             return
         incident_id = self.board.incident.id
 
-        def save(role: str, person: str) -> Entry | None:
-            return self.store.assign(incident_id, role, person, self.config.author)
+        def save(store: Store, role: str, person: str) -> Entry | None:
+            return store.assign(incident_id, role, person, self.config.author)
 
-        dialog = RoleDialog(self.config.role_names, self.board.incident.roles, save)
+        what = f" on {self.board.incident.ref}"
+        dialog = RoleDialog(self.config.role_names, self.board.incident.roles, save, what)
         self.app.push_screen(dialog, self._written)
 
     def action_incidents(self) -> None:
@@ -404,8 +454,10 @@ class CockpitScreen(Screen[None]):
             self.report(exc)
             return
 
-        def declare(title: str, severity: str, service: str, commander: str) -> Incident:
-            return self.store.declare(
+        def declare(
+            store: Store, title: str, severity: str, service: str, commander: str
+        ) -> Incident:
+            return store.declare(
                 title,
                 severity,
                 self.config.author,
@@ -485,7 +537,7 @@ class CockpitScreen(Screen[None]):
             return
         from cockpit.tui.outbox_dialog import OutboxDialog
 
-        self.app.push_screen(OutboxDialog(self.store, self.incident_id, self.clock, runner.retry))
+        self.app.push_screen(OutboxDialog(self.store, self.incident_id, self.clock, runner))
 
     # -- post-mortem
 
@@ -507,17 +559,14 @@ class CockpitScreen(Screen[None]):
             override = self.board.every_minutes_override if self.board else None
             export(self, self.config, self.store, self.clock, self.incident_id, override)
 
-    def action_star(self) -> None:
+    async def action_star(self) -> None:
         timeline = self.query_one(Timeline)
         entry = timeline.selected
         if entry is None:
             return
-        try:
-            if entry.id in timeline.starred:
-                self.store.unstar(entry.id)
-            else:
-                self.store.star(entry.id, self.config.author)
-        except StoreError as exc:
-            self.report(exc)
-            return
-        timeline.refresh_stars()
+        author, starred = self.config.author, entry.id in timeline.starred
+
+        def star(store: Store) -> bool:
+            return store.unstar(entry.id) if starred else store.star(entry.id, author)
+
+        await self.commit(star, lambda _: timeline.refresh_stars(), key="star")

@@ -19,9 +19,11 @@ from textual.widgets import Label, Select, Static, TextArea
 from cockpit.comms.publish import draft, preview, publish
 from cockpit.comms.target import Preview
 from cockpit.config import Config
-from cockpit.domain import Clock, Entry, Status, strip_control
-from cockpit.store import Store, StoreError
+from cockpit.domain import Clock, Entry, Kind, Status, strip_control
+from cockpit.store import Store
 from cockpit.tui.keys import key_text
+from cockpit.tui.unsaved import Unsaved
+from cockpit.tui.writer import Committing
 
 PREVIEW_CHARS = 1500
 """Characters of each target's text shown in the preview (the rest is summarised)."""
@@ -45,7 +47,7 @@ def preview_content(previews: list[Preview]) -> Content:
     return Content("\n").join(parts)
 
 
-class Composer(ModalScreen[Entry | None]):
+class Composer(Committing, ModalScreen[Entry | None]):
     """Write, check and publish one status update; dismisses with the published entry."""
 
     BINDINGS = [
@@ -83,7 +85,7 @@ class Composer(ModalScreen[Entry | None]):
                     compact=True,
                     id="status",
                 )
-                yield Label(f"  template: {self.draft.template}", id="template")
+                yield Label(Content(f"  template: {self.draft.template}"), id="template")
             yield TextArea(self.draft.text, soft_wrap=True, compact=True, id="text")
             yield Label("What each target will receive", classes="composer-label")
             with VerticalScroll(id="preview-box"):
@@ -132,33 +134,45 @@ class Composer(ModalScreen[Entry | None]):
         hint = self.query_one("#hint", Label)
         if old.text in area.text:
             area.text = area.text.replace(old.text, self.draft.text, 1)
-            self.query_one("#template", Label).update(f"  template: {self.draft.template}")
-            hint.update(self.keys_hint())
+            self.query_one("#template", Label).update(Content(f"  template: {self.draft.template}"))
+            hint.update(Content(self.keys_hint()))
         else:
             hint.update(f"Edited text kept: check it still fits “{self.status.value}”.")
         self.show_preview()
 
-    def action_publish(self) -> None:
-        text = self.text
+    def say(self, message: str | Content) -> None:
+        self.query_one("#hint", Label).update(message)
+
+    async def action_publish(self) -> None:
+        text, status = self.text, self.status
         if not text.strip():
             cancel = key_text(self.app, "dialog.cancel")
-            self.query_one("#hint", Label).update(f"Write the update first, or {cancel} to cancel.")
+            self.say(f"Write the update first, or {cancel} to cancel.")
             return
-        try:
-            entry = publish(
-                self.store,
-                self.config,
-                self.incident_id,
-                text,
-                self.status,
-                self.config.author,
-                self.clock,
-                template=self.draft.template,
-            )
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.dismiss(entry)
+        config, incident_id, clock = self.config, self.incident_id, self.clock
+        template = self.draft.template
+        await self.commit(
+            lambda store: publish(
+                store, config, incident_id, text, status, config.author, clock, template=template
+            ),
+            self.dismiss,
+        )
+
+    def unsaved(self) -> Unsaved | None:
+        """An edited update. A quit never publishes it: saving keeps it as a note."""
+        text = self.text
+        if not text.strip() or text == self.draft.text:
+            return None
+        incident_id, author = self.incident_id, self.config.author
+        note = f"Status update not published (kept when the cockpit quit):\n{text}"
+        return Unsaved(
+            f"the status update for {self.ref}",
+            text,
+            lambda store: store.append(incident_id, Kind.NOTE, note, author),
+            lambda _: self.after_commit(lambda: self.dismiss(None)),
+            how="as a note on the timeline, not published",
+        )
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.still_saving():
+            self.dismiss(None)

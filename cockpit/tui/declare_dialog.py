@@ -5,29 +5,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import Length
 from textual.widgets import Input, Label, Select
 
 from cockpit.domain import NAME_TEXT, TITLE_TEXT, Incident, Severity, strip_control
-from cockpit.store import StoreError
+from cockpit.store import Store
 from cockpit.tui.keys import key_text
+from cockpit.tui.unsaved import Unsaved
+from cockpit.tui.writer import Committing
 
 
-class DeclareDialog(ModalScreen[Incident | None]):
-    """`declare(title, severity, service, commander)` commits the incident before the dialog
-    closes; `commander` is the suggestion the commander field starts with."""
+class DeclareDialog(Committing, ModalScreen[Incident | None]):
+    """`declare(store, title, severity, service, commander)` commits the incident before the
+    dialog closes; `commander` is the suggestion the commander field starts with."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(
         self,
         severities: Sequence[Severity],
-        declare: Callable[[str, str, str, str], Incident],
+        declare: Callable[[Store, str, str, str, str], Incident],
         commander: str = "",
         *,
         severity: str | None = None,
@@ -51,7 +55,8 @@ class DeclareDialog(ModalScreen[Incident | None]):
                 id="title",
             )
             yield Select(
-                [(f"{s.name}  {s.label}".rstrip(), s.name) for s in self.severities],
+                # Text, not a str: a label from the configuration is not markup.
+                [(Text(f"{s.name}  {s.label}".rstrip()), s.name) for s in self.severities],
                 value=self.severity if self.severity is not None else Select.BLANK,
                 allow_blank=False,
                 id="severity",
@@ -76,23 +81,35 @@ class DeclareDialog(ModalScreen[Incident | None]):
                 markup=False,
             )
 
+    def say(self, message: str | Content) -> None:
+        self.query_one("#hint", Label).update(message)
+
     @on(Input.Submitted)
-    def submit(self) -> None:
+    async def submit(self) -> None:
         title = self.query_one("#title", Input).value.strip()
         if not title:
-            cancel = key_text(self.app, "dialog.cancel")
-            self.query_one("#hint", Label).update(f"A title is required ({cancel} cancels).")
+            self.say(f"A title is required ({key_text(self.app, 'dialog.cancel')} cancels).")
             self.query_one("#title", Input).focus()
             return
-        severity = self.query_one("#severity", Select).value
+        severity = str(self.query_one("#severity", Select).value)
         service = self.query_one("#service", Input).value.strip()
         commander = self.query_one("#commander", Input).value.strip()
-        try:
-            incident = self.declare(title, str(severity), service, commander)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.dismiss(incident)
+        await self.commit(
+            lambda store: self.declare(store, title, severity, service, commander), self.dismiss
+        )
+
+    def unsaved(self) -> Unsaved | None:
+        """Declaring pages people: a quit never does it, it only asks about the typing."""
+        typed = {
+            "title": self.query_one("#title", Input).value.strip(),
+            "service": self.query_one("#service", Input).value.strip(),
+            "commander": self.query_one("#commander", Input).value.strip(),
+        }
+        if typed == {"title": "", "service": self.service, "commander": self.commander}:
+            return None
+        text = "\n".join(f"{name}: {value}" for name, value in typed.items() if value)
+        return Unsaved("the new incident", text, None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.still_saving():
+            self.dismiss(None)

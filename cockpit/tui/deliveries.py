@@ -1,23 +1,27 @@
 """Delivery in the app: the worker that sends the outbox, and the line that shows where each
 target stands (queued, sent, retrying with the reason and when, failed with the service's error).
 
-The worker is the core's `DeliveryWorker`, run as an async Textual worker on its own database
+The worker is the core's `DeliveryWorker`, run on a thread with its own event loop and database
 connection, started after the first paint (it imports httpx, which start-up does not wait for).
-It never blocks the screen: every request is async with timeouts.
+It never blocks the screen: its requests are async with timeouts, and its writes wait for the
+database on its own thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.content import Content
 from textual.widgets import Static
 
-from cockpit.comms.outbox import OutboxError, retry, state_text, undelivered
-from cockpit.config import ConfigError, load_config
+from cockpit.comms.outbox import OutboxError, state_text, undelivered
+from cockpit.config import Config, ConfigError, load_config
 from cockpit.domain import one_line
 from cockpit.store import Delivery, Store, StoreError
 
@@ -65,6 +69,8 @@ class DeliveryBar(Static):
         self.display = bool(shown)
         if not shown:
             return
+        if not self.size.width:  # just shown: cut the errors to the width it gets once laid out
+            self.call_after_refresh(self.show, store, incident_id, now)
         hint = Content.styled("  o outbox", "$text-muted")
         held = held_here(self.app)
         texts = [one_line(state_text(d, now, held.get(d.target))) for d, _ in shown]
@@ -107,11 +113,19 @@ class DeliveryBar(Static):
 
 
 class DeliveryRunner:
-    """Starts, wakes and feeds the delivery worker that runs inside the app."""
+    """Starts, wakes and feeds the delivery worker.
+
+    The worker runs on a thread of its own, with its own event loop and database connection:
+    its writes (claiming a delivery, recording the outcome) wait for another process's lock
+    there, never on the screen's event loop.
+    """
 
     def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.worker: DeliveryWorker | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the worker thread's loop
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         """Deliver in the background, if this configuration has anywhere to deliver to."""
@@ -129,49 +143,85 @@ class DeliveryRunner:
     async def _run(self) -> None:
         # Imported off the event loop: httpx takes a noticeable moment to import.
         module = await asyncio.to_thread(importlib.import_module, "cockpit.comms.worker")
-        app: Any = self.app
-        store: Store | None = None
+        self._stopping.clear()
         try:
-            store = Store.open(
-                app.store.path,
-                clock=app.clock,
-                busy_timeout_ms=app.config.database.busy_timeout_ms,
-                create=False,  # deleted meanwhile: say so, never start an empty one
-            )
-            self.worker = module.DeliveryWorker(store, app.config, clock=app.clock)
-            await self.worker.run()
+            await asyncio.to_thread(self._deliver, module)
         except (StoreError, OSError) as exc:
             self.app.notify(f"delivery stopped: {exc}", severity="error", timeout=15)
+        except asyncio.CancelledError:  # the app is closing: stop the thread's loop too
+            self._stopping.set()
+            self._call(lambda: self._task.cancel() if self._task is not None else None)
+            raise
+
+    def _deliver(self, module: Any) -> None:
+        """The worker thread: its own store and loop, until the app stops it."""
+        app: Any = self.app
+        store = Store.open(
+            app.store.path,
+            clock=app.clock,
+            busy_timeout_ms=app.config.database.busy_timeout_ms,
+            create=False,  # deleted meanwhile: say so, never start an empty one
+        )
+        loop = asyncio.new_event_loop()
+        try:
+            self.worker = module.DeliveryWorker(store, app.config, clock=app.clock)
+            self._task = loop.create_task(self.worker.run())
+            self._loop = loop
+            if self._stopping.is_set():
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(self._task)
         finally:
+            self._loop = None
+            self._task = None
             self.worker = None
-            if store is not None:
-                store.close()
+            loop.close()
+            store.close()
+
+    def _call(self, action: Callable[[], object]) -> None:
+        """Run `action` on the worker's thread (its objects are not thread-safe)."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(action)
 
     def held(self) -> dict[str, str]:
         """Targets the running worker cannot send to (a secret missing here), each with why."""
-        return self.worker.held() if self.worker is not None else {}
+        worker = self.worker
+        return worker.held() if worker is not None else {}
 
     def wake(self) -> None:
         """Something was just published: look at the outbox now."""
-        if self.worker is not None:
-            self.worker.wake()
+        worker = self.worker
+        if worker is not None:
+            self._call(worker.wake)
 
-    def retry(self, delivery_id: int) -> str:
-        """Re-read the targets from config.toml (it may have been fixed) and queue a failed
-        delivery again; the message to show. Raises OutboxError when it cannot."""
+    def fresh_config(self) -> Config:
+        """The configuration read again from config.toml (it may have been fixed since the app
+        started). Raises OutboxError when it no longer loads."""
+        config: Config = self.app.config  # type: ignore[attr-defined]
+        if config.source is None:
+            return config
+        try:
+            return load_config(config.source)
+        except ConfigError as exc:
+            raise OutboxError(str(exc)) from None
+
+    def requeued(self, delivery: Delivery, config: Config) -> str:
+        """After a failed delivery was queued again (`cockpit.comms.outbox.retry`, on the app's
+        writer): deliver it with `config`'s targets; the message to show."""
         app: Any = self.app
-        config = app.config
-        if config.source is not None:
-            try:
-                config = load_config(config.source)
-            except ConfigError as exc:
-                raise OutboxError(str(exc)) from None
-        delivery = retry(app.store, delivery_id, app.clock())
         from cockpit.comms.targets import configured_targets
 
-        if self.worker is not None:
-            self.worker.targets = dict(configured_targets(config))
-            self.worker.wake()
+        worker = self.worker
+        if worker is not None:
+            targets = dict(configured_targets(config))
+
+            def retarget() -> None:
+                worker.targets = targets
+                worker.wake()
+
+            self._call(retarget)
         else:
             app.config = config
             self.start()

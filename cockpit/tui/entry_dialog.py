@@ -8,27 +8,35 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from cockpit.domain import ENTRY_TEXT, Entry
-from cockpit.store import StoreError
+from cockpit.store import Store
 from cockpit.tui.keys import key_text
+from cockpit.tui.unsaved import Unsaved
+from cockpit.tui.writer import Committing
 
 
-class EntryDialog(ModalScreen[Entry | None]):
-    """Ask for one line of text and save it with `save`; the entry is committed before closing.
+class EntryDialog(Committing, ModalScreen[Entry | None]):
+    """Ask for one line of text and save it with `save(store, text)`; the entry is committed
+    before closing.
 
-    A store error keeps the dialog open with the text intact, so nothing typed is lost.
+    A store error, or a database busy with another process, keeps the dialog open with the text
+    intact, so nothing typed is lost.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, placeholder: str, save: Callable[[str], Entry]) -> None:
+    def __init__(
+        self, title: str, placeholder: str, save: Callable[[Store, str], Entry], what: str = ""
+    ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.placeholder = placeholder
         self.save = save
+        self.what = what or f"the {title.lower()}"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
@@ -40,19 +48,29 @@ class EntryDialog(ModalScreen[Entry | None]):
                 f"Enter saves · {cancel} cancels", classes="dialog-hint", id="hint", markup=False
             )
 
+    def say(self, message: str | Content) -> None:
+        self.query_one("#hint", Label).update(message)
+
     @on(Input.Submitted, "#text")
-    def submit(self, event: Input.Submitted) -> None:
+    async def submit(self, event: Input.Submitted) -> None:
         text = event.value
         if not text.strip():
             cancel = key_text(self.app, "dialog.cancel")
-            self.query_one("#hint", Label).update(f"Type something first, or {cancel} to cancel.")
+            self.say(f"Type something first, or {cancel} to cancel.")
             return
-        try:
-            entry = self.save(text)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.dismiss(entry)
+        await self.commit(lambda store: self.save(store, text), self.dismiss)
+
+    def unsaved(self) -> Unsaved | None:
+        text = self.query_one("#text", Input).value
+        if not text.strip():
+            return None
+        return Unsaved(
+            self.what,
+            text,
+            lambda store: self.save(store, text),
+            lambda entry: self.after_commit(lambda: self.dismiss(entry)),
+        )
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.still_saving():
+            self.dismiss(None)

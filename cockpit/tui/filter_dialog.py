@@ -6,11 +6,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import Function
 from textual.widgets import Input, Label
 
-from cockpit.domain import Kind
+from cockpit.domain import Kind, one_line
 from cockpit.tui.keys import key_text
 from cockpit.tui.timeline import TimelineFilter, parse_filter
 
@@ -59,8 +60,8 @@ class FilterDialog(ModalScreen[TimelineFilter | None]):
     def submit(self, event: Input.Submitted) -> None:
         try:
             chosen = parse_filter(event.value)
-        except ValueError as exc:
-            self.query_one("#hint", Label).update(str(exc))
+        except ValueError as exc:  # names the kind typed: plain text, never markup
+            self.query_one("#hint", Label).update(Content(one_line(str(exc))))
             return
         self.dismiss(chosen)
 

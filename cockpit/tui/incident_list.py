@@ -46,7 +46,7 @@ class IncidentList(ModalScreen[int | None]):
         now: datetime,
         current: int | None,
         severities: Sequence[Severity],
-        declare: Callable[[str, str, str, str], Incident],
+        declare: Callable[[Store, str, str, str, str], Incident],
         notes: Mapping[int, str] | None = None,
         commander: str = "",
         declare_defaults: tuple[str, str] = ("", ""),

@@ -3,7 +3,6 @@ next attempt and last error; `r` queues a failed one again once the configuratio
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -14,11 +13,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from cockpit.comms.outbox import OutboxError, state_text
+from cockpit.comms.outbox import OutboxError, retry, state_text
+from cockpit.config import Config
 from cockpit.domain import Clock, format_local, one_line
 from cockpit.store import Delivery, Store, StoreError
-from cockpit.tui.deliveries import STYLES, SYMBOLS, held_here
+from cockpit.tui.deliveries import STYLES, SYMBOLS, DeliveryRunner, held_here
 from cockpit.tui.keys import key_text
+from cockpit.tui.writer import Committing
 
 REFRESH_SECONDS = 0.5
 
@@ -38,7 +39,7 @@ def delivery_line(delivery: Delivery, now: datetime, held: str | None = None) ->
     return Content("\n").join([head, state])
 
 
-class OutboxDialog(ModalScreen[None]):
+class OutboxDialog(Committing, ModalScreen[None]):
     """The incident's deliveries, refreshed twice a second while open."""
 
     BINDINGS = [
@@ -47,13 +48,13 @@ class OutboxDialog(ModalScreen[None]):
     ]
 
     def __init__(
-        self, store: Store, incident_id: int, clock: Clock, retry: Callable[[int], str]
+        self, store: Store, incident_id: int, clock: Clock, runner: DeliveryRunner
     ) -> None:
         super().__init__(classes="dialog")
         self.store = store
         self.incident_id = incident_id
         self.clock = clock
-        self.retry = retry
+        self.runner = runner
         self.deliveries: list[Delivery] = []
 
     def compose(self) -> ComposeResult:
@@ -94,19 +95,27 @@ class OutboxDialog(ModalScreen[None]):
         elif options.highlighted is None:
             options.highlighted = 0
 
-    def action_retry(self) -> None:
+    async def action_retry(self) -> None:
         options = self.query_one("#deliveries", OptionList)
         if options.highlighted is None or not self.deliveries:
             return
         option = options.get_option_at_index(options.highlighted)
         if option.id is None:
             return
+        delivery_id, now = int(option.id), self.clock()
         try:
-            message = self.retry(int(option.id))
-        except (OutboxError, StoreError) as exc:
+            config = self.runner.fresh_config()
+        except OutboxError as exc:
             self.notify(str(exc), severity="warning", timeout=8)
             return
-        self.notify(message, timeout=4)
+        await self.commit(
+            lambda store: retry(store, delivery_id, now),
+            lambda delivery: self._requeued(delivery, config),
+            key="retry",
+        )
+
+    def _requeued(self, delivery: Delivery, config: Config) -> None:
+        self.notify(self.runner.requeued(delivery, config), timeout=4)
         self.refresh_list()
 
     def action_cancel(self) -> None:

@@ -1,4 +1,5 @@
-"""The small panes around the timeline: the header line, roles and the next-update countdown.
+"""The small panes around the timeline: the header line, roles, the next-update countdown and
+the line that says when the database keeps the app waiting.
 
 Each is a view of a `Board` (the read model `cockpit show` also uses) at a moment; the screen
 passes "now" from its clock, so the countdown is always "deadline - now", never a counter.
@@ -54,7 +55,7 @@ class IncidentHeader(Horizontal):
             return
         incident = board.incident
         self.add_class(level_class(rank))
-        badge.update(f" {one_line(incident.severity)} ")
+        badge.update(Content(f" {one_line(incident.severity)} "))
         elapsed = format_duration(since_declared(incident, now))
         if incident.is_open:
             clock = f"{elapsed} since declared"
@@ -79,7 +80,7 @@ class RolesPane(Static):
     Who is on call (the rotation) is on the bottom border."""
 
     def show(self, board: Board | None, role_names: list[str], on_call: str = "") -> None:
-        self.border_subtitle = f"on call: {one_line(on_call)}" if on_call else ""
+        self.border_subtitle = Content(f"on call: {one_line(on_call)}") if on_call else ""
         if board is None:
             self.update(Content.styled("no incident", "$text-muted"))
             return
@@ -98,7 +99,9 @@ class RolesPane(Static):
         # The border says why: "SEV-1 needs a communicator" reads at a glance; it matters more
         # than who is on call, which the border shows otherwise.
         if board.missing_roles:
-            self.border_subtitle = f"{board.severity.name} needs {', '.join(board.missing_roles)}"
+            self.border_subtitle = Content(
+                f"{one_line(board.severity.name)} needs {', '.join(board.missing_roles)}"
+            )
         self.update(Content("\n").join(lines))
 
 
@@ -188,3 +191,19 @@ class NextUpdatePane(Static):
             text = f"Resolved: no updates are owed ({board.severity.name}, none was published)."
         self.update(Content.styled(text, "$text-muted"))
         return False
+
+
+class DatabaseLine(Static):
+    """One line above the footer, shown only while another process holds the database."""
+
+    def show(self, *, writing: bool, reading: bool) -> None:
+        self.display = writing or reading
+        if writing:
+            self.update(
+                "Database busy (held by another process): saving… what you typed is kept and "
+                "written as soon as it frees up."
+            )
+        elif reading:
+            self.update(
+                "Database busy (held by another process): the screen shows what was read last."
+            )

@@ -1,20 +1,24 @@
 """The post-mortem screen (`p`): every field a multi-line editor, action items as a table.
 
 What is typed is saved to the store shortly after typing stops, on ctrl+s, and before the screen
-closes or exports, so nothing typed is lost. Fields someone else changed (`cockpit postmortem
-set` in another terminal) are re-read unless they are being edited here.
+closes, exports or the app quits, so nothing typed is lost; a save the database refuses keeps the
+screen open and says so. Fields someone else changed (`cockpit postmortem set` in another
+terminal) are re-read unless they are being edited here.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -40,6 +44,9 @@ from cockpit.postmortem import (
 from cockpit.store import Store, StoreError
 from cockpit.tui.action_item_dialog import ActionItemDialog
 from cockpit.tui.keys import key_text
+from cockpit.tui.panes import DatabaseLine
+from cockpit.tui.unsaved import Unsaved, keep_in_file
+from cockpit.tui.writer import Committing, locked
 
 SAVE_AFTER_SECONDS = 0.8
 """Typing pauses this long before the field is written to the store."""
@@ -54,7 +61,7 @@ NEXT_STATE = {
 }
 
 
-class ActionItemsTable(DataTable[str]):
+class ActionItemsTable(DataTable[str | Text]):
     """The action items; keys act on the row under the cursor."""
 
     BINDINGS = [
@@ -73,13 +80,13 @@ class ActionItemsTable(DataTable[str]):
         if isinstance(screen, PostmortemScreen):
             screen.edit_item()
 
-    def action_cycle_state(self) -> None:
+    async def action_cycle_state(self) -> None:
         screen = self.screen
         if isinstance(screen, PostmortemScreen):
-            screen.cycle_state()
+            await screen.cycle_state()
 
 
-class PostmortemScreen(Screen[None]):
+class PostmortemScreen(Committing, Screen[None]):
     """Summary, impact, the five whys, factors, what went well and poorly, lessons, items."""
 
     CSS_PATH = "postmortem.tcss"
@@ -109,12 +116,15 @@ class PostmortemScreen(Screen[None]):
         self._save_timer: Timer | None = None
         self._data_version = -1
         self._loading = False
+        self._read_busy = False
+        self._after_flush: list[Callable[[], object]] = []  # asked for while a save was under way
 
     # -- layout
 
     def compose(self) -> ComposeResult:
         incident = self.store.incident(self.incident_id)
-        yield Label(f"{incident.ref} post-mortem: {one_line(incident.title)}", id="pm-title")
+        title = Content(f"{incident.ref} post-mortem: {one_line(incident.title)}")
+        yield Label(title, id="pm-title")
         yield Static(id="pm-metrics")
         with VerticalScroll(id="pm-fields"):
             for name in FIELDS:
@@ -140,6 +150,7 @@ class PostmortemScreen(Screen[None]):
             table: ActionItemsTable = ActionItemsTable(id="pm-items", cursor_type="row")
             table.add_columns("#", "Action", "Owner", "Deadline", "State")
             yield table
+        yield DatabaseLine(id="database")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -180,10 +191,10 @@ class PostmortemScreen(Screen[None]):
         now = self.clock()
         for item in self.store.action_items(self.incident_id):
             state = item.state.label + (" (late)" if item.past_deadline(now) else "")
-            table.add_row(
+            table.add_row(  # Text, not str: a str cell is parsed as markup
                 str(item.id),
-                one_line(item.title),
-                one_line(item.owner) or "—",
+                Text(one_line(item.title)),
+                Text(one_line(item.owner) or "—"),
                 item.deadline.isoformat() if item.deadline else "—",
                 state,
                 key=str(item.id),
@@ -232,11 +243,20 @@ class PostmortemScreen(Screen[None]):
     def poll(self) -> None:
         version = self._version()
         if version != self._data_version:
-            self._data_version = version
             try:
                 self.load()
-            except StoreError as exc:
-                self.notify(str(exc), severity="error", timeout=8)
+                self._data_version = version
+                self._read_busy = False
+            except (StoreError, sqlite3.Error) as exc:
+                # Locked by another process: skip this look, the next one reads it all.
+                self._read_busy = locked(exc)
+                if not self._read_busy:
+                    self._data_version = version
+                    self.notify(str(exc), severity="error", timeout=8)
+        self.query_one(DatabaseLine).show(
+            writing=self.app.writer.busy,  # type: ignore[attr-defined]
+            reading=self._read_busy,
+        )
 
     # -- writing the fields
 
@@ -249,33 +269,81 @@ class PostmortemScreen(Screen[None]):
             self._save_timer.stop()
         self._save_timer = self.set_timer(SAVE_AFTER_SECONDS, self.flush)
 
-    def flush(self) -> bool:
-        """Write every edited field in one transaction; False (and a notice) if it failed."""
+    async def flush(self, then: Callable[[], object] = lambda: None) -> None:
+        """Write every edited field in one transaction, then `then()`. A failure is a notice
+        and keeps the text, on screen and here, for the next try."""
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
+        if self.writing("fields"):  # a save is under way: save again after it, then go on
+            self._after_flush.append(then)
+            return
         if not self._dirty:
-            return True
-        # From what was typed, not from the editors: on unmount they are already gone.
-        fields = {name: field_value(name, text) for name, text in self._dirty.items()}
-        try:
-            self.store.set_postmortem(self.incident_id, self.config.author, fields)
-        except StoreError as exc:
-            self.notify(f"not saved: {exc}", severity="error", timeout=10)
-            return False
-        self._dirty.clear()
-        return True
+            then()
+            return
+        typed = dict(self._dirty)
+        fields = {name: field_value(name, text) for name, text in typed.items()}
+        incident_id, author = self.incident_id, self.config.author
 
-    def action_save(self) -> None:
-        if self.flush():
-            self.notify("post-mortem saved", timeout=3)
+        def saved(_: object) -> None:
+            self._saved(typed)
+            then()
+            waiting, self._after_flush = self._after_flush, []
+            if waiting:
+                self.call_later(self.flush, lambda: [action() for action in waiting])
 
-    def action_close(self) -> None:
-        if self.flush():  # a failed save keeps the screen, and the text, open
-            self.dismiss(None)
+        def failed(_: Exception) -> None:
+            self._after_flush = []  # not closed, not exported: the notice says why
+
+        await self.commit(
+            lambda store: store.set_postmortem(incident_id, author, fields),
+            saved,
+            key="fields",
+            failed=failed,
+        )
+
+    def _saved(self, typed: dict[str, str]) -> None:
+        # Typing may have gone on while the write waited: what changed since stays to save.
+        for name, text in typed.items():
+            if self._dirty.get(name) == text:
+                del self._dirty[name]
+        if self._dirty and self._save_timer is None:
+            self._save_timer = self.set_timer(SAVE_AFTER_SECONDS, self.flush)
+
+    def unsaved(self) -> Unsaved | None:
+        if not self._dirty:
+            return None
+        typed = dict(self._dirty)
+        fields = {name: field_value(name, text) for name, text in typed.items()}
+        incident_id, author = self.incident_id, self.config.author
+        return Unsaved(
+            "the post-mortem",
+            "\n\n".join(f"{FIELD_LABELS[name]}:\n{text}" for name, text in typed.items()),
+            lambda store: store.set_postmortem(incident_id, author, fields),
+            lambda _: self._saved(typed),
+            autosave=True,
+        )
+
+    async def action_save(self) -> None:
+        await self.flush(lambda: self.notify("post-mortem saved", timeout=3))
+
+    async def action_close(self) -> None:
+        # A failed save keeps the screen, and the text, open.
+        await self.flush(lambda: self.dismiss(None))
 
     def on_unmount(self) -> None:
-        self.flush()
+        """Closing with text still unsaved (the app stopped some other way): keep it in a file."""
+        held = self.unsaved()
+        if held is None:
+            return
+        reason = "the cockpit closed before it was saved"
+        try:
+            path = keep_in_file([held], self.store.path, self.clock(), reason)
+        except OSError:
+            return
+        kept = getattr(self.app, "kept", None)
+        if kept is not None:
+            kept.append(path)
 
     # -- action items
 
@@ -289,12 +357,14 @@ class PostmortemScreen(Screen[None]):
     def add_item(self) -> None:
         incident_id = self.incident_id
 
-        def save(title: str, owner: str, deadline: str, state: ItemState) -> ActionItem:
-            item = self.store.add_action_item(
+        def save(
+            store: Store, title: str, owner: str, deadline: str, state: ItemState
+        ) -> ActionItem:
+            item = store.add_action_item(
                 incident_id, title, owner=owner, deadline=parse_deadline(deadline, self.clock())
             )
             if state is not ItemState.OPEN:
-                item = self.store.update_action_item(item.id, state=state)
+                item = store.update_action_item(item.id, state=state)
             return item
 
         self.app.push_screen(ActionItemDialog(save, self.clock()), self._item_saved)
@@ -305,8 +375,10 @@ class PostmortemScreen(Screen[None]):
             self.add_item()
             return
 
-        def save(title: str, owner: str, deadline: str, state: ItemState) -> ActionItem:
-            return self.store.update_action_item(
+        def save(
+            store: Store, title: str, owner: str, deadline: str, state: ItemState
+        ) -> ActionItem:
+            return store.update_action_item(
                 item.id,
                 title=title,
                 owner=owner,
@@ -316,16 +388,16 @@ class PostmortemScreen(Screen[None]):
 
         self.app.push_screen(ActionItemDialog(save, self.clock(), item), self._item_saved)
 
-    def cycle_state(self) -> None:
+    async def cycle_state(self) -> None:
         item = self._selected_item()
         if item is None:
             return
-        try:
-            self.store.update_action_item(item.id, state=NEXT_STATE[item.state])
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.show_items()
+        state = NEXT_STATE[item.state]
+        await self.commit(
+            lambda store: store.update_action_item(item.id, state=state),
+            lambda _: self.show_items(),
+            key="item",
+        )
 
     def _item_saved(self, item: ActionItem | None) -> None:
         if item is None:
@@ -337,9 +409,9 @@ class PostmortemScreen(Screen[None]):
 
     # -- export and completion
 
-    def action_export(self) -> None:
-        if self.flush():
-            export(
+    async def action_export(self) -> None:
+        await self.flush(
+            lambda: export(
                 self,
                 self.config,
                 self.store,
@@ -347,14 +419,26 @@ class PostmortemScreen(Screen[None]):
                 self.incident_id,
                 self.every_minutes_override,
             )
+        )
 
-    def action_complete(self) -> None:
-        if not self.flush():
-            return
-        done = self.store.postmortem(self.incident_id).completed_at is None
-        self.store.set_postmortem(self.incident_id, self.config.author, completed=done)
-        self.notify("post-mortem marked complete" if done else "post-mortem reopened", timeout=3)
-        self.show_summary()
+    async def action_complete(self) -> None:
+        await self.flush(lambda: self.call_later(self._complete))
+
+    async def _complete(self) -> None:
+        incident_id, author = self.incident_id, self.config.author
+
+        def complete(store: Store) -> bool:
+            done = store.postmortem(incident_id).completed_at is None
+            store.set_postmortem(incident_id, author, completed=done)
+            return done
+
+        def completed(done: bool) -> None:
+            self.notify(
+                "post-mortem marked complete" if done else "post-mortem reopened", timeout=3
+            )
+            self.show_summary()
+
+        await self.commit(complete, completed, key="complete")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letters are text while a field has focus: only show `e`/`c` where they work.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cockpit.config import Config
 from cockpit.domain import Clock, Status
-from cockpit.store import Store, StoreError
+from cockpit.store import Store
 from cockpit.tui.composer import Composer
 from cockpit.tui.keys import key_text
 
@@ -31,12 +31,15 @@ class ResolutionComposer(Composer):
         super().on_mount()
         self.query_one("#composer").border_title = f"Resolution update · {self.ref}"
 
-    def action_cancel(self) -> None:
-        try:
-            entry = self.store.set_status(
-                self.incident_id, Status.RESOLVED, self.config.author, note=WITHOUT_UPDATE
-            )
-        except StoreError as exc:  # the dialog stays open with the text as typed
-            self.notify(str(exc), severity="error", timeout=8)
+    async def action_cancel(self) -> None:  # type: ignore[override]
+        if self.still_saving():
             return
-        self.dismiss(entry)
+        incident_id, author = self.incident_id, self.config.author
+        # Through the app's writer like every other write: a busy database keeps the screen
+        # live and the composer open with its text.
+        await self.commit(
+            lambda store: store.set_status(
+                incident_id, Status.RESOLVED, author, note=WITHOUT_UPDATE
+            ),
+            self.dismiss,
+        )

@@ -8,17 +8,21 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.domain import NAME_TEXT, Entry, one_line, strip_control
-from cockpit.store import StoreError
+from cockpit.store import Store
 from cockpit.tui.keys import key_text
+from cockpit.tui.unsaved import Unsaved
+from cockpit.tui.writer import Committing
 
 
-class RoleDialog(ModalScreen[Entry | None]):
-    """Give a role to a person with `save(role, person)`; committed before the dialog closes.
+class RoleDialog(Committing, ModalScreen[Entry | None]):
+    """Give a role to a person with `save(store, role, person)`; committed before the dialog
+    closes.
 
     Dismisses with the role-change entry, or None when cancelled or nothing changed.
     """
@@ -29,12 +33,14 @@ class RoleDialog(ModalScreen[Entry | None]):
         self,
         roles: Sequence[str],
         holders: Mapping[str, str],
-        save: Callable[[str, str], Entry | None],
+        save: Callable[[Store, str, str], Entry | None],
+        what: str = "",
     ) -> None:
         super().__init__(classes="dialog")
         self.roles = list(roles)
         self.holders = dict(holders)
         self.save = save
+        self.what = what
         self.role: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -43,7 +49,9 @@ class RoleDialog(ModalScreen[Entry | None]):
             yield OptionList(
                 *(
                     Option(
-                        f"{role.capitalize():<14}{one_line(self.holders.get(role, '')) or '—'}",
+                        Content(
+                            f"{role.capitalize():<14}{one_line(self.holders.get(role, '')) or '—'}"
+                        ),
                         id=role,
                     )
                     for role in self.roles
@@ -72,19 +80,34 @@ class RoleDialog(ModalScreen[Entry | None]):
         person = self.query_one("#person", Input)
         person.disabled = False
         person.value = strip_control(self.holders.get(self.role, ""))  # an editor is a screen too
-        person.border_title = self.role.capitalize()
+        person.border_title = Content(self.role.capitalize())
         person.focus()
 
+    def say(self, message: str | Content) -> None:
+        self.query_one("#hint", Label).update(message)
+
     @on(Input.Submitted, "#person")
-    def submit(self, event: Input.Submitted) -> None:
-        if self.role is None:
+    async def submit(self, event: Input.Submitted) -> None:
+        role = self.role
+        if role is None or self.writing():
             return
-        try:
-            entry = self.save(self.role, event.value.strip())
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.dismiss(entry)
+        person = event.value.strip()
+        await self.commit(lambda store: self.save(store, role, person), self.dismiss)
+
+    def unsaved(self) -> Unsaved | None:
+        role = self.role
+        if role is None:
+            return None
+        person = self.query_one("#person", Input).value.strip()
+        if person == self.holders.get(role, ""):
+            return None
+        return Unsaved(
+            f"the {role}{self.what}",
+            person or "(nobody: the role cleared)",
+            lambda store: self.save(store, role, person),
+            lambda entry: self.after_commit(lambda: self.dismiss(entry)),
+        )
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.still_saving():
+            self.dismiss(None)

@@ -25,6 +25,7 @@ from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
 from cockpit.store import Store, StoreError
 from cockpit.tui.keys import key_text
+from cockpit.tui.writer import Committing
 
 if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
     from cockpit.runbooks import Runbook, Step
@@ -153,7 +154,7 @@ class RunbookPane(Vertical):
             message.update(Content(f"{why}\nPress {self._key('runbook')} to pick another."))
             self._set_mode(message=True)
             return
-        self.border_title = f"Runbook · {one_line(runbook.title)}"
+        self.border_title = Content(f"Runbook · {one_line(runbook.title)}")
         trigger = self.query_one("#runbook-trigger", Static)
         trigger.update(Content.assemble(("Trigger: ", "bold"), one_line(runbook.trigger)))
         trigger.display = bool(runbook.trigger)
@@ -277,25 +278,30 @@ class RunbookPane(Vertical):
             return self.selected_step is not None
         return True
 
-    def action_toggle_step(self) -> None:
+    async def action_toggle_step(self) -> None:
         """Tick the selected step if it shows unticked, untick it otherwise."""
-        step, runbook, board = self.selected_step, self.runbook, self.board
-        if step is None or runbook is None or board is None:
+        step, runbook, board, screen = self.selected_step, self.runbook, self.board, self.screen
+        if step is None or runbook is None or board is None or not isinstance(screen, Committing):
             return
         from cockpit.runbooks import set_step, step_state
 
         done = step.number not in self.ticked
-        try:
-            entry = set_step(
-                self.store, board.incident.id, runbook, step.number, done, self.config.author
-            )
-        except (StoreError, LookupError) as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.ticked = step_state(self.store, board.incident.id, runbook.name)
-        self._render_steps()
-        if entry is not None:
-            self.post_message(self.Written(entry))
+        incident_id, author = board.incident.id, self.config.author
+
+        def ticked(entry: Entry | None) -> None:
+            try:
+                self.ticked = step_state(self.store, incident_id, runbook.name)
+            except StoreError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+            self._render_steps()
+            if entry is not None:
+                self.post_message(self.Written(entry))
+
+        await screen.commit(
+            lambda store: set_step(store, incident_id, runbook, step.number, done, author),
+            ticked,
+            key="step",
+        )
 
     def action_copy_command(self) -> None:
         """Copy the step's command; pressing again on a step with several copies the next."""
@@ -330,8 +336,8 @@ class RunbookPane(Vertical):
         incident_id = board.incident.id
         runbooks, errors = load_runbooks(self.config.runbook_dirs)
 
-        def link(name: str | None) -> Entry | None:
-            return self.store.link_runbook(incident_id, name, self.config.author)
+        def link(store: Store, name: str | None) -> Entry | None:
+            return store.link_runbook(incident_id, name, self.config.author)
 
         def done(entry: Entry | None) -> None:
             if entry is not None:  # None: cancelled, or the same runbook chosen again

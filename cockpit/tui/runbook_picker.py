@@ -15,14 +15,15 @@ from textual.widgets.option_list import Option
 
 from cockpit.domain import Entry, one_line
 from cockpit.runbooks import Runbook, RunbookError
-from cockpit.store import StoreError
+from cockpit.store import Store
 from cockpit.tui.keys import key_text
+from cockpit.tui.writer import Committing
 
 UNLINK = "-unlink-"
 """The option id that unlinks the current runbook."""
 
 
-class RunbookPicker(ModalScreen[Entry | None]):
+class RunbookPicker(Committing, ModalScreen[Entry | None]):
     """Type to filter, arrows move, Enter links (through `link`), Esc cancels with None."""
 
     BINDINGS = [
@@ -36,7 +37,7 @@ class RunbookPicker(ModalScreen[Entry | None]):
         runbooks: Sequence[Runbook],
         errors: Sequence[RunbookError],
         current: str | None,
-        link: Callable[[str | None], Entry | None],
+        link: Callable[[Store, str | None], Entry | None],
     ) -> None:
         super().__init__(classes="dialog")
         self.runbooks = list(runbooks)
@@ -53,7 +54,7 @@ class RunbookPicker(ModalScreen[Entry | None]):
             if self.errors:
                 count = len(self.errors)
                 hint += f" · {count} file{'s' if count != 1 else ''} unusable: cockpit runbooks"
-            yield Label(hint, classes="dialog-hint", markup=False)
+            yield Label(hint, classes="dialog-hint", id="hint", markup=False)
 
     def on_mount(self) -> None:
         self.filter("")
@@ -83,30 +84,28 @@ class RunbookPicker(ModalScreen[Entry | None]):
             details += f"  [{', '.join(one_line(tag) for tag in runbook.tags)}]"
         return Content("\n").join([first, Content.styled(f"  {details}", "$text-muted")])
 
+    def say(self, message: str | Content) -> None:
+        self.query_one("#hint", Label).update(message)
+
     @on(Input.Changed, "#runbook-search")
     def _search(self, event: Input.Changed) -> None:
         self.filter(event.value)
 
     @on(Input.Submitted, "#runbook-search")
-    def _submit(self) -> None:
+    async def _submit(self) -> None:
         option = self.query_one("#runbook-choices", OptionList).highlighted_option
         if option is not None and option.id is not None:
-            self.choose(option.id)
+            await self.choose(option.id)
 
     @on(OptionList.OptionSelected, "#runbook-choices")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    async def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
-            self.choose(event.option.id)
+            await self.choose(event.option.id)
 
-    def choose(self, option_id: str) -> None:
+    async def choose(self, option_id: str) -> None:
         """Link the runbook `option_id` (or unlink), then close with the entry written."""
         name = None if option_id == UNLINK else option_id
-        try:
-            entry = self.link(name)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        self.dismiss(entry)
+        await self.commit(lambda store: self.link(store, name), self.dismiss)
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#runbook-choices", OptionList)
@@ -116,4 +115,5 @@ class RunbookPicker(ModalScreen[Entry | None]):
             options.action_cursor_up()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.still_saving():
+            self.dismiss(None)

@@ -74,8 +74,8 @@ class StepDetail(DetailScreen):
     def action_next(self) -> None:
         self._move(1)
 
-    def action_tick(self) -> None:
-        self.pane.action_toggle_step()
+    async def action_tick(self) -> None:
+        await self.pane.action_toggle_step()  # through the app's writer, like the pane's space
         self.refresh_detail()
 
     def action_copy(self) -> None:

@@ -59,7 +59,7 @@ class TimelineFilter:
     def describe(self) -> str:
         parts = []
         if self.text:
-            parts.append(repr(self.text))
+            parts.append(f"“{self.text}”")  # as typed: repr() would double a backslash
         if self.kinds:
             parts.append(", ".join(kind.value for kind in self.kinds))
         return " · ".join(parts)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from cockpit.config import Config, DatabaseConfig, UserConfig
 from cockpit.demo import demo_config, seed_demo
@@ -59,3 +60,14 @@ def demo_app(tmp_path: Path) -> CockpitApp:
     config = replace(config, runbooks=replace(config.runbooks, include_bundled=False))
     seed_demo(tmp_path / "demo.db", DEMO_NOW)
     return make_app(config, tmp_path / "demo.db", frozen_clock(DEMO_NOW))
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Wait until every write the app queued has finished and its screen has shown the result
+    (a write waiting for the database runs on the app's writer thread, not in a key handler)."""
+    app = pilot.app
+    assert isinstance(app, CockpitApp)
+    await app.writer.idle()
+    commits = [worker for worker in app.workers if worker.group.startswith("commit")]
+    await app.workers.wait_for_complete(commits)
+    await pilot.pause()

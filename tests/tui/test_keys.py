@@ -23,7 +23,7 @@ from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.role_dialog import RoleDialog
 from cockpit.tui.timeline import Timeline
 from tests.conftest import FakeClock
-from tests.tui.conftest import AUTHOR
+from tests.tui.conftest import AUTHOR, settle
 
 SIZE = (100, 30)
 
@@ -337,7 +337,7 @@ async def test_locked_database_is_one_notification_and_keeps_the_text(
             await pilot.press("n")
             await type_text(pilot, "keep me")
             await pilot.press("enter")
-            await pilot.pause()
+            await settle(pilot)  # the write waited out the busy timeout on the writer's thread
             assert isinstance(app.screen, EntryDialog)
             assert app.screen.query_one(Input).value == "keep me"
             messages = [n.message for n in app._notifications]

@@ -23,6 +23,7 @@ from cockpit.tui.panes import NextUpdatePane
 from cockpit.tui.runbook_pane import RunbookPane
 from cockpit.tui.runbook_picker import RunbookPicker
 from cockpit.tui.timeline import Timeline
+from tests.tui.conftest import settle
 
 SIZE = (80, 24)
 API = "api-high-error-rate"
@@ -178,6 +179,7 @@ async def test_escalation_fires_once_at_the_deadline(
 
         clock.advance(seconds=1)  # type: ignore[attr-defined]
         screen.tick()
+        await settle(pilot)  # the escalation is written on the app's writer
         escalations = app.store.entries(incident, kinds=[Kind.ESCALATION])
         assert len(escalations) == 1
         assert escalations[0].at == declared_at + timedelta(minutes=20)
@@ -192,6 +194,7 @@ async def test_escalation_fires_once_at_the_deadline(
             clock.advance(seconds=1)  # type: ignore[attr-defined]
             screen.tick()
         await pilot.pause(1.2)
+        await settle(pilot)
         assert app.store.entry_count(incident, kinds=[Kind.ESCALATION]) == 1
         assert bells() == 1
 
@@ -205,7 +208,7 @@ async def test_escalation_fires_once_at_the_deadline(
     bells_after = count_bells(restarted)
     async with restarted.run_test(size=SIZE) as pilot:
         cockpit(restarted).tick()
-        await pilot.pause()
+        await settle(pilot)
         assert restarted.store.entry_count(incident, kinds=[Kind.ESCALATION]) == 1
         assert bells_after() == 0
     restarted.store.close()
