@@ -50,6 +50,10 @@ DEFAULT_KEYS: dict[str, str] = {
     "outbox.retry": "r",
     "picker.next": "down",
     "picker.previous": "up",
+    # The question a quit asks when typed text is not saved yet.
+    "quit.save": "s",
+    "quit.discard": "d",
+    "quit.file": "f",
     # The post-mortem screen and its action items.
     "postmortem.close": "escape",
     "postmortem.save": "ctrl+s",

@@ -658,6 +658,27 @@ class Store:
                 raise self._failed(exc) from None
             raise
 
+    def another(self, *, busy_timeout_ms: int) -> Store:
+        """A new connection to this same database file, for another thread (a sqlite3
+        connection belongs to the thread that opened it).
+
+        Refused as this store would refuse a write: when it only reads, or when `path` no longer
+        names the file it opened (deleted or replaced meanwhile): never a new database, never
+        the replacement.
+        """
+        if self.read_only:
+            raise CannotWrite(f"{self.path}: {self.read_only}; nothing was written")
+        self._still_there()
+        other = Store.open(
+            self.path, clock=self.clock, busy_timeout_ms=busy_timeout_ms, create=False
+        )
+        if other.identity != self.identity:  # replaced between the look and the open
+            other.close()
+            self._still_there()
+            raise DatabaseReplaced(f"{self.path} was replaced while cockpit opened it again")
+        other.events = self.events
+        return other
+
     def _still_there(self) -> None:
         """DatabaseReplaced unless `path` still names the file this store opened (device and
         inode)."""

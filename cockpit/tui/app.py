@@ -55,12 +55,7 @@ class CockpitApp(App[int]):
         # the same hook the CLI installs.
         store.events = hook_for(config)
         # Writes wait for other processes' locks on a thread of their own: the screen stays live.
-        self.writer = Writer(
-            store.path,
-            clock=clock,
-            busy_timeout_ms=config.database.busy_timeout_ms,
-            events=store.events,
-        )
+        self.writer = Writer(store, busy_timeout_ms=config.database.busy_timeout_ms)
         self.deliveries = DeliveryRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
         # `[keys]`: a clash is a configuration error before anything is on screen.

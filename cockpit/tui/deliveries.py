@@ -156,12 +156,8 @@ class DeliveryRunner:
     def _deliver(self, module: Any) -> None:
         """The worker thread: its own store and loop, until the app stops it."""
         app: Any = self.app
-        store = Store.open(
-            app.store.path,
-            clock=app.clock,
-            busy_timeout_ms=app.config.database.busy_timeout_ms,
-            create=False,  # deleted meanwhile: say so, never start an empty one
-        )
+        # The file the app opened (deleted or replaced meanwhile: say so, never write elsewhere).
+        store = app.store.another(busy_timeout_ms=app.config.database.busy_timeout_ms)
         loop = asyncio.new_event_loop()
         try:
             self.worker = module.DeliveryWorker(store, app.config, clock=app.clock)

@@ -12,15 +12,14 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 
-from cockpit.domain import Clock, one_line
-from cockpit.store import EventHook, Store, StoreError
+from cockpit.domain import one_line
+from cockpit.store import Store, StoreError
 
 T = TypeVar("T")
 
@@ -64,13 +63,10 @@ class Writer:
     thread that opened it), with the app's busy timeout and event hook.
     """
 
-    def __init__(
-        self, path: Path, *, clock: Clock, busy_timeout_ms: int, events: EventHook | None
-    ) -> None:
-        self.path = path
-        self.clock = clock
+    def __init__(self, main: Store, *, busy_timeout_ms: int) -> None:
+        self.main = main  # the app's store: only its file's identity is read from this thread
+        self.path = main.path
         self.busy_timeout_ms = busy_timeout_ms
-        self.events = events
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cockpit-writer")
         self._store: Store | None = None  # used only on the writer's thread
         self._pending: set[Write[Any]] = set()
@@ -109,9 +105,8 @@ class Writer:
 
     def _open(self) -> Store:
         if self._store is None:
-            store = Store.open(self.path, clock=self.clock, busy_timeout_ms=self.busy_timeout_ms)
-            store.events = self.events
-            self._store = store
+            # The file the app opened, or a one-line refusal: never a new or replaced one.
+            self._store = self.main.another(busy_timeout_ms=self.busy_timeout_ms)
         return self._store
 
     def close(self) -> None:

@@ -114,9 +114,12 @@ async def test_a_post_mortem_field_over_the_limit_is_not_saved_and_says_so(
         area = app.screen.query_one("#field-summary", TextArea)
         area.text = "s" * (POSTMORTEM_TEXT.chars + 1)
         await pilot.pause()
-        assert app.screen.flush() is False
+        went_on: list[bool] = []
+        await app.screen.flush(lambda: went_on.append(True))
+        await app.writer.idle()
         await pilot.pause()
-        assert any("not saved" in m and "limited to" in m for m in messages(app)), messages(app)
+        assert went_on == []  # refused: whatever waited on the save did not go on
+        assert any("not saved" in m.lower() and "limited to" in m for m in messages(app)), messages(app)
     assert store.postmortem(declared).summary == ""
 
 
