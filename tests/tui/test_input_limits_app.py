@@ -119,7 +119,8 @@ async def test_a_post_mortem_field_over_the_limit_is_not_saved_and_says_so(
         await app.writer.idle()
         await pilot.pause()
         assert went_on == []  # refused: whatever waited on the save did not go on
-        assert any("not saved" in m.lower() and "limited to" in m for m in messages(app)), messages(app)
+        said = messages(app)
+        assert any("not saved" in m.lower() and "limited to" in m for m in said), said
     assert store.postmortem(declared).summary == ""
 
 
