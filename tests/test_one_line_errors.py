@@ -131,8 +131,14 @@ def test_an_unknown_user_in_an_environment_variable_is_one_line(name):
 
 
 def test_an_empty_cockpit_db_means_the_default(tmp_path: Path):
-    done = run_cli("list", env=cli_env(COCKPIT_DB="", HOME=str(tmp_path)))
+    data = tmp_path / "share"
+    env = cli_env(COCKPIT_DB="", HOME=str(tmp_path), XDG_DATA_HOME=str(data))
+    declared = run_cli("declare", "Empty means default", env=env)
+    assert declared.returncode == 0, declared.stderr
+    assert (data / "cockpit" / "cockpit.db").exists()
+    done = run_cli("list", env=env)
     assert done.returncode == 0, done.stderr
+    assert "Empty means default" in done.stdout
 
 
 @pytest.mark.parametrize(
