@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -47,6 +47,10 @@ from cockpit.domain import (
     system_clock,
     unreadable_note,
 )
+from cockpit.domain.delivery import DELIVERY_STATES as DELIVERY_STATES
+from cockpit.domain.delivery import Delivery as Delivery
+from cockpit.domain.delivery import EventHook as EventHook
+from cockpit.domain.delivery import IncidentEvent as IncidentEvent
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -342,28 +346,6 @@ def _flagged_entry(row: Mapping[str, Any]) -> Entry:
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """One outgoing message in the outbox, and where it stands."""
-
-    id: int
-    incident_id: int
-    entry_id: int | None
-    target: str
-    action: str
-    payload: Mapping[str, Any]
-    state: str  # queued, sending, retrying, sent, failed
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str | None
-    remote_id: str | None
-    created_at: datetime
-    updated_at: datetime | None
-    sent_at: datetime | None
-    unreadable: Mapping[str, str] = field(default_factory=dict)
-    """Stored values that could not be read (column -> raw text); shown flagged."""
-
-
-@dataclass(frozen=True)
 class UnreadableRow:
     """A stored row with values cockpit cannot read: which one, and the raw values."""
 
@@ -382,25 +364,6 @@ class UnreadableRow:
         else:
             name = f"{ref} {self.what} #{self.id}"
         return f"{name}: {unreadable_note(self.values)}"
-
-
-DELIVERY_STATES = ("queued", "sending", "retrying", "sent", "failed")
-
-
-@dataclass(frozen=True)
-class IncidentEvent:
-    """A change the event hook hears about, inside the transaction that makes it."""
-
-    name: str  # declared, severity, status
-    incident: Incident  # as it is after the change
-    meta: Mapping[str, Any]  # the change's timeline meta (severity; from, to)
-    entry_id: int
-    at: datetime
-    queued: tuple[tuple[str, str], ...]  # (target, action) queued earlier for this incident
-
-
-EventHook = Callable[[IncidentEvent], Sequence[tuple[str, str, Mapping[str, Any]]]]
-"""Pure (no I/O): the (target, action, payload) deliveries an incident event queues."""
 
 
 def _delivery(row: Mapping[str, Any]) -> Delivery:
