@@ -2,8 +2,6 @@
 guard that refuses to write to a file that was damaged, deleted or replaced meanwhile.
 
 The base of `Store`: the parts (incidents, timeline, outbox, post-mortems) add what they hold.
-This package imports only the standard library and the domain (sqlite-utils is loaded when a
-migration or a query needs it), so `cockpit log` starts fast.
 """
 
 from __future__ import annotations
@@ -11,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +63,19 @@ def guarded(method: _Method) -> _Method:
             raise self._failed(exc) from None
 
     return cast(_Method, one_line)
+
+
+@contextmanager
+def _closed_on_failure(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """Close `conn` when opening it further fails; database and OS errors become one line."""
+    try:
+        yield
+    except (sqlite3.DatabaseError, OSError) as exc:
+        conn.close()
+        raise store_error(path, exc) from None
+    except StoreError:
+        conn.close()
+        raise
 
 
 class StoreConnection:
@@ -140,7 +151,7 @@ class StoreConnection:
             raise StoreError(f"{path}: cannot open database: {exc}") from None
         conn.row_factory = sqlite3.Row
         store = cls(conn, path, clock)
-        try:
+        with _closed_on_failure(conn, path):
             store.identity = file_identity(path)
             version = check_schema(conn, path)  # before the first write: a foreign file stays as is
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -152,12 +163,6 @@ class StoreConnection:
             store._migrate(version)
             store._key = file_key(path)
             opened_here(store._key, +1)
-        except (sqlite3.DatabaseError, OSError) as exc:
-            conn.close()
-            raise store_error(path, exc) from None
-        except StoreError:
-            conn.close()
-            raise
         return store
 
     @classmethod
@@ -176,15 +181,9 @@ class StoreConnection:
             conn, notice = read_only_connection(uri, path, busy_timeout_ms / 1000)
         except sqlite3.DatabaseError as exc:
             raise store_error(path, exc) from None
-        try:
+        with _closed_on_failure(conn, path):
             version = check_schema(conn, path)
             identity = file_identity(path)
-        except (sqlite3.DatabaseError, OSError) as exc:
-            conn.close()
-            raise store_error(path, exc) from None
-        except StoreError:
-            conn.close()
-            raise
         if version < SCHEMA_VERSION:
             # Written by an older cockpit (or never used): upgrade it once, then read.
             conn.close()
@@ -385,3 +384,11 @@ class StoreConnection:
             sql += f" AND state IN ({', '.join('?' for _ in states)})"
             params.extend(states)
         return sql + " ORDER BY id", params
+
+    def _row(self, table: str, row_id: int, what: str) -> Mapping[str, Any]:
+        """The row of `table` with id `row_id`; StoreError naming `what` ("delivery") if none."""
+        sql = f"SELECT * FROM {table} WHERE id = ?"
+        row: Mapping[str, Any] | None = self.conn.execute(sql, (row_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no {what} {row_id}")
+        return row

@@ -88,10 +88,7 @@ class Outbox(Incidents):
 
     @guarded
     def delivery(self, delivery_id: int) -> Delivery:
-        row = self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"no delivery {delivery_id}")
-        return to_delivery(row)
+        return to_delivery(self._row("deliveries", delivery_id, "delivery"))
 
     @guarded
     def update_delivery(self, delivery_id: int, **changes: Any) -> None:

@@ -82,10 +82,7 @@ class Postmortems(Incidents):
 
     @guarded
     def action_item(self, item_id: int) -> ActionItem:
-        row = self.conn.execute("SELECT * FROM action_items WHERE id = ?", (item_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"no action item {item_id}")
-        return to_action_item(row)
+        return to_action_item(self._row("action_items", item_id, "action item"))
 
     @guarded
     def add_action_item(

@@ -140,10 +140,7 @@ class Timeline(StoreConnection):
 
     @guarded
     def entry(self, entry_id: int) -> Entry:
-        row = self.conn.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"no timeline entry {entry_id}")
-        return to_entry(row)
+        return to_entry(self._row("entries", entry_id, "timeline entry"))
 
     def last_entry(self, incident_id: int, kind: Kind) -> Entry | None:
         """The incident's latest entry of `kind` in timeline order (one row off the index)."""
