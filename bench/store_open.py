@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cockpit.domain import Kind, format_utc  # noqa: E402
-from cockpit.store import QUICK_CHECK_BUDGET, Store, _quick_check  # noqa: E402
+from cockpit.store import QUICK_CHECK_BUDGET, Store  # noqa: E402
+from cockpit.store.guard import quick_check  # noqa: E402
 
 
 def timed(action: Callable[[], object], runs: int) -> float:
@@ -86,7 +87,7 @@ def main() -> None:
 
         def check(path: Path) -> Callable[[], object]:
             conn = sqlite3.connect(path)
-            return lambda: _quick_check(conn, path)
+            return lambda: quick_check(conn, path)
 
         rows = [
             ("bare open", timed(lambda: bare_open(small), args.runs)),

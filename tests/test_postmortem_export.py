@@ -17,15 +17,8 @@ from markdown_it.token import Token
 
 from cockpit.config import Config, RunbooksConfig
 from cockpit.domain import Kind, Status
-from cockpit.postmortem import (
-    SECTIONS,
-    ItemState,
-    export_markdown,
-    md_cell,
-    md_heading,
-    md_line,
-    md_paragraphs,
-)
+from cockpit.markdown import md_cell, md_heading, md_line, md_paragraphs
+from cockpit.postmortem import SECTIONS, ItemState, export_markdown
 from cockpit.store import Store
 from tests.conftest import T0, FakeClock
 
