@@ -297,7 +297,7 @@ def test_publishing_imports_neither_httpx_nor_textual():
     code = (
         "import sys\n"
         "from cockpit.comms import outbox, publish, templates\n"
-        "from cockpit.cli import updates\n"
+        "from cockpit.cli import update\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'textual'))\n"
         "assert not heavy, heavy\n"
     )

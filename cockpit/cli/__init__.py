@@ -85,9 +85,9 @@ class Context:
 
 
 def _modules() -> list[object]:
-    from cockpit.cli import app, incident, postmortem, runbooks, setup, updates
+    from cockpit.cli import demo, oncall, postmortem, runbooks, show, update
 
-    return [incident, app, runbooks, updates, postmortem, setup]
+    return [show, demo, runbooks, update, postmortem, oncall]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -195,7 +195,7 @@ def _run(argv: Sequence[str] | None, clock: Clock) -> int:
     handler = getattr(args, "handler", None)
     try:
         if handler is None:
-            from cockpit.cli.incident import open_app
+            from cockpit.cli.show import open_app
 
             return open_app(ctx)
         return int(handler(ctx) or 0)

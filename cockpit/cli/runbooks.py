@@ -84,7 +84,7 @@ def cmd_runbooks(ctx: Context) -> int:
 
 def cmd_draft(ctx: Context) -> int:
     from cockpit.cli import UsageError
-    from cockpit.cli.incident import incident_id
+    from cockpit.cli.show import incident_id
     from cockpit.runbooks import Runbook, draft_name, draft_runbook, linked_runbook
 
     target = incident_id(ctx, ctx.args.incident)

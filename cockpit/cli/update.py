@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from cockpit.cli import READ, WRITE, id_argument, read_stdin, seconds_argument
-from cockpit.cli.incident import incident_id
+from cockpit.cli.show import incident_id
 from cockpit.domain import UPDATE_TEXT, format_local, one_line, parse_status, unreadable_note
 from cockpit.store import fits
 
