@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from cockpit.cli import Context
+from cockpit.cli.context import Context
 
 
 def register(sub: Any) -> None:
@@ -20,7 +19,7 @@ def register(sub: Any) -> None:
 
 def cmd_demo(ctx: Context) -> int:
     from cockpit.demo import demo_config, seed_demo
-    from cockpit.tui.app import run_app
+    from cockpit.tui.app import run_app  # deferred: Textual, which no other subcommand loads
 
     with tempfile.TemporaryDirectory(prefix="cockpit-demo-") as tmp:
         workdir = Path(tmp)
