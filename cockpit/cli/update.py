@@ -9,6 +9,7 @@ from typing import Any
 
 from cockpit.cli.context import READ, Context, UsageError, incident_id, read_stdin, usage_error
 from cockpit.domain import UPDATE_TEXT, Status, one_line, parse_status
+from cockpit.plaintext import visible
 from cockpit.store import fits
 
 PHASES = ("acknowledge", "update", "resolution")
@@ -54,7 +55,6 @@ def _status(raw: str | None) -> Status | None:
 def cmd_update(ctx: Context) -> int:
     # Deferred: templates and targets are not needed by the commands that start fast.
     from cockpit.comms.publish import draft, preview, publish
-    from cockpit.comms.render import visible
 
     status = _status(ctx.args.status)
     if ctx.args.dry_run:

@@ -32,8 +32,7 @@ def test_the_whole_core_imports_neither_storage_nor_network_nor_textual():
     assert heavy == set()
     assert {m for m in loaded if m.startswith("cockpit.")} <= {
         "cockpit.domain",
-        "cockpit.comms",
-        "cockpit.comms.render",
+        "cockpit.plaintext",
         "cockpit.sync",
         "cockpit.sync.entry",
         "cockpit.sync.fold",
