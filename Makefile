@@ -26,9 +26,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cockpit demo
 
+# lint-imports checks the floors and the absence of import cycles (contracts in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -44,4 +46,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache tests/js/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache tests/js/node_modules

@@ -1,14 +1,15 @@
 """`cockpit doctor`: check the set-up before the incident, one line per check with a fix.
 
-Checks run in order: configuration, database, runbooks, clipboard, then every configured
-service with a harmless authenticated call (added by the comms layer through `service_checks`).
+Checks run in order: configuration, database and disk, runbooks, clipboard, then the service
+checks the caller passes in (`cockpit doctor` passes the comms layer's harmless authenticated
+call to every configured service; the core never imports the comms layer).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,22 +195,15 @@ def check_clipboard(env: dict[str, str] | None = None) -> Check:
     )
 
 
-ServiceChecks = Callable[[Config], list[Check]]
+ServiceChecks = Callable[[Config], Iterable[Check]]
+"""The checks of the configured services, given the loaded configuration."""
 
 
-def service_checks(config: Config) -> list[Check]:
-    """A harmless authenticated call to every configured service (from the comms layer)."""
-    from importlib import import_module
-
-    try:
-        probe = import_module("cockpit.comms.probe").probe_services
-    except ImportError:
-        return []
-    return list(probe(config))
-
-
-def run_doctor(config_path: str | None, db_path: str | None) -> list[Check]:
-    """Every check, in order; a broken configuration stops the checks that need it."""
+def run_doctor(
+    config_path: str | None, db_path: str | None, services: ServiceChecks | None = None
+) -> list[Check]:
+    """Every check, in order, then `services`; a broken configuration stops the checks that
+    need it (the services' among them)."""
     first, config = check_config(config_path)
     checks = [first]
     if config is None:
@@ -217,5 +211,6 @@ def run_doctor(config_path: str | None, db_path: str | None) -> list[Check]:
     checks.extend(check_database(config, db_path))
     checks.extend(check_runbooks(config))
     checks.append(check_clipboard())
-    checks.extend(service_checks(config))
+    if services is not None:
+        checks.extend(services(config))
     return checks

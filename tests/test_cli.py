@@ -153,7 +153,8 @@ def test_log_imports_neither_textual_nor_httpx(db: Path):
     probe = (
         "import sys, runpy; sys.argv = ['cockpit', 'log', 'probe'];"
         "import cockpit.cli as c; rc = c.main();"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx', 'rich'));"
+        "heavy = sorted(m for m in sys.modules"
+        "               if m.split('.')[0] in ('textual', 'httpx', 'rich', 'markdown_it'));"
         "print(rc, heavy)"
     )
     done = subprocess.run(
@@ -162,15 +163,81 @@ def test_log_imports_neither_textual_nor_httpx(db: Path):
     assert done.stdout.strip() == "0 []", done.stderr
 
 
-def test_core_modules_do_not_import_textual():
-    core = ["domain", "store", "config", "board", "cli"]
+# What only other subcommands need: the report, the runbook library, templates and targets,
+# the delivery worker, the doctor, the app.
+OTHER_COMMANDS_MODULES = (
+    "cockpit.board",
+    "cockpit.demo",
+    "cockpit.drills",
+    "cockpit.markdown",
+    "cockpit.metrics",
+    "cockpit.postmortem",
+    "cockpit.runbooks",
+    "cockpit.sync",
+    "cockpit.comms.probe",
+    "cockpit.comms.publish",
+    "cockpit.comms.targets",
+    "cockpit.comms.templates",
+    "cockpit.comms.worker",
+    "cockpit.tui",
+)
+
+
+def test_log_loads_nothing_only_other_subcommands_need(db: Path):
+    run_cli("declare", "x", "-s", "SEV-2", db=db)
+    probe = (
+        "import sys; sys.argv = ['cockpit', 'log', 'probe'];"
+        "import cockpit.cli as c; rc = c.main();"
+        f"print(rc, sorted(m for m in sys.modules if m.startswith({OTHER_COMMANDS_MODULES!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(db), cwd=ROOT
+    )
+    assert done.stdout.strip() == "0 []", done.stderr
+
+
+def _modules_below(package: Path, prefix: str, skip: tuple[str, ...]) -> list[str]:
+    """Every module and subpackage under `package`, found on disk (nothing imported)."""
+    import pkgutil
+
+    found = []
+    for info in pkgutil.iter_modules([str(package)], prefix):
+        if info.name.startswith(skip):
+            continue
+        found.append(info.name)
+        if info.ispkg:
+            child = package / info.name.rpartition(".")[2]
+            found += _modules_below(child, info.name + ".", skip)
+    return found
+
+
+def _loaded_after_importing(modules: list[str], roots: tuple[str, ...]) -> list[str]:
+    """The modules under `roots` that importing `modules` in a fresh interpreter loads."""
     code = (
-        "import sys, importlib;"
-        f"[importlib.import_module('cockpit.' + m) for m in {core!r}];"
-        "import pkgutil, cockpit;"
-        "names = [n for _, n, _ in pkgutil.iter_modules(cockpit.__path__) if n != 'tui'];"
-        "[importlib.import_module('cockpit.' + n) for n in names if n != '__main__'];"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(roots)!r})))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert done.stdout.strip() == "[]", done.stderr
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+
+def test_core_modules_do_not_import_textual():
+    """Every module of every package (not only the top level), each floor in a fresh
+    interpreter: the core loads neither Textual, rich nor httpx; the command line (whose
+    handlers defer the app and the HTTP client) neither; the delivery layer no Textual (httpx
+    itself loads rich, for its own command line)."""
+    everything = _modules_below(ROOT / "cockpit", "cockpit.", ("cockpit.tui", "cockpit.__main__"))
+    cli = [m for m in everything if m.startswith("cockpit.cli")]
+    comms = [m for m in everything if m.startswith("cockpit.comms")]
+    core = [m for m in everything if m not in cli + comms]
+    assert {"cockpit.store", "cockpit.sync.wire", "cockpit.drills.score", "cockpit.doctor"} <= set(
+        core
+    )
+    assert {"cockpit.cli.log", "cockpit.cli.deliver", "cockpit.cli.context"} <= set(cli)
+    assert {"cockpit.comms.worker", "cockpit.comms.probe"} <= set(comms)
+    assert _loaded_after_importing(core, ("textual", "rich", "httpx")) == []
+    assert _loaded_after_importing(cli, ("textual", "rich", "httpx")) == []
+    assert _loaded_after_importing(comms, ("textual",)) == []

@@ -15,16 +15,14 @@ from cockpit.comms.render import (
     SLACK_BLOCKS_BUDGET,
     SLACK_SECTION_LIMIT,
     STATUSPAGE_BODY_LIMIT,
-    clean,
-    slack_escape,
     slack_sections,
-    truncate,
 )
 from cockpit.comms.target import Permanent, Retry, retry_after, transport_outcome
 from cockpit.comms.templates import phase_for, render_template, template_fields
 from cockpit.comms.worker import BACKOFF_CAP, backoff, owner_alive
 from cockpit.config import ConfigError, config_from_dict, load_config
 from cockpit.domain import Status
+from cockpit.plaintext import clean, slack_escape, truncate
 from cockpit.store import StoreError
 
 # ---- escaping and limits --------------------------------------------------------------------
@@ -297,7 +295,7 @@ def test_publishing_imports_neither_httpx_nor_textual():
     code = (
         "import sys\n"
         "from cockpit.comms import outbox, publish, templates\n"
-        "from cockpit.cli import updates\n"
+        "from cockpit.cli import update\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'textual'))\n"
         "assert not heavy, heavy\n"
     )

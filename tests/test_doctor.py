@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
-from cockpit.doctor import check_clipboard
-from tests.conftest import cli_env, run_cli
+from cockpit.config import Config
+from cockpit.doctor import Check, check_clipboard, run_doctor
+from tests.conftest import ROOT, cli_env, run_cli
 
 
 def test_healthy_defaults_pass(tmp_path: Path):
@@ -52,3 +55,52 @@ def test_clipboard_advice():
     inside_tmux = check_clipboard({"TMUX": "/tmp/tmux-0/default,1,0", "TERM": "screen"})
     assert inside_tmux.warning and "set-clipboard on" in inside_tmux.fix
     assert check_clipboard({"TERM_PROGRAM": "WezTerm"}).warning is False
+
+
+# ---- the core doctor takes the service checks as input --------------------------------------
+
+
+def test_the_service_checks_given_run_last_with_the_loaded_config(tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text("[user]\nname = 'alice'\n")
+    config.chmod(0o600)
+    seen: list[Config] = []
+
+    def services(loaded: Config) -> list[Check]:
+        seen.append(loaded)
+        return [Check("slack", True, "credentials accepted"), Check("pager", False, "no", "fix")]
+
+    checks = run_doctor(str(config), str(tmp_path / "c.db"), services)
+    assert [c.name for c in checks][-2:] == ["slack", "pager"]
+    assert [c.name for c in checks].index("clipboard") == len(checks) - 3
+    assert len(seen) == 1 and seen[0].author == "alice" and seen[0].source == config
+
+
+def test_a_broken_config_skips_the_service_checks(tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text("[user]\nname = 1\n")
+    called: list[Config] = []
+    checks = run_doctor(str(config), str(tmp_path / "c.db"), lambda c: called.append(c) or [])
+    assert [c.name for c in checks] == ["config"] and not checks[0].ok
+    assert called == []
+
+
+def test_the_core_doctor_runs_without_the_comms_layer(tmp_path: Path):
+    """Every check but the services', and nothing of `cockpit.comms` or httpx is loaded."""
+    code = (
+        "import sys\n"
+        "from cockpit.doctor import run_doctor\n"
+        f"checks = run_doctor(None, {str(tmp_path / 'c.db')!r})\n"
+        "print(sorted({c.name for c in checks}))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('cockpit.comms', 'httpx'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=cli_env(tmp_path / "c.db"),
+    )
+    names, loaded = done.stdout.splitlines()
+    assert names == "['clipboard', 'config', 'database', 'disk', 'runbooks']", done.stderr
+    assert loaded == "[]"

@@ -38,7 +38,7 @@ def test_an_unexpected_exception_is_one_line_naming_the_report(tmp_path, monkeyp
         secret_local = token  # a local variable: must not reach the report
         raise ZeroDivisionError(f"boom {len(secret_local)}")
 
-    monkeypatch.setattr("cockpit.cli.incident.cmd_list", broken)
+    monkeypatch.setattr("cockpit.cli.list.cmd_list", broken)
     status = main(["--db", str(tmp_path / "c.db"), "list"], clock=FakeClock())
     err = capsys.readouterr().err
     assert status == 1
@@ -66,7 +66,7 @@ def test_a_crash_report_masks_the_configurations_secrets(tmp_path, monkeypatch, 
     def broken(ctx: object) -> int:
         raise RuntimeError(f"the service said: bad header Bearer {token}")
 
-    monkeypatch.setattr("cockpit.cli.incident.cmd_list", broken)
+    monkeypatch.setattr("cockpit.cli.list.cmd_list", broken)
     status = main(["--config", str(config), "--db", str(tmp_path / "c.db"), "list"])
     err = capsys.readouterr().err
     assert status == 1 and token not in err
@@ -81,7 +81,7 @@ def test_when_no_report_can_be_written_the_traceback_goes_to_stderr(tmp_path, mo
     blocked.write_text("a file where the folder should be")
     monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
     monkeypatch.setattr(
-        "cockpit.cli.incident.cmd_list",
+        "cockpit.cli.list.cmd_list",
         lambda ctx: {}["missing"],  # a KeyError
     )
     assert main(["--db", str(tmp_path / "c.db"), "list"]) == 1

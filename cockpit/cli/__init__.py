@@ -1,8 +1,12 @@
-"""The `cockpit` command: global options, subcommand registry, errors as one line.
+"""The `cockpit` command: global options, the subcommands' parsers, errors as one line.
 
-Each subcommand module exposes `register(subparsers)` and keeps its module-level imports light
-(standard library, config, store, domain); heavy modules (Textual, httpx) are imported inside
-the handlers that need them, so `cockpit log` starts as fast as the store allows.
+`cockpit X` lives in `cockpit/cli/X.py` (`app.py` is `cockpit` alone, opening the app); each
+exposes `register(subparsers)`. What they share (`Context`, `UsageError`, the incident
+resolvers, argument types) is `context.py`, one floor below them. Every command module is
+imported to build the parser, so each keeps its module-level imports light (standard library,
+config, store, domain); heavy modules (Textual, httpx, the report renderer, the runbook parser)
+are imported inside the handlers that need them, so `cockpit log` starts as fast as the store
+allows.
 """
 
 from __future__ import annotations
@@ -11,89 +15,59 @@ import argparse
 import io
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 from cockpit import __version__
-from cockpit.config import Config, ConfigError, database_path, find_config, load_config
-from cockpit.domain import Clock, TextLimit, one_line, parse_id, system_clock
-from cockpit.store import Store, StoreError, TextTooLong
+from cockpit.cli import (
+    app,
+    assign,
+    declare,
+    deliver,
+    demo,
+    doctor,
+    export,
+    init,
+    log,
+    oncall,
+    outbox,
+    postmortem,
+    runbooks,
+    severity,
+    show,
+    status,
+    update,
+)
+from cockpit.cli import list as list_  # the module; the name `list` stays the builtin
+from cockpit.cli.context import WRITE, Context, UsageError
+from cockpit.config import Config, ConfigError
+from cockpit.domain import Clock, one_line, system_clock
+from cockpit.store import StoreError, TextTooLong
 
-
-class UsageError(Exception):
-    """Bad arguments (exit status 2)."""
-
-
-READ, WRITE, CREATE = "read", "write", "create"
-"""How a subcommand opens the database, chosen where it registers (`set_defaults(access=...)`):
-READ opens it read-only (works on a read-only file, folder or a full disk), WRITE needs it to
-exist, CREATE (declare) may start a new one."""
-
-
-@dataclass
-class Context:
-    """What every subcommand gets: the parsed arguments, configuration and store, opened lazily."""
-
-    args: argparse.Namespace
-    clock: Clock = system_clock
-    access: str = WRITE
-    """READ, WRITE or CREATE; a handler may change it before it first touches `store`."""
-    _config: Config | None = field(default=None, repr=False)
-    _store: Store | None = field(default=None, repr=False)
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(find_config(self.args.config))
-        return self._config
-
-    @property
-    def db_path(self) -> Path:
-        return database_path(self.config, self.args.db)
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            store = Store.open(
-                self.db_path,
-                clock=self.clock,
-                busy_timeout_ms=self.config.database.busy_timeout_ms,
-                create=self.access == CREATE,
-                read_only=self.access == READ,
-            )
-            if store.notice:
-                print(f"cockpit: note: {store.path}: {store.notice}", file=sys.stderr)
-            if not store.read_only:
-                from cockpit.comms.events import hook_for  # light: config and store only
-
-                store.events = hook_for(self.config)
-            self._store = store
-        return self._store
-
-    def config_for_report(self) -> Config | None:
-        """The configuration, for a crash report to mask its secrets; None if it cannot load."""
-        try:
-            return self.config
-        except Exception:  # the report of one bug must not raise another
-            return None
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-
-
-def _modules() -> list[object]:
-    from cockpit.cli import app, incident, postmortem, runbooks, setup, updates
-
-    return [incident, app, runbooks, updates, postmortem, setup]
+COMMANDS = (
+    init,
+    declare,
+    log,
+    status,
+    severity,
+    assign,
+    list_,
+    show,
+    demo,
+    runbooks,
+    update,
+    deliver,
+    outbox,
+    export,
+    postmortem,
+    oncall,
+    doctor,
+)
+"""The subcommand modules, in the order `cockpit --help` lists them."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        from cockpit.domain import one_line
-
         self.print_usage(sys.stderr)
         # Arguments echoed back may hold control characters (a stray \r would hide the line).
         self.exit(2, f"cockpit: error: {one_line(message)}\n")
@@ -112,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="FILE", help="database file (default: $COCKPIT_DB or user data dir)"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in _modules():
-        module.register(subparsers)  # type: ignore[attr-defined]
+    for command in COMMANDS:
+        command.register(subparsers)
     _accept_global_options_anywhere(parser)
     return parser
 
@@ -127,46 +101,6 @@ def _accept_global_options_anywhere(parser: argparse.ArgumentParser) -> None:
                     if flag not in child._option_string_actions:
                         child.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
                 _accept_global_options_anywhere(child)
-
-
-def id_argument(what: str) -> Callable[[str], int]:
-    """An argparse `type` for a stored row's id ("a delivery id"): 1 to 2**63-1, one line."""
-
-    def parse(text: str) -> int:
-        try:
-            return parse_id(text, what)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return parse
-
-
-def seconds_argument(most: float) -> Callable[[str], float]:
-    """An argparse `type` for a duration in seconds from 0 to `most` (nan and inf refused)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = -1.0
-        if not 0 <= value <= most:
-            raise argparse.ArgumentTypeError(f"expected seconds from 0 to {most:,g}, got {text!r}")
-        return value
-
-    return parse
-
-
-def read_stdin(limit: TextLimit, what: str | None = None) -> str:
-    """Standard input as text (invalid UTF-8 replaced), refused whole when it is over `limit`.
-
-    At most 4 bytes per allowed character are read, so a pipe that never ends costs nothing;
-    the store checks the exact length of what is kept.
-    """
-    most = limit.chars * 4
-    data = sys.stdin.buffer.read(most + 1)
-    if len(data) > most:
-        raise TextTooLong(limit.refusal(None, what))
-    return data.decode("utf-8", errors="replace")
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> int:
@@ -195,9 +129,7 @@ def _run(argv: Sequence[str] | None, clock: Clock) -> int:
     handler = getattr(args, "handler", None)
     try:
         if handler is None:
-            from cockpit.cli.incident import open_app
-
-            return open_app(ctx)
+            return app.open_app(ctx)
         return int(handler(ctx) or 0)
     except (UsageError, TextTooLong) as exc:
         print(f"cockpit: error: {one_line(str(exc))}", file=sys.stderr)
@@ -275,6 +207,7 @@ def _crash_details(exc: BaseException, config: Config | None) -> str:
     if config is None:
         return details
     try:
+        # Deferred: every service adapter, loaded only to mask a crash report's secrets.
         from cockpit.comms.target import scrubber_for
         from cockpit.comms.targets import configured_targets
 

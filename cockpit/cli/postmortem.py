@@ -1,49 +1,40 @@
-"""Subcommands for the post-mortem: `cockpit export` and `cockpit postmortem ...`.
+"""`cockpit postmortem ...`: show and edit the post-mortem (`cockpit export` writes it out).
 
 Everything the post-mortem screen does can be scripted here (fields, action items, stars,
-completion), through the same store methods the app calls.
+completion), through the same store methods the app calls. `cockpit.postmortem` is imported
+inside the handlers: every command loads this module to register it, and the report renderer is
+not light.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
-from cockpit.cli import READ, id_argument, read_stdin
+from cockpit.cli.context import (
+    READ,
+    Context,
+    UsageError,
+    id_argument,
+    incident_option,
+    postmortem_incident,
+    read_stdin,
+    usage_error,
+)
+from cockpit.cli.lines import due_text, item_line
 from cockpit.domain import (
     NAME_TEXT,
     POSTMORTEM_TEXT,
     TITLE_TEXT,
-    format_duration,
     format_local,
     one_line,
-    parse_incident_ref,
     unreadable_note,
 )
-from cockpit.files import is_stream, user_path
-
-if TYPE_CHECKING:
-    from cockpit.cli import Context
-    from cockpit.postmortem import ActionItem
 
 ITEM_NUMBER = id_argument("an action item number")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("export", help="write the post-mortem as Markdown")
-    p.add_argument("incident", nargs="?", metavar="ID", help="INC-n (default: see below)")
-    p.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="where to write ('-' for standard output; default: "
-        "[postmortem] dir / postmortem-INC-n-<slug>.md)",
-    )
-    p.add_argument("--tz", metavar="ZONE", help="time zone of the local-time column (IANA name)")
-    p.set_defaults(handler=cmd_export, access=READ)
-
     pm = sub.add_parser(
         "postmortem",
         help="edit the post-mortem: fields, action items, starred entries",
@@ -62,7 +53,7 @@ def register(sub: Any) -> None:
         description="Fields: summary, impact, root-cause (one why per line), "
         "contributing-factors, went-well, went-poorly, lessons.",
     )
-    _incident_option(p)
+    incident_option(p)
     p.add_argument("field")
     p.add_argument(
         "text",
@@ -72,14 +63,14 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_set)
 
     p = actions.add_parser("complete", help="mark the post-mortem complete (--undo reopens it)")
-    _incident_option(p)
+    incident_option(p)
     p.add_argument("--undo", action="store_true")
     p.set_defaults(handler=cmd_complete)
 
     p = actions.add_parser("item", help="add, edit or remove action items")
     items = p.add_subparsers(dest="item_command", metavar="ACTION", required=True)
     q = items.add_parser("add", help="add an action item; prints its number")
-    _incident_option(q)
+    incident_option(q)
     q.add_argument("title", help=f"at most {TITLE_TEXT.chars:,} characters")
     q.add_argument("--owner", default="", help=f"at most {NAME_TEXT.chars:,} characters")
     q.add_argument("--deadline", metavar="DATE", help="YYYY-MM-DD, +7d or 2w")
@@ -105,80 +96,18 @@ def register(sub: Any) -> None:
         p.set_defaults(handler=cmd_star, star=name == "star")
 
 
-def _incident_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--incident", "-i", metavar="ID", help="INC-n")
-
-
-def target_incident(ctx: Context, raw: str | None) -> int:
-    """The incident meant: the one named, else the only open one, else the latest resolved."""
-    from cockpit.cli import UsageError
-
-    store = ctx.store
-    if raw is not None:
-        try:
-            return store.resolve_incident_id(parse_incident_ref(raw))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    if store.incidents(open_only=True):
-        return store.resolve_incident_id(None)
-    resolved = [i for i in store.incidents() if i.resolved_at is not None]
-    if not resolved:
-        return store.resolve_incident_id(None)  # raises: nothing to write about
-    return max(resolved, key=lambda i: (i.resolved_at or i.declared_at, i.id)).id
-
-
-def _zone(ctx: Context) -> tzinfo | None:
-    from cockpit.cli import UsageError
-
-    name = ctx.args.tz
-    if not name:
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"unknown time zone {name!r} (use an IANA name like Europe/Paris)"
-        ) from None
-
-
-def cmd_export(ctx: Context) -> int:
-    from cockpit.postmortem import export_markdown, export_path, write_export
-
-    target = target_incident(ctx, ctx.args.incident)
-    text = export_markdown(ctx.store, ctx.config, target, ctx.clock(), tz=_zone(ctx))
-    if ctx.args.output == "-":
-        sys.stdout.write(text)
-        return 0
-    path = (
-        user_path(ctx.args.output)
-        if ctx.args.output
-        else export_path(ctx.config, ctx.store.incident(target))
-    )
-    streaming = is_stream(path)  # `-o /dev/stdout`: the path would land in the document
-    try:
-        written = write_export(path, text)
-    except OSError as exc:
-        print(f"cockpit: {one_line(f'{path}: cannot write: {exc.strerror}')}", file=sys.stderr)
-        return 1
-    if not streaming:
-        print(one_line(str(written)))
-    return 0
-
-
 def cmd_show(ctx: Context) -> int:
     from cockpit.postmortem import FIELD_LABELS, FIELDS, postmortem_due_at
 
     store, now = ctx.store, ctx.clock()
-    target = target_incident(ctx, ctx.args.incident)
+    target = postmortem_incident(ctx, ctx.args.incident)
     incident = store.incident(target)
     pm = store.postmortem(target)
     state = "complete" if pm.completed_at else "draft"
     head = f"{incident.ref} post-mortem ({state}): {one_line(incident.title)}"
     due = postmortem_due_at(incident, ctx.config.postmortem.due_hours)
     if due is not None and pm.completed_at is None:
-        head += f"  ·  {_due_text(due, now)}"
+        head += f"  ·  {due_text(due, now)}"
     print(head)
     for flagged in (incident, pm):
         if flagged.unreadable:
@@ -216,64 +145,40 @@ def cmd_show(ctx: Context) -> int:
     return 0
 
 
-def _due_text(due: datetime, now: datetime) -> str:
-    if now > due:
-        return f"post-mortem OVERDUE by {format_duration(now - due)}"
-    return f"post-mortem due in {format_duration(due - now)}"
-
-
-def item_line(item: ActionItem, now: datetime) -> str:
-    """`#3 [open] Alert on pool usage · carol · 2026-12-04 (past deadline)`."""
-    parts = [f"#{item.id} [{item.state.label}] {one_line(item.title)}"]
-    parts.append(one_line(item.owner) or "no owner")
-    deadline = item.deadline.isoformat() if item.deadline else "no deadline"
-    if item.past_deadline(now):
-        deadline += " (past deadline)"
-    parts.append(deadline)
-    if item.unreadable:
-        parts.append(one_line(unreadable_note(item.unreadable)))
-    return " · ".join(parts)
-
-
 def _read_text(ctx: Context, raw: str) -> str:
     return read_stdin(POSTMORTEM_TEXT) if raw == "-" else raw
 
 
 def cmd_set(ctx: Context) -> int:
-    from cockpit.cli import UsageError
     from cockpit.postmortem import FIELD_LABELS, field_value, normalize_field_name
 
-    try:
+    with usage_error():
         name = normalize_field_name(ctx.args.field)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
     text = _read_text(ctx, ctx.args.text)
-    target = target_incident(ctx, ctx.args.incident)
+    target = postmortem_incident(ctx, ctx.args.incident)
     ctx.store.set_postmortem(target, ctx.config.author, {name: field_value(name, text)})
     print(f"INC-{target}: {FIELD_LABELS[name].lower()} saved")
     return 0
 
 
 def cmd_complete(ctx: Context) -> int:
-    target = target_incident(ctx, ctx.args.incident)
+    target = postmortem_incident(ctx, ctx.args.incident)
     ctx.store.set_postmortem(target, ctx.config.author, completed=not ctx.args.undo)
     print(f"INC-{target}: post-mortem {'reopened' if ctx.args.undo else 'complete'}")
     return 0
 
 
-def _deadline(ctx: Context, raw: str) -> Any:
-    from cockpit.cli import UsageError
+def _deadline(ctx: Context, raw: str) -> date | None:
     from cockpit.postmortem import parse_deadline
 
-    try:
-        return parse_deadline(raw, ctx.clock())
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    with usage_error():
+        deadline = parse_deadline(raw, ctx.clock())
+    return deadline
 
 
 def cmd_item_add(ctx: Context) -> int:
     deadline = _deadline(ctx, ctx.args.deadline) if ctx.args.deadline else None
-    target = target_incident(ctx, ctx.args.incident)
+    target = postmortem_incident(ctx, ctx.args.incident)
     item = ctx.store.add_action_item(
         target, ctx.args.title, owner=ctx.args.owner, deadline=deadline
     )
@@ -282,7 +187,6 @@ def cmd_item_add(ctx: Context) -> int:
 
 
 def cmd_item_edit(ctx: Context) -> int:
-    from cockpit.cli import UsageError
     from cockpit.postmortem import parse_item_state
 
     changes: dict[str, object] = {}
@@ -293,10 +197,8 @@ def cmd_item_edit(ctx: Context) -> int:
     if ctx.args.deadline is not None:
         changes["deadline"] = _deadline(ctx, ctx.args.deadline)
     if ctx.args.state is not None:
-        try:
+        with usage_error():
             changes["state"] = parse_item_state(ctx.args.state)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
     if not changes:
         raise UsageError("nothing to change (give --title, --owner, --deadline or --state)")
     item = ctx.store.update_action_item(ctx.args.item, **changes)
@@ -328,21 +230,3 @@ def cmd_star(ctx: Context) -> int:
         verb = "starred" if ctx.args.star else "unstarred"
         print(f"#{entry_id} {verb}" if changed else f"#{entry_id} already {verb}")
     return 0
-
-
-def pending_lines(ctx: Context) -> list[str]:
-    """What `cockpit list` adds: post-mortems due or overdue, action items past deadline."""
-    from cockpit.postmortem import pending
-
-    now = ctx.clock()
-    found = pending(ctx.store, ctx.config.postmortem.due_hours, now)
-    lines = []
-    for due in found.postmortems:
-        incident = due.incident
-        lines.append(
-            f"{incident.ref:<8} {incident.severity:<6} {'resolved':<13} "
-            f"{_due_text(due.due_at, now)}  {one_line(incident.title)}"
-        )
-    for incident, item in found.items:
-        lines.append(f"{incident.ref:<8} action item past deadline: {item_line(item, now)}")
-    return lines

@@ -1,18 +1,15 @@
 """`cockpit runbooks`: list the runbooks (and the files that cannot be used), and draft a new
-one from what was logged during an incident. Also prints the checklist for `cockpit show`."""
+one from what was logged during an incident. The runbook library is imported inside the
+handlers: every command loads this module to register it, and parsing runbooks is not light."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cockpit.cli import READ
-from cockpit.domain import format_countdown, format_local, one_line
+from cockpit.cli.context import READ, Context, UsageError, incident_id
+from cockpit.domain import one_line
 from cockpit.files import user_path
-
-if TYPE_CHECKING:
-    from cockpit.board import Board
-    from cockpit.cli import Context
 
 
 def register(sub: Any) -> None:
@@ -83,8 +80,6 @@ def cmd_runbooks(ctx: Context) -> int:
 
 
 def cmd_draft(ctx: Context) -> int:
-    from cockpit.cli import UsageError
-    from cockpit.cli.incident import incident_id
     from cockpit.runbooks import Runbook, draft_name, draft_runbook, linked_runbook
 
     target = incident_id(ctx, ctx.args.incident)
@@ -122,39 +117,3 @@ def _draft_dir(ctx: Context) -> Path:
             path = ctx.config.source.parent / path
         return path
     return Path.cwd()
-
-
-def print_checklist(ctx: Context, board: Board) -> None:
-    """The runbook lines of `cockpit show`: title, each step ticked or not, and escalation."""
-    from cockpit.runbooks import step_state
-
-    incident = board.incident
-    now = board.now
-    runbook = board.runbook
-    if runbook is None:
-        problem = board.runbook_problem
-        note = f" (cannot be used: {one_line(problem)})" if problem else ""
-        print(f"  runbook    {one_line(incident.runbook or '')}{note}")
-        return
-    print(f"  runbook    {runbook.name} · {one_line(runbook.title)}")
-    done = step_state(ctx.store, incident.id, runbook.name)
-    for step in runbook.steps:
-        mark = "x" if step.number in done else " "
-        print(f"             [{mark}] {step.number} {one_line(step.title)}")
-    escalation = board.escalation
-    if escalation is None:
-        return
-    if escalation.recorded_at is not None:
-        state = (
-            f"escalated to {one_line(escalation.to)} at {format_local(escalation.recorded_at, now)}"
-        )
-    elif escalation.due(now):
-        late = format_countdown(now - escalation.due_at)
-        state = f"ESCALATE to {one_line(escalation.to)} now (due {late} ago)"
-    else:
-        left = format_countdown(escalation.remaining(now))
-        state = (
-            f"escalate to {one_line(escalation.to)} at "
-            f"{format_local(escalation.due_at, now)} (in {left})"
-        )
-    print(f"  escalation {state}")

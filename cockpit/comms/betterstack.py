@@ -18,7 +18,6 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from cockpit.comms.render import clean, clean_line, truncate
 from cockpit.comms.target import (
     Attempt,
     Credential,
@@ -36,6 +35,7 @@ from cockpit.comms.target import (
 )
 from cockpit.config import BetterstackConfig
 from cockpit.domain import Status, format_utc, system_clock
+from cockpit.plaintext import clean, clean_line, truncate
 
 if TYPE_CHECKING:
     import httpx

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from cockpit.comms.render import clean_line
 from cockpit.comms.target import (
     Attempt,
     Credential,
@@ -33,6 +32,7 @@ from cockpit.comms.target import (
 )
 from cockpit.config import PagerdutyConfig
 from cockpit.domain import Severity, Status, format_utc
+from cockpit.plaintext import clean_line
 
 if TYPE_CHECKING:
     import httpx

@@ -14,7 +14,6 @@ from uuid import uuid4
 
 from cockpit.board import build_board
 from cockpit.comms.events import hook_for
-from cockpit.comms.render import visible
 from cockpit.comms.target import Message, Preview
 from cockpit.comms.targets import configured_targets
 from cockpit.comms.templates import (
@@ -26,6 +25,7 @@ from cockpit.comms.templates import (
 )
 from cockpit.config import Config
 from cockpit.domain import Clock, Entry, Status
+from cockpit.plaintext import visible
 from cockpit.store import IncidentEvent, Store, StoreError
 
 

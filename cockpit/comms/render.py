@@ -1,7 +1,7 @@
-"""Making user text safe and small enough for each service.
+"""Each service's size limits, and user text as Slack Block Kit sections within them.
 
-Pure functions: control characters out, Slack's three entities escaped, Block Kit and
-Statuspage limits respected by truncating with a visible marker instead of being rejected.
+Pure functions over `cockpit.plaintext` (cleaning, escaping, the truncation marker): Block Kit
+and Statuspage limits respected by truncating with a visible marker instead of being rejected.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from itertools import accumulate
 
-from cockpit.domain import strip_control
+from cockpit.plaintext import clean, slack_escape, truncation_marker
 
 SLACK_SECTION_LIMIT = 3000
 """Characters in one section block's text (Block Kit rejects more)."""
@@ -21,45 +21,6 @@ STATUSPAGE_BODY_LIMIT = 25_000
 STATUSPAGE_NAME_LIMIT = 255
 
 _SLACK_COST = {"&": 5, "<": 4, ">": 4}
-
-
-def clean(text: str) -> str:
-    """User text without terminal escapes, control characters (newlines and tabs kept) or
-    bidirectional controls (`strip_control`), and without trailing blank space."""
-    return strip_control(text).rstrip()
-
-
-def visible(text: str) -> bool:
-    """Whether `text` has anything a target would show (not only space and controls)."""
-    return bool(clean(text).strip())
-
-
-def clean_line(text: str, limit: int) -> str:
-    """One line of cleaned text (titles, names), cut to `limit` characters with an ellipsis."""
-    line = " ".join(clean(text).split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-def slack_escape(text: str) -> str:
-    """Escape exactly `&`, `<` and `>` (in that order), so text can't ping or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def slack_unescape(text: str) -> str:
-    """What a person sees in Slack for escaped text (previews)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def truncation_marker(omitted: int) -> str:
-    return f"… [truncated: {omitted:,} more characters]"
-
-
-def truncate(text: str, limit: int) -> str:
-    """`text` if it fits in `limit` characters, else a prefix and a marker within `limit`."""
-    if len(text) <= limit:
-        return text
-    keep = limit - len(truncation_marker(len(text))) - 1
-    return text[:keep].rstrip() + "\n" + truncation_marker(len(text) - keep)
 
 
 def slack_sections(

@@ -15,11 +15,8 @@ from typing import TYPE_CHECKING, Any
 from cockpit.comms.render import (
     SLACK_FALLBACK_LIMIT,
     SLACK_SECTION_LIMIT,
-    clean_line,
-    slack_escape,
     slack_excerpt,
     slack_sections,
-    slack_unescape,
 )
 from cockpit.comms.target import (
     Attempt,
@@ -36,6 +33,7 @@ from cockpit.comms.target import (
     service_error,
 )
 from cockpit.config import SlackConfig
+from cockpit.plaintext import clean_line, slack_escape, slack_unescape
 
 if TYPE_CHECKING:
     import httpx

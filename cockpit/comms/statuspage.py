@@ -12,8 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from cockpit.comms.render import STATUSPAGE_BODY_LIMIT, STATUSPAGE_NAME_LIMIT, clean, clean_line
-from cockpit.comms.render import truncate as truncate_text
+from cockpit.comms.render import STATUSPAGE_BODY_LIMIT, STATUSPAGE_NAME_LIMIT
 from cockpit.comms.target import (
     Attempt,
     Credential,
@@ -30,6 +29,8 @@ from cockpit.comms.target import (
 )
 from cockpit.config import StatuspageConfig
 from cockpit.domain import DEFAULT_SEVERITIES, Severity, Status, severity_rank
+from cockpit.plaintext import clean, clean_line
+from cockpit.plaintext import truncate as truncate_text
 
 if TYPE_CHECKING:
     import httpx

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from cockpit.comms.render import clean, clean_line
 from cockpit.comms.target import (
     Attempt,
     Credential,
@@ -33,6 +32,7 @@ from cockpit.comms.target import (
 )
 from cockpit.config import WebhookConfig
 from cockpit.domain import Incident, Status, format_utc
+from cockpit.plaintext import clean, clean_line
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -2,5 +2,5 @@
 entries, the wire format in Slack message metadata, and reading people's Slack messages.
 
 No storage, no network, no Textual. Each module imports only the standard library and the
-domain (and `comms.render`'s escaper), so `cockpit log` can take `ids` and `hlc` cheaply.
+domain (and `plaintext`'s Slack escaping), so `cockpit log` can take `ids` and `hlc` cheaply.
 """

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from cockpit.comms.render import clean_line, slack_escape, truncation_marker
 from cockpit.domain import Kind, format_utc, parse_utc, storable
+from cockpit.plaintext import clean_line, slack_escape, truncation_marker
 from cockpit.sync.entry import Origin, SyncEntry, entry_problem, is_declared, is_stamp
 from cockpit.sync.hlc import parse_hlc
 from cockpit.sync.ids import is_id

@@ -34,8 +34,7 @@ def test_the_whole_core_imports_neither_storage_nor_network_nor_textual():
     ours = {m for m in loaded if m.startswith("cockpit.") and not m.startswith("cockpit.domain.")}
     assert ours <= {
         "cockpit.domain",
-        "cockpit.comms",
-        "cockpit.comms.render",
+        "cockpit.plaintext",
         "cockpit.sync",
         "cockpit.sync.entry",
         "cockpit.sync.fold",

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit.comms.render import truncation_marker
 from cockpit.domain import Kind
+from cockpit.plaintext import truncation_marker
 from cockpit.sync.entry import SyncEntry, entry_problem
 from cockpit.sync.hlc import Hlc, wall_ms
 from cockpit.sync.wire import (

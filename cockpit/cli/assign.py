@@ -1,0 +1,26 @@
+"""`cockpit assign`: give a role (commander, communicator, ...) to a person, or clear it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cockpit.cli.context import Context, incident_id, incident_option, usage_error
+from cockpit.domain import NAME_TEXT, find_role, one_line
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("assign", help="give a role to a person ('' clears it)")
+    incident_option(p, "INC-n (default: the open one)")
+    p.add_argument("role")
+    p.add_argument("person", help=f"at most {NAME_TEXT.chars:,} characters")
+    p.set_defaults(handler=cmd_assign)
+
+
+def cmd_assign(ctx: Context) -> int:
+    with usage_error():
+        role = find_role(ctx.config.role_names, ctx.args.role.strip())
+    target = incident_id(ctx, ctx.args.incident)
+    entry = ctx.store.assign(target, role, ctx.args.person, ctx.config.author)
+    person = one_line(ctx.args.person.strip()) or "nobody"
+    print(one_line(entry.text) if entry else f"{role} is already {person}")
+    return 0

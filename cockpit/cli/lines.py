@@ -1,0 +1,54 @@
+"""Lines several subcommands print alike: what a change queued, how to send an owed resolution
+update, an action item, and when a post-mortem is due."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cockpit.cli.context import Context
+from cockpit.domain import format_duration, one_line, unreadable_note
+
+if TYPE_CHECKING:
+    from cockpit.postmortem import ActionItem
+
+
+def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
+    """Tell (on stderr, stdout stays the id for scripts) what the change queued: pages and
+    webhook events go out when `cockpit deliver` or the open app runs."""
+    queued = [
+        f"{d.target} {d.action}"
+        for d in ctx.store.deliveries(incident)
+        if entry_id is None or d.entry_id == entry_id
+    ]
+    if queued:
+        print(
+            f"queued {', '.join(queued)}; `cockpit deliver` or the open app sends it",
+            file=sys.stderr,
+        )
+
+
+def resolution_hint(incident: int) -> str:
+    """How to send an owed resolution update (the incident is named: it is no longer open)."""
+    return f"send it with `cockpit update --incident INC-{incident} --template resolution`"
+
+
+def due_text(due: datetime, now: datetime) -> str:
+    """`post-mortem due in 1d 02:00:00`, or `post-mortem OVERDUE by 03:00:00`."""
+    if now > due:
+        return f"post-mortem OVERDUE by {format_duration(now - due)}"
+    return f"post-mortem due in {format_duration(due - now)}"
+
+
+def item_line(item: ActionItem, now: datetime) -> str:
+    """`#3 [open] Alert on pool usage · carol · 2026-12-04 (past deadline)`."""
+    parts = [f"#{item.id} [{item.state.label}] {one_line(item.title)}"]
+    parts.append(one_line(item.owner) or "no owner")
+    deadline = item.deadline.isoformat() if item.deadline else "no deadline"
+    if item.past_deadline(now):
+        deadline += " (past deadline)"
+    parts.append(deadline)
+    if item.unreadable:
+        parts.append(one_line(unreadable_note(item.unreadable)))
+    return " · ".join(parts)

@@ -1,0 +1,106 @@
+"""`cockpit update`: publish a status update (a timeline entry plus one delivery per target).
+
+It renders and queues without touching the network: `cockpit deliver` (or the open app) sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cockpit.cli.context import READ, Context, UsageError, incident_id, read_stdin, usage_error
+from cockpit.domain import UPDATE_TEXT, Status, one_line, parse_status
+from cockpit.plaintext import visible
+from cockpit.store import fits
+
+PHASES = ("acknowledge", "update", "resolution")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "update",
+        help="publish a status update: timeline entry + one delivery per configured target",
+        description=(
+            "Publish a status update. Without --message the template that fits the phase is "
+            "used (acknowledge first, resolution when --status resolved, update otherwise). "
+            "--message alone is the whole text; with --template it fills {summary}, or "
+            "follows the template as its own paragraph when it has none. The update is "
+            "queued; `cockpit deliver` (or the open app) sends it."
+        ),
+    )
+    p.add_argument("--incident", "-i", metavar="ID", help="INC-n (default: the open one)")
+    p.add_argument("--template", "-t", choices=PHASES, help="template to start from")
+    p.add_argument(
+        "--message",
+        "-m",
+        metavar="TEXT",
+        help=f"the text ('-' reads standard input); at most {UPDATE_TEXT.chars:,} characters",
+    )
+    p.add_argument(
+        "--status", metavar="STATUS", help="investigating, identified, monitoring, resolved"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="show what each target would receive; send nothing"
+    )
+    p.set_defaults(handler=cmd_update)
+
+
+def _status(raw: str | None) -> Status | None:
+    if raw is None:
+        return None
+    with usage_error():
+        status = parse_status(raw)
+    return status
+
+
+def cmd_update(ctx: Context) -> int:
+    # Deferred: templates and targets are not needed by the commands that start fast.
+    from cockpit.comms.publish import draft, preview, publish
+
+    status = _status(ctx.args.status)
+    if ctx.args.dry_run:
+        ctx.access = READ  # a preview writes nothing
+    message: str | None = ctx.args.message
+    if message == "-":
+        message = read_stdin(UPDATE_TEXT)
+    if message is not None and not visible(message):
+        raise UsageError("--message is empty")
+    target = incident_id(ctx, ctx.args.incident)
+    template: str | None = None
+    if message is not None and ctx.args.template is None:
+        text = message.strip()
+    else:
+        started = draft(
+            ctx.store,
+            ctx.config,
+            target,
+            clock=ctx.clock,
+            status=status,
+            template=ctx.args.template,
+            summary=message or "",
+        )
+        text, template = started.text, started.template
+    fits(text, UPDATE_TEXT)  # refused before a dry run says it would go out
+    if ctx.args.dry_run:
+        shown = preview(ctx.store, ctx.config, target, text, status, ctx.clock)
+        if not shown:
+            print("── no targets configured: this would be recorded on the timeline only")
+            for line in text.splitlines():
+                print(f"   {one_line(line)}")
+        for item in shown:
+            print(f"── {one_line(item.heading)}")
+            for line in item.text.splitlines():
+                print(f"   {one_line(line)}")
+        return 0
+    entry = publish(
+        ctx.store, ctx.config, target, text, status, ctx.config.author, ctx.clock, template=template
+    )
+    raw = entry.meta.get("targets")
+    targets = [str(name) for name in raw] if isinstance(raw, list) else []
+    print(f"INC-{target}: published {entry.meta.get('phase', 'update')} #{entry.id}")
+    for line in text.splitlines():
+        print(f"   {one_line(line)}")
+    if targets:
+        print(f"queued for {', '.join(targets)}; `cockpit deliver` or the open app sends it")
+    else:
+        print("no targets configured ([slack], [statuspage]): recorded on the timeline only")
+    return 0
