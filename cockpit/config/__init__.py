@@ -36,7 +36,7 @@ from cockpit.keymap import DEFAULT_KEYS, parse_keys
 from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
 from cockpit.secrets import credential_problem, has_credentials, url_problem, without_credentials
 
-PACKAGE_RUNBOOKS = Path(__file__).parent / "bundled_runbooks"
+PACKAGE_RUNBOOKS = Path(__file__).parent.parent / "bundled_runbooks"
 CONFIG_MAX_BYTES = 1 * MiB
 """The largest configuration file read (a real one is a few KiB)."""
 
