@@ -14,13 +14,13 @@ from cockpit.config import PACKAGE_RUNBOOKS
 from cockpit.runbooks import (
     RunbookCache,
     RunbookError,
-    _scan_body,
     find_runbook,
     load_runbooks,
     parse_runbook,
     read_runbook,
     step_title,
 )
+from cockpit.runbooks.parse import _scan_body
 
 SEED = """\
 +++
