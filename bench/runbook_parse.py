@@ -1,10 +1,10 @@
 """What parsing runbooks costs: the three bundled runbooks, and one runbook at the size cap.
 
 Run: .venv/bin/python bench/runbook_parse.py [--runs N]
-Prints the median and best of N parses of the bundled runbooks (together) and of a 256 KiB
-runbook made of their bodies repeated under numbered sections (about 1,500 steps), and the
-cost of the first parse of a bundled runbook in a fresh process (importing `cockpit.runbooks`
-and the Markdown parser included: what the app pays when it shows the first incident).
+Prints the median and best CPU time (steadier than wall time on a shared machine) of N parses
+of the bundled runbooks (together) and of a 256 KiB runbook made of their bodies repeated under
+numbered sections, and of the first parse of a bundled runbook in a fresh process (importing
+`cockpit.runbooks` and the Markdown parser included: what a process pays for its first runbook).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from cockpit.runbooks import MAX_BYTES, parse_runbook  # noqa: E402
 FIRST_PARSE = """
 import sys, time
 from pathlib import Path
-start = time.perf_counter()
+start = time.process_time()
 from cockpit.runbooks import parse_runbook
 path = Path(sys.argv[1])
 parse_runbook(path.read_text(), path)
-print((time.perf_counter() - start) * 1000)
+print((time.process_time() - start) * 1000)
 """
 
 
@@ -50,10 +50,10 @@ def capped(texts: list[str]) -> str:
 def timed(runs: int, work: list[tuple[str, Path]]) -> list[float]:
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()
         for text, path in work:
             parse_runbook(text, path)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return times
 
 
