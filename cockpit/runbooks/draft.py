@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from cockpit.domain import Entry, Incident, Kind, one_line
-from cockpit.markdown import clean, md_escape, md_heading, md_line
+from cockpit.markdown import clean, md_code_block, md_code_span, md_escape, md_heading, md_line
 from cockpit.runbooks.model import Runbook
 
 DRAFT_OUTPUT_LINES = 8
@@ -102,7 +102,7 @@ def _captured_item(output: str, when: str) -> str:
     commands = [line[2:].strip() for line in text.split("\n") if line.startswith("$ ")]
     commands = [c for c in commands if c]
     if commands:
-        spans = ", then ".join(_code_span(c) for c in commands)
+        spans = ", then ".join(md_code_span(c) for c in commands)
         head = f"**Run and check the output.** {spans}"
     else:
         head = (
@@ -112,22 +112,10 @@ def _captured_item(output: str, when: str) -> str:
     shown = text.split("\n")[:DRAFT_OUTPUT_LINES]
     if len(text.split("\n")) > DRAFT_OUTPUT_LINES:
         shown.append("…")
-    fence = "`" * max(3, _longest_backtick_run(text) + 1)
-    return "\n".join([head, "", f"Output captured at {when}:", "", f"{fence}text", *shown, fence])
+    return "\n".join([head, "", f"Output captured at {when}:", "", *md_code_block(shown, "text")])
 
 
 def _toml_string(text: str) -> str:
-    import tomli_w
+    import tomli_w  # only when drafting: `cockpit log` never loads it
 
     return tomli_w.dumps({"v": text}).split("=", 1)[1].strip()
-
-
-def _code_span(text: str) -> str:
-    ticks = "`" * (_longest_backtick_run(text) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def _longest_backtick_run(text: str) -> int:
-    runs = re.findall(r"`+", text)
-    return max((len(run) for run in runs), default=0)
