@@ -42,12 +42,18 @@ STATUSPAGE_COMPONENT_STATUSES = (
 
 
 @dataclass(frozen=True)
-class StatuspageConfig:
-    """Atlassian Statuspage: one incident per cockpit incident, kept in step with it."""
+class PageKeys:
+    """What Statuspage and Instatus tables both begin with: the page and its API key."""
 
     page_id: str
     api_key: str = secret_field("header")
     api_key_env: str = secret_field("env")
+
+
+@dataclass(frozen=True)
+class StatuspageConfig(PageKeys):
+    """Atlassian Statuspage: one incident per cockpit incident, kept in step with it."""
+
     api_url: str = secret_field("endpoint", "https://api.statuspage.io/v1")
     component_ids: list[str] = field(default_factory=list)
     # Severity name -> impact / component status. Severities left out follow their rank:
@@ -69,12 +75,9 @@ INSTATUS_COMPONENT_STATUSES = (
 
 
 @dataclass(frozen=True)
-class InstatusConfig:
+class InstatusConfig(PageKeys):
     """Instatus: one incident per cockpit incident; every update names its components."""
 
-    page_id: str
-    api_key: str = secret_field("header")
-    api_key_env: str = secret_field("env")
     api_url: str = secret_field("endpoint", "https://api.instatus.com")
     component_ids: list[str] = field(default_factory=list)
     component_status: dict[str, str] = field(

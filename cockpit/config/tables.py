@@ -9,15 +9,8 @@ import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cockpit.config.services as services
 from cockpit.config.fields import CADENCE, file_name, text_limit, within
-from cockpit.config.services import (
-    BetterstackConfig,
-    InstatusConfig,
-    PagerdutyConfig,
-    SlackConfig,
-    StatuspageConfig,
-    WebhookConfig,
-)
 from cockpit.domain import DEFAULT_SEVERITIES, MAX_CADENCE_MINUTES, NAME_TEXT, UPDATE_TEXT, Severity
 from cockpit.oncall import Rotation, parse_clock_time, parse_weekday
 
@@ -165,12 +158,12 @@ class Config:
     postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
     oncall: OncallConfig = field(default_factory=OncallConfig)
     keys: KeysConfig = field(default_factory=KeysConfig)
-    slack: SlackConfig | None = None
-    statuspage: StatuspageConfig | None = None
-    instatus: InstatusConfig | None = None
-    betterstack: BetterstackConfig | None = None
-    webhook: WebhookConfig | None = None
-    pagerduty: PagerdutyConfig | None = None
+    slack: services.SlackConfig | None = None
+    statuspage: services.StatuspageConfig | None = None
+    instatus: services.InstatusConfig | None = None
+    betterstack: services.BetterstackConfig | None = None
+    webhook: services.WebhookConfig | None = None
+    pagerduty: services.PagerdutyConfig | None = None
     source: Path | None = None
 
     @property
