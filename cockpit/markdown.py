@@ -195,6 +195,26 @@ def md_escape(text: str, *, code: bool = False) -> str:
     return "".join(out)
 
 
+def _longest_code_run(text: str) -> int:
+    return max((len(run) for run in _CODE_RUN.findall(text)), default=0)
+
+
+def md_code_span(text: str) -> str:
+    """One non-empty line of text as a code span shown exactly: its backticks longer than any
+    run inside, padded where a backtick or CommonMark's space stripping would eat an end."""
+    ticks = "`" * (_longest_code_run(text) + 1)
+    spaced = text.startswith(" ") and text.endswith(" ") and bool(text.strip(" "))
+    pad = " " if spaced or text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def md_code_block(lines: Sequence[str], info: str = "") -> list[str]:
+    """Lines as a fenced code block shown exactly: the fence longer than any backtick run
+    inside, so no line can close it."""
+    fence = "`" * max(3, _longest_code_run("\n".join(lines)) + 1)
+    return [f"{fence}{info}", *lines, fence]
+
+
 def md_line(text: str, *, code: bool = False) -> str:
     """One line of typed text, safe at the start of a block too (no list, heading or rule)."""
     line = md_escape(clean(text).strip(), code=code)

@@ -10,6 +10,7 @@ import pytest
 from cockpit.config import (
     Config,
     ConfigError,
+    config_from_dict,
     database_path,
     find_config,
     load_config,
@@ -177,3 +178,73 @@ def test_example_documents_every_key():
         if table:
             assert f"[{table}]" in text or f"[[{table}]]" in text, f"table [{table}] undocumented"
         assert f"\n{name} =" in text or f"\n# {name} =" in text, f"{key} undocumented"
+
+
+SP = {"page_id": "p1", "api_key_env": "SP_KEY"}
+IN = {"page_id": "p1", "api_key_env": "IN_KEY", "component_ids": ["c1"]}
+BS = {"status_page_id": "1", "notify_subscribers": True, "api_key_env": "BS", "resource_ids": ["r"]}
+SEVERITIES = "(expected one of SEV-1, SEV-2, SEV-3)"
+SP_STATUSES = "operational, under_maintenance, degraded_performance, partial_outage, major_outage"
+IN_STATUSES = "OPERATIONAL, UNDERMAINTENANCE, DEGRADEDPERFORMANCE, PARTIALOUTAGE, MAJOROUTAGE"
+
+
+# The service checks share one rule for "a secret, literal or by its variable" and one for a
+# severity -> service value table; every service keeps its own message and order of checks.
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"statuspage": {"page_id": "p1"}},
+            "statuspage.api_key_env: missing (the API key's variable)",
+        ),
+        (
+            {"statuspage": {**SP, "api_key": "k" * 20}},
+            "statuspage: set api_key or api_key_env, not both",
+        ),
+        (
+            {"statuspage": {**SP, "impact": {"SEV-9": "major"}}},
+            f"statuspage.impact.SEV-9: unknown severity {SEVERITIES}",
+        ),
+        (
+            {"statuspage": {**SP, "impact": {"SEV-1": "huge"}}},
+            "statuspage.impact.SEV-1: expected one of none, maintenance, minor, major, critical, "
+            "got 'huge'",
+        ),
+        (
+            {"statuspage": {**SP, "component_status": {"SEV-2": "down"}}},
+            f"statuspage.component_status.SEV-2: expected one of {SP_STATUSES}, got 'down'",
+        ),
+        (  # the URL is checked before the variable's name, as before
+            {"statuspage": {**SP, "api_key_env": "bad name", "api_url": "ftp://x"}},
+            "statuspage.api_url: expected an http(s):// URL, got 'ftp://x'",
+        ),
+        ({"instatus": {**IN, "api_key_env": ""}}, "instatus.api_key_env: missing (the API key)"),
+        (
+            {"instatus": {**IN, "api_key": "k" * 20}},
+            "instatus: set api_key or api_key_env, not both",
+        ),
+        (
+            {"instatus": {**IN, "component_status": {"SEV-1": "DOWN"}}},
+            f"instatus.component_status.SEV-1: expected one of {IN_STATUSES}, got 'DOWN'",
+        ),
+        (  # here the variable's name comes first, as before
+            {"instatus": {**IN, "api_key_env": "bad name", "api_url": "ftp://x"}},
+            "instatus.api_key_env: expected the name of an environment variable (like "
+            "INSTATUS_API_KEY), not the secret itself; put the secret in that variable and name "
+            "it here",
+        ),
+        (
+            {"betterstack": {**BS, "resource_status": {"SEV-7": "degraded"}}},
+            f"betterstack.resource_status.SEV-7: unknown severity {SEVERITIES}",
+        ),
+        (
+            {"betterstack": {**BS, "resource_status": {"SEV-1": "resolved"}}},
+            "betterstack.resource_status.SEV-1: expected one of degraded, downtime, got 'resolved'",
+        ),
+        ({"pagerduty": {}}, "pagerduty.routing_key_env: missing (the integration's routing key)"),
+    ],
+)
+def test_service_tables_name_the_key_in_one_line(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(data)
+    assert str(caught.value) == f"<config>: {message}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from cockpit.cli import main
 from cockpit.domain import Kind
 from cockpit.runbooks import find_runbook, read_runbook, set_step
 from cockpit.store import Store
-from tests.conftest import T0, FakeClock, run_cli
+from tests.conftest import ROOT, T0, FakeClock, cli_env, run_cli
 
 
 @pytest.fixture
@@ -250,3 +252,27 @@ def test_a_draft_reads_as_typed_with_working_links(store: Store, tmp_path: Path)
     ]
     assert runbook.steps[0].commands == ("kubectl rollout undo deploy/api",)
     assert runbook.steps[1].commands == ()
+
+
+def test_the_markdown_parser_loads_with_the_first_runbook_not_before(tmp_path: Path) -> None:
+    """markdown-it-py is imported when a runbook is parsed: not by importing the runbooks
+    package, and never by `cockpit log` (which a script pipes into), even on an incident
+    that links a runbook."""
+    db = tmp_path / "cockpit.db"
+    declared = run_cli("declare", "x", "-s", "SEV-2", "--runbook", "api-high-error-rate", db=db)
+    assert declared.returncode == 0, declared.stderr
+    probe = (
+        "import sys, importlib, pkgutil, cockpit.runbooks as r;"
+        "[importlib.import_module('cockpit.runbooks.' + n) for _, n, _ in "
+        "pkgutil.iter_modules(r.__path__)];"
+        "before = 'markdown_it' in sys.modules;"
+        "sys.argv = ['cockpit', 'log', 'probe']; import cockpit.cli as c; rc = c.main();"
+        "after_log = 'markdown_it' in sys.modules;"
+        "from cockpit.config import PACKAGE_RUNBOOKS;"
+        "r.read_runbook(PACKAGE_RUNBOOKS / 'api-high-error-rate.md');"
+        "print(rc, before, after_log, 'markdown_it' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(db), cwd=ROOT
+    )
+    assert done.stdout.strip() == "0 False False True", done.stderr

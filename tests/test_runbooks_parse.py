@@ -14,13 +14,13 @@ from cockpit.config import PACKAGE_RUNBOOKS
 from cockpit.runbooks import (
     RunbookCache,
     RunbookError,
-    _scan_body,
     find_runbook,
     load_runbooks,
     parse_runbook,
     read_runbook,
     step_title,
 )
+from cockpit.runbooks.parse import _scan_body
 
 SEED = """\
 +++
@@ -344,7 +344,8 @@ _LINE = st.one_of(
 )
 @given(st.lists(_LINE, max_size=14))
 def test_steps_agree_with_a_commonmark_parser_on_generated_documents(lines: list[str]) -> None:
-    # The scanner is a CommonMark subset; markdown-it (what Textual renders with) is the judge.
+    # The steps are read from markdown-it's tokens (what Textual renders with); this checks the
+    # walk picks exactly the top-level ordered items under a heading, with their lines.
     body = "\n".join(lines)
     steps, _ = _scan_body(body, 0)
     assert [s.line - 1 for s in steps] == _markdown_it_steps(body), body
@@ -444,3 +445,80 @@ def test_cache_reparses_only_when_the_file_changes(tmp_path: Path) -> None:
     assert cache.parses == 2
     path.unlink()
     assert isinstance(cache.load(path), RunbookError)
+
+
+# ---- CommonMark corners the hand-written scanner got wrong (markdown-it-py is the parser now) --
+
+
+RESTART = "systemctl restart api"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # An unclosed fence ends with its list item (CommonMark 0.31.2, examples 126-128).
+        ("# H\n\n1. Restart:\n   ```\n   systemctl restart api\n2. Next\n", RESTART),
+        ("# H\n\n1. Restart:\n   ~~~sh\n   $ systemctl restart api\n", RESTART),
+    ],
+)
+def test_an_unclosed_fence_in_a_step_is_still_its_command(body: str, expected: str) -> None:
+    assert parse(body).steps[0].commands == (expected,)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Backticks in an indented code block, an HTML block or an output fence are literal
+        # text (spec §4.4, §4.6, §4.5): no code span, no command.
+        "# H\n\n1. Look at this:\n\n           echo `hostname -f`\n",
+        "# H\n\n1. Look at this:\n\n   <div>\n   `not a span`\n   </div>\n",
+        "# H\n\n1. Output:\n   ```text\n   `not a span`\n   ```\n",
+        # A code span never crosses into the next block (blocks are parsed first, §3.2).
+        "# H\n\n1. `open\n\n   close`\n",
+    ],
+)
+def test_backticks_that_are_not_code_spans_are_not_commands(body: str) -> None:
+    assert parse(body).steps[0].commands == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        ("# H\n\n1. Check &amp; restart\n", "Check & restart"),  # entities (§6.2)
+        ("# H\n\n1. # Restart the worker\n", "Restart the worker"),  # a heading in the item
+        ("# H\n\n1. - Drain the node\n", "Drain the node"),  # a list in the item (ex. 299)
+        ("# H\n\n1. ![Grafana](x.png) shows 5xx\n", "Grafana shows 5xx"),  # image description
+        ("# H\n\n1. Restart 1\\. then 2. Check\n", "Restart 1. then 2"),  # `\.` ends nothing
+        ("# H\n\n1. ```\n   ls\n   ```\n", "Step 1"),  # no text at all: a numbered label
+    ],
+)
+def test_step_titles_read_the_inline_markdown(body: str, title: str) -> None:
+    assert parse(body).steps[0].title == title
+
+
+def test_section_and_runbook_titles_decode_entities_and_drop_markup() -> None:
+    runbook = parse("# Cache &amp; queue *backlog*\n\n## Fix `redis` &lt;now&gt;\n\n1. Go\n")
+    assert runbook.title == "Cache & queue backlog"
+    assert runbook.steps[0].section == "Fix redis <now>"
+
+
+@pytest.mark.parametrize(
+    ("body", "lines"),
+    [
+        # A tab indents to the next stop of 4 (spec §2.2, example 1): a tab-indented fence
+        # is indented code, not a fence that would hide the steps after it.
+        ("# H\n\t```text\n2. Check the pods\n", [3]),
+        ("# H\n\t6. not an item\n  12. Check the pods\n", [3]),
+        # An HTML block runs to the next blank line (§4.6, condition 6): an item inside it
+        # is HTML text, one after the blank line is a step.
+        ("# H\n<div>\n1. inside the div\n", []),
+        ("# H\n<div>\n1. inside\n\n1. Check the pods\n", [5]),
+        ("# H\n</div>\n1. inside\n", []),
+        # A line indented 4+ spaces after a step's text is lazy paragraph text, not a new
+        # block (examples 290-291), so the `2.` after it is a second step.
+        ("# H\n   7. Check\n    - y `ls -l` see\n## S\n1. Go\n", [2, 5]),
+    ],
+)
+def test_step_lines_follow_commonmark(body: str, lines: list[int]) -> None:
+    assert [s.line for s in parse(body).steps] == lines
+    assert [n + 1 for n in _markdown_it_steps(body)] == lines

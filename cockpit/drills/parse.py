@@ -37,7 +37,7 @@ from cockpit.drills.scenario import (
     Scenario,
     ScenarioError,
 )
-from cockpit.runbooks import RunbookError, _split_front_matter, _type_name
+from cockpit.runbooks import RunbookError, split_front_matter, type_name
 
 _FIELDS: dict[str, str] = {
     "title": "a string",
@@ -79,7 +79,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     text = strip_control(text)  # the briefing and the injections reach the terminal
     try:
-        meta, body, offset = _split_front_matter(text, path)
+        meta, body, offset = split_front_matter(text, path)
     except RunbookError as exc:
         raise ScenarioError(path, exc.problem) from None
     if offset == 0:
@@ -176,7 +176,7 @@ class _Parser:
         if value is None and not required:
             return ""
         if not isinstance(value, str):
-            raise self.fail(at + key, f"expected a string, got {_type_name(value)}")
+            raise self.fail(at + key, f"expected a string, got {type_name(value)}")
         text = one_line(value).strip()
         if not text and required:
             raise self.fail(at + key, "is empty")
@@ -184,7 +184,7 @@ class _Parser:
 
     def runbook_name(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise self.fail("runbook", f"expected a runbook name, got {_type_name(value)}")
+            raise self.fail("runbook", f"expected a runbook name, got {type_name(value)}")
         name = value.strip().removesuffix(SUFFIX)
         if not name or "/" in name or "\\" in name or name != one_line(name):
             raise self.fail(
@@ -194,7 +194,7 @@ class _Parser:
 
     def minutes(self, value: Any, key: str, low: int = 0) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"expected a whole number of minutes, got {_type_name(value)}")
+            raise self.fail(key, f"expected a whole number of minutes, got {type_name(value)}")
         if not low <= value <= MAX_MINUTES:
             raise self.fail(
                 key, f"expected {low} to {MAX_MINUTES} minutes (a day of drill time), got {value}"
@@ -206,7 +206,7 @@ class _Parser:
 
     def count(self, value: Any, key: str, what: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"expected {what}, got {_type_name(value)}")
+            raise self.fail(key, f"expected {what}, got {type_name(value)}")
         if not 1 <= value <= MAX_COUNT:
             raise self.fail(key, f"expected {what} from 1 to {MAX_COUNT}, got {value}")
         return value
@@ -215,7 +215,7 @@ class _Parser:
         if value is None:
             return ()
         if not isinstance(value, list) or not value:
-            got = "an empty list" if value == [] else _type_name(value)
+            got = "an empty list" if value == [] else type_name(value)
             raise self.fail("expected_steps", f"expected a list of step numbers, got {got}")
         steps = [self.count(item, "expected_steps", "step numbers") for item in value]
         repeated = sorted({step for step in steps if steps.count(step) > 1})
@@ -229,7 +229,7 @@ class _Parser:
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             raise self.fail(
                 "inject",
-                f"expected [[inject]] tables (an array of tables), got {_type_name(value)}",
+                f"expected [[inject]] tables (an array of tables), got {type_name(value)}",
             )
         if not value:
             raise self.fail("inject", "no injections (add [[inject]] tables, the first the page)")
@@ -272,7 +272,7 @@ class _Parser:
         kind_value = table.get("kind")
         if kind_value not in [k.value for k in InjectKind]:
             choices = ", ".join(k.value for k in InjectKind)
-            got = "missing" if kind_value is None else f"got {_type_name(kind_value)}"
+            got = "missing" if kind_value is None else f"got {type_name(kind_value)}"
             raise self.fail(at + "kind", f"expected one of {choices}; {got}")
         kind = InjectKind(str(kind_value))
         wrong_who = "source" if kind.who_key == "author" else "author"
@@ -340,7 +340,7 @@ class _Parser:
         if value is None:
             raise self.fail(key, "missing (what arrives)")
         if not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {_type_name(value)}")
+            raise self.fail(key, f"expected a string, got {type_name(value)}")
         text = strip_control(value).strip()  # TOML escapes can spell control characters
         if not text:
             raise self.fail(key, "is empty")
@@ -356,7 +356,7 @@ class _Parser:
             return ""
         value = table.get("state")
         if value not in kind.states:
-            got = "missing" if value is None else f"got {_type_name(value)}"
+            got = "missing" if value is None else f"got {type_name(value)}"
             raise self.fail(at + "state", f"expected {' or '.join(kind.states)}; {got}")
         return str(value)
 
@@ -364,7 +364,7 @@ class _Parser:
         if value is None:
             return str(index)
         if not isinstance(value, str) or not ID_PATTERN.match(value):
-            shown = repr(value) if isinstance(value, str) else _type_name(value)
+            shown = repr(value) if isinstance(value, str) else type_name(value)
             raise self.fail(
                 at + "id",
                 f"not an id: {shown} (lower-case letters, digits, - and _, starting with a letter)",
@@ -377,7 +377,7 @@ class _Parser:
         if not isinstance(value, dict):
             raise self.fail(
                 key,
-                f'expected a table such as {{ status = "monitoring" }}, got {_type_name(value)}',
+                f'expected a table such as {{ status = "monitoring" }}, got {type_name(value)}',
             )
         self.unknown(value, _CONDITION_FIELDS, key + ".")
         events = [name for name in value if name != "kind"]
@@ -402,17 +402,17 @@ class _Parser:
             return Condition(event, number=self.count(raw, at, what))
         if event is Event.ESCALATED:
             if raw is not True:
-                raise self.fail(at, f"expected true, got {_type_name(raw)}")
+                raise self.fail(at, f"expected true, got {type_name(raw)}")
             return Condition(event)
         if event is Event.INJECTED and not (isinstance(raw, str) and ID_PATTERN.match(raw)):
-            shown = repr(raw) if isinstance(raw, str) else _type_name(raw)
+            shown = repr(raw) if isinstance(raw, str) else type_name(raw)
             raise self.fail(at, f"not an injection id: {shown} (give that injection an id)")
         return Condition(event, name=self.line(value, event.value, at=key + "."))
 
     def phrases(self, value: Any, key: str) -> tuple[str, ...]:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
-            raise self.fail(key, f"expected a phrase or a list of phrases, got {_type_name(value)}")
+            raise self.fail(key, f"expected a phrase or a list of phrases, got {type_name(value)}")
         phrases = tuple(" ".join(strip_control(item).casefold().split()) for item in items)
         if not all(phrases):
             raise self.fail(key, "an empty phrase matches everything; remove it")
@@ -424,7 +424,7 @@ class _Parser:
         items = [value] if isinstance(value, str) else value
         choices = ", ".join(kind.value for kind in LOGGABLE_KINDS)
         if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
-            raise self.fail(key + ".kind", f"expected one of {choices}, got {_type_name(value)}")
+            raise self.fail(key + ".kind", f"expected one of {choices}, got {type_name(value)}")
         kinds = []
         for item in items:
             if item not in [kind.value for kind in LOGGABLE_KINDS]:
@@ -434,7 +434,7 @@ class _Parser:
 
     def status(self, value: Any, key: str) -> str:
         if not isinstance(value, str):
-            raise self.fail(key, f"expected a status, got {_type_name(value)}")
+            raise self.fail(key, f"expected a status, got {type_name(value)}")
         try:
             status = parse_status(value)
         except ValueError as exc:
