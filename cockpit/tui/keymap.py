@@ -1,5 +1,5 @@
-"""`[keys]` in the app: a remap that clashes is refused at start-up, and keys on screen are
-shown as remapped.
+"""`[keys]` in the app: a remap that clashes is refused at start-up (hints name the remapped
+keys through `cockpit.tui.keys`).
 
 The core checks ids and key names (`cockpit.keymap`); only the app knows which bindings are
 active together. A binding is active with the app's, its screen's, and those of the focused
@@ -12,22 +12,16 @@ in that chain would type it instead.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import format_key, key_to_character
+from textual.keys import key_to_character
 
 from cockpit.config import Config, ConfigError
 from cockpit.keymap import DEFAULT_KEYS
-
-if TYPE_CHECKING:
-    from textual.app import App
+from cockpit.tui.base import CockpitBase
 
 Chain = tuple[type[DOMNode], ...]
-
-SHOWN = {"escape": "Esc", "enter": "Enter", "tab": "Tab", "pageup": "PgUp", "pagedown": "PgDn"}
-"""How hints name keys whose Textual display is a symbol or an abbreviation."""
 
 
 def chains() -> Iterator[tuple[str, Chain]]:
@@ -38,23 +32,23 @@ def chains() -> Iterator[tuple[str, Chain]]:
     from textual.widgets import Input, OptionList, Select, TextArea
     from textual.widgets._select import SelectOverlay
 
-    from cockpit.tui.action_item_dialog import ActionItemDialog
-    from cockpit.tui.choice_dialog import ChoiceDialog
-    from cockpit.tui.cockpit_screen import CockpitScreen
-    from cockpit.tui.composer import Composer
-    from cockpit.tui.declare_dialog import DeclareDialog
-    from cockpit.tui.entry_detail import EntryDetail
-    from cockpit.tui.entry_dialog import EntryDialog
-    from cockpit.tui.filter_dialog import FilterDialog
-    from cockpit.tui.incident_list import IncidentList
-    from cockpit.tui.outbox_dialog import OutboxDialog
-    from cockpit.tui.postmortem_screen import ActionItemsTable, PostmortemScreen
-    from cockpit.tui.role_dialog import RoleDialog
-    from cockpit.tui.runbook_pane import RunbookPane, StepList
-    from cockpit.tui.runbook_picker import RunbookPicker
-    from cockpit.tui.step_detail import StepDetail
-    from cockpit.tui.timeline import Timeline
-    from cockpit.tui.too_small import TooSmall
+    from cockpit.tui.dialogs.action_item import ActionItemDialog
+    from cockpit.tui.dialogs.choice import ChoiceDialog
+    from cockpit.tui.dialogs.composer import Composer
+    from cockpit.tui.dialogs.declare import DeclareDialog
+    from cockpit.tui.dialogs.entry import EntryDialog
+    from cockpit.tui.dialogs.filter import FilterDialog
+    from cockpit.tui.dialogs.incidents import IncidentList
+    from cockpit.tui.dialogs.outbox import OutboxDialog
+    from cockpit.tui.dialogs.role import RoleDialog
+    from cockpit.tui.dialogs.runbook_picker import RunbookPicker
+    from cockpit.tui.screens.cockpit import CockpitScreen
+    from cockpit.tui.screens.entry_detail import EntryDetail
+    from cockpit.tui.screens.postmortem import ActionItemsTable, PostmortemScreen
+    from cockpit.tui.screens.step_detail import StepDetail
+    from cockpit.tui.screens.too_small import TooSmall
+    from cockpit.tui.widgets.runbook import RunbookPane, StepList
+    from cockpit.tui.widgets.timeline import Timeline
 
     yield "on the cockpit", (CockpitScreen,)
     yield "in the timeline", (CockpitScreen, Timeline)
@@ -105,10 +99,8 @@ def _bindings(node: type[DOMNode]) -> list[Binding]:
 
 
 def _app_bindings() -> list[Binding]:
-    from cockpit.tui.app import CockpitApp
-
-    palette = Binding(CockpitApp.COMMAND_PALETTE_BINDING, "command_palette", "palette")
-    return [*_bindings(CockpitApp), palette]
+    palette = Binding(CockpitBase.COMMAND_PALETTE_BINDING, "command_palette", "palette")
+    return [*_bindings(CockpitBase), palette]
 
 
 def _action(binding: Binding) -> str:
@@ -171,13 +163,3 @@ def check_keymap(config: Config) -> None:
         where = str(config.source) if config.source else "<config>"
         binding_id, why = clash
         raise ConfigError(f'{where}: keys."{binding_id}": {why}; choose another key')
-
-
-def key_text(app: App[object], binding_id: str) -> str:
-    """The key a hint names for a binding: its first key as remapped (`Esc`, `ctrl+s`, `/`)."""
-    keymap: Mapping[str, str] = getattr(app, "keymap", {})
-    key = (keymap.get(binding_id) or DEFAULT_KEYS[binding_id]).split(",")[0]
-    if key in SHOWN:
-        return SHOWN[key]
-    *modifiers, base = key.split("+")
-    return "+".join([*modifiers, format_key(base)])

@@ -32,15 +32,17 @@ from cockpit.domain import (
 )
 from cockpit.oncall import current_shift
 from cockpit.store import Store, StoreError
-from cockpit.tui.deliveries import DeliveryBar
+from cockpit.tui.committing import Committing
 from cockpit.tui.keys import key_text
-from cockpit.tui.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
-from cockpit.tui.timeline import Timeline, TimelineFilter
-from cockpit.tui.writer import Committing, locked
+from cockpit.tui.widgets.deliveries import DeliveryBar
+from cockpit.tui.widgets.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
+from cockpit.tui.widgets.runbook import RunbookPane, escalate_if_due
+from cockpit.tui.widgets.timeline import Timeline, TimelineFilter
+from cockpit.tui.writer import locked
 
-# The dialogs (and the Input, Select and OptionList widgets behind them) are imported when a key
-# first opens one: a person paged at 2 a.m. should see the incident before they are loaded.
+# The dialogs and the detail screens (and the Input, Select and OptionList widgets behind them)
+# are imported when a key first opens one: a person paged at 2 a.m. should see the incident
+# before they are loaded.
 
 POLL_SECONDS = 0.25
 """How often the screen asks SQLite whether another process committed something."""
@@ -70,6 +72,18 @@ _ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
     Kind.ACTION: ("Action", "what was done (a command, a change)"),
     Kind.DECISION: ("Decision", "what was decided, and why"),
 }
+
+
+def _read_entry(timeline: Timeline) -> Screen[None]:
+    from cockpit.tui.screens.entry_detail import EntryDetail
+
+    return EntryDetail(timeline)
+
+
+def _read_step(pane: RunbookPane) -> Screen[None]:
+    from cockpit.tui.screens.step_detail import StepDetail
+
+    return StepDetail(pane)
 
 
 class CockpitScreen(Committing, Screen[None]):
@@ -165,10 +179,10 @@ class CockpitScreen(Committing, Screen[None]):
             next_update.border_title = "Next update"
             yield next_update
         with Horizontal(id="bottom"):
-            runbook = RunbookPane(self.store, self.config, id="runbook")
+            runbook = RunbookPane(self.store, self.config, _read_step, id="runbook")
             runbook.border_title = "Runbook"
             yield runbook
-            timeline = Timeline(self.store, self.clock, id="timeline")
+            timeline = Timeline(self.store, self.clock, _read_entry, id="timeline")
             timeline.border_title = "Timeline"
             yield timeline
         yield DeliveryBar(id="deliveries")
@@ -356,7 +370,7 @@ class CockpitScreen(Committing, Screen[None]):
         incident_id = self.incident_id
         if incident_id is None:
             return
-        from cockpit.tui.entry_dialog import EntryDialog
+        from cockpit.tui.dialogs.entry import EntryDialog
 
         title, placeholder = _ENTRY_PROMPTS[kind]
         author = self.config.author
@@ -377,7 +391,7 @@ class CockpitScreen(Committing, Screen[None]):
         self._log(Kind.DECISION)
 
     def action_severity(self) -> None:
-        from cockpit.tui.choice_dialog import ChoiceDialog
+        from cockpit.tui.dialogs.choice import ChoiceDialog
 
         if self.board is None:
             return
@@ -395,7 +409,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_status(self) -> None:
-        from cockpit.tui.choice_dialog import ChoiceDialog
+        from cockpit.tui.dialogs.choice import ChoiceDialog
 
         if self.board is None:
             return
@@ -420,7 +434,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, chosen)
 
     def _resolve(self, incident_id: int) -> None:
-        from cockpit.tui.resolution_composer import ResolutionComposer
+        from cockpit.tui.dialogs.resolution import ResolutionComposer
 
         try:
             composer = ResolutionComposer(self.store, self.config, incident_id, self.clock)
@@ -430,7 +444,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(composer, self._published)
 
     def action_assign_role(self) -> None:
-        from cockpit.tui.role_dialog import RoleDialog
+        from cockpit.tui.dialogs.role import RoleDialog
 
         if self.board is None:
             return
@@ -444,7 +458,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_incidents(self) -> None:
-        from cockpit.tui.incident_list import IncidentList, postmortem_notes
+        from cockpit.tui.dialogs.incidents import IncidentList, postmortem_notes
 
         now = self.clock()
         try:
@@ -481,7 +495,22 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, self._switch)
 
     def action_runbook(self) -> None:
-        self.query_one(RunbookPane).pick_runbook()
+        """Open the searchable list of runbooks; the chosen one is linked through the store."""
+        from cockpit.runbooks import load_runbooks
+        from cockpit.tui.dialogs.runbook_picker import RunbookPicker
+
+        board = self.board
+        if board is None:
+            return
+        incident_id, author = board.incident.id, self.config.author
+        runbooks, errors = load_runbooks(self.config.runbook_dirs)
+
+        def link(store: Store, name: str | None) -> Entry | None:
+            return store.link_runbook(incident_id, name, author)
+
+        picker = RunbookPicker(runbooks, errors, board.incident.runbook, link)
+        # None: cancelled, or the same runbook chosen again (`_written` shows nothing then).
+        self.app.push_screen(picker, self._written)
 
     @on(RunbookPane.Written)
     def _runbook_written(self, event: RunbookPane.Written) -> None:
@@ -502,7 +531,7 @@ class CockpitScreen(Committing, Screen[None]):
                 self.report(exc)
 
     def action_filter(self) -> None:
-        from cockpit.tui.filter_dialog import FilterDialog
+        from cockpit.tui.dialogs.filter import FilterDialog
 
         timeline = self.query_one(Timeline)
         self.app.push_screen(FilterDialog(timeline.filter), self._filtered)
@@ -516,7 +545,7 @@ class CockpitScreen(Committing, Screen[None]):
     def action_update(self) -> None:
         if self.incident_id is None:
             return
-        from cockpit.tui.composer import Composer
+        from cockpit.tui.dialogs.composer import Composer
 
         try:
             composer = Composer(self.store, self.config, self.incident_id, self.clock)
@@ -535,7 +564,7 @@ class CockpitScreen(Committing, Screen[None]):
         runner = getattr(self.app, "deliveries", None)
         if self.incident_id is None or runner is None:
             return
-        from cockpit.tui.outbox_dialog import OutboxDialog
+        from cockpit.tui.dialogs.outbox import OutboxDialog
 
         self.app.push_screen(OutboxDialog(self.store, self.incident_id, self.clock, runner))
 
@@ -544,7 +573,7 @@ class CockpitScreen(Committing, Screen[None]):
     def action_postmortem(self) -> None:
         if self.incident_id is None:
             return
-        from cockpit.tui.postmortem_screen import PostmortemScreen
+        from cockpit.tui.screens.postmortem import PostmortemScreen
 
         override = self.board.every_minutes_override if self.board else None
         screen = PostmortemScreen(
@@ -554,7 +583,7 @@ class CockpitScreen(Committing, Screen[None]):
 
     def action_export(self) -> None:
         if self.incident_id is not None:
-            from cockpit.tui.postmortem_screen import export
+            from cockpit.tui.screens.postmortem import export
 
             override = self.board.every_minutes_override if self.board else None
             export(self, self.config, self.store, self.clock, self.incident_id, override)

@@ -1,34 +1,26 @@
-"""Delivery in the app: the worker that sends the outbox, and the line that shows where each
-target stands (queued, sent, retrying with the reason and when, failed with the service's error).
+"""The delivery line under the panes: where each target stands for the incident on screen
+(queued, sent, retrying with the reason and when, failed with the service's error).
 
-The worker is the core's `DeliveryWorker`, run on a thread with its own event loop and database
-connection, started after the first paint (it imports httpx, which start-up does not wait for).
-It never blocks the screen: its requests are async with timeouts, and its writes wait for the
-database on its own thread.
+The app's delivery worker (`cockpit.tui.delivery_runner`) sends the outbox; this line only
+reads it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import importlib
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.content import Content
 from textual.widgets import Static
 
-from cockpit.comms.outbox import OutboxError, state_text, undelivered
-from cockpit.config import Config, ConfigError, load_config
+from cockpit.comms.outbox import state_text, undelivered
 from cockpit.domain import one_line
-from cockpit.store import Delivery, Store, StoreError
+from cockpit.store import Delivery, Store
+from cockpit.tui.delivery_runner import DeliveryRunner
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from cockpit.comms.worker import DeliveryWorker
 
 SYMBOLS = {"queued": "…", "sending": "↑", "retrying": "⟳", "sent": "✓", "failed": "✗"}
 STYLES = {
@@ -110,115 +102,3 @@ class DeliveryBar(Static):
         self.set_class("retrying" in states or any(waiting), "-retrying")
         line = Content.styled("Updates ", "$text-muted") + Content("  ·  ").join(parts)
         self.update(line + hint)
-
-
-class DeliveryRunner:
-    """Starts, wakes and feeds the delivery worker.
-
-    The worker runs on a thread of its own, with its own event loop and database connection:
-    its writes (claiming a delivery, recording the outcome) wait for another process's lock
-    there, never on the screen's event loop.
-    """
-
-    def __init__(self, app: App[Any]) -> None:
-        self.app = app
-        self.worker: DeliveryWorker | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None  # the worker thread's loop
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = threading.Event()
-
-    def start(self) -> None:
-        """Deliver in the background, if this configuration has anywhere to deliver to."""
-        from cockpit.comms.targets import configured_targets
-
-        config = self.app.config  # type: ignore[attr-defined]
-        if not configured_targets(config) or self.worker is not None:
-            return
-        if self.app.store.read_only:  # type: ignore[attr-defined]
-            return  # nothing can be claimed or recorded: another process must deliver
-        self.app.run_worker(
-            self._run(), name="delivery", group="delivery", exclusive=True, exit_on_error=False
-        )
-
-    async def _run(self) -> None:
-        # Imported off the event loop: httpx takes a noticeable moment to import.
-        module = await asyncio.to_thread(importlib.import_module, "cockpit.comms.worker")
-        self._stopping.clear()
-        try:
-            await asyncio.to_thread(self._deliver, module)
-        except (StoreError, OSError) as exc:
-            self.app.notify(f"delivery stopped: {exc}", severity="error", timeout=15)
-        except asyncio.CancelledError:  # the app is closing: stop the thread's loop too
-            self._stopping.set()
-            self._call(lambda: self._task.cancel() if self._task is not None else None)
-            raise
-
-    def _deliver(self, module: Any) -> None:
-        """The worker thread: its own store and loop, until the app stops it."""
-        app: Any = self.app
-        # The file the app opened (deleted or replaced meanwhile: say so, never write elsewhere).
-        store = app.store.another(busy_timeout_ms=app.config.database.busy_timeout_ms)
-        loop = asyncio.new_event_loop()
-        try:
-            self.worker = module.DeliveryWorker(store, app.config, clock=app.clock)
-            self._task = loop.create_task(self.worker.run())
-            self._loop = loop
-            if self._stopping.is_set():
-                self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                loop.run_until_complete(self._task)
-        finally:
-            self._loop = None
-            self._task = None
-            self.worker = None
-            loop.close()
-            store.close()
-
-    def _call(self, action: Callable[[], object]) -> None:
-        """Run `action` on the worker's thread (its objects are not thread-safe)."""
-        loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(action)
-
-    def held(self) -> dict[str, str]:
-        """Targets the running worker cannot send to (a secret missing here), each with why."""
-        worker = self.worker
-        return worker.held() if worker is not None else {}
-
-    def wake(self) -> None:
-        """Something was just published: look at the outbox now."""
-        worker = self.worker
-        if worker is not None:
-            self._call(worker.wake)
-
-    def fresh_config(self) -> Config:
-        """The configuration read again from config.toml (it may have been fixed since the app
-        started). Raises OutboxError when it no longer loads."""
-        config: Config = self.app.config  # type: ignore[attr-defined]
-        if config.source is None:
-            return config
-        try:
-            return load_config(config.source)
-        except ConfigError as exc:
-            raise OutboxError(str(exc)) from None
-
-    def requeued(self, delivery: Delivery, config: Config) -> str:
-        """After a failed delivery was queued again (`cockpit.comms.outbox.retry`, on the app's
-        writer): deliver it with `config`'s targets; the message to show."""
-        app: Any = self.app
-        from cockpit.comms.targets import configured_targets
-
-        worker = self.worker
-        if worker is not None:
-            targets = dict(configured_targets(config))
-
-            def retarget() -> None:
-                worker.targets = targets
-                worker.wake()
-
-            self._call(retarget)
-        else:
-            app.config = config
-            self.start()
-        return f"#{delivery.id} to {delivery.target} queued again"
