@@ -37,7 +37,7 @@ from cockpit.config import Config, config_from_dict  # noqa: E402
 from cockpit.domain import Kind  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 from cockpit.tui.app import CockpitApp  # noqa: E402
-from cockpit.tui.entry_dialog import EntryDialog  # noqa: E402
+from cockpit.tui.dialogs.entry import EntryDialog  # noqa: E402
 
 HOLDER = """
 import sqlite3, sys, time

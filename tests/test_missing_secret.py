@@ -25,7 +25,7 @@ from cockpit.config import config_from_dict
 from cockpit.domain import Kind
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.deliveries import DeliveryBar
+from cockpit.tui.widgets.deliveries import DeliveryBar
 from tests.conftest import cli_env, run_cli
 from tests.fakes import FakeSlack, FakeStatuspage
 from tests.fakes.betterstack import FakeBetterstack

@@ -38,7 +38,7 @@ from cockpit.comms.worker import DeliveryWorker
 from cockpit.config import config_from_dict, load_config
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
+from cockpit.tui.screens.cockpit import CockpitScreen
 from tests.conftest import FakeClock, cli_env, run_cli
 from tests.fakes import FakeSlack, FakeStatuspage, Reply, refused_url
 from tests.fakes.echo import ENCODINGS, PARTS, EchoServer

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.app import SystemCommand
 from textual.geometry import Size
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -25,12 +24,12 @@ from cockpit.comms.events import hook_for
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, system_clock
 from cockpit.store import CannotWrite, Store, StoreError
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.deliveries import DeliveryRunner
-from cockpit.tui.keys import check_keymap
-from cockpit.tui.too_small import TooSmall, too_small
+from cockpit.tui.base import CockpitBase
+from cockpit.tui.delivery_runner import DeliveryRunner
+from cockpit.tui.keymap import check_keymap
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.screens.too_small import TooSmall, too_small
 from cockpit.tui.unsaved import QuitDialog, keep_in_file, unsaved_on
-from cockpit.tui.writer import Writer
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals that end the app after keeping unsaved text in a file (they cannot ask)."""
@@ -39,34 +38,24 @@ if TYPE_CHECKING:
     from rich.traceback import Traceback
 
 
-class CockpitApp(App[int]):
+class CockpitApp(CockpitBase):
     """The terminal incident cockpit."""
 
     CSS_PATH = "cockpit.tcss"
-    TITLE = "cockpit"
-    BINDINGS = [Binding("q", "quit", "quit", id="cockpit.quit", tooltip="Quit the cockpit")]
 
     def __init__(self, config: Config, store: Store, clock: Clock = system_clock) -> None:
-        super().__init__()
-        self.config = config
-        self.store = store
-        self.clock = clock
+        super().__init__(config, store, clock)
         # Declare, severity and status changes queue pages and webhook events atomically,
         # the same hook the CLI installs.
         store.events = hook_for(config)
-        # Writes wait for other processes' locks on a thread of their own: the screen stays live.
-        self.writer = Writer(store, busy_timeout_ms=config.database.busy_timeout_ms)
         self.deliveries = DeliveryRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
         # `[keys]`: a clash is a configuration error before anything is on screen.
-        self.keymap: dict[str, str] = dict(config.keys.bindings)
         if self.keymap:
             check_keymap(config)
             self.set_keymap(self.keymap)
         self.handle_signals = False
         """SIGTERM and SIGHUP keep unsaved text in a file, then quit (`run_app` turns it on)."""
-        self.kept: list[Path] = []
-        """Files that unsaved text was written to; `run_app` names them once the app is gone."""
 
     def on_mount(self) -> None:
         # After the first paint: delivering imports httpx, which start-up need not wait for.

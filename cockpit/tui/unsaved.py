@@ -25,7 +25,7 @@ from textual.widgets import Label, Static
 
 from cockpit.domain import format_utc, one_line
 from cockpit.store import Store
-from cockpit.tui.writer import Committing
+from cockpit.tui.committing import Committing
 
 PREVIEW_CHARS = 60
 """Characters of each unsaved text quoted in the question."""
@@ -219,13 +219,13 @@ class QuitDialog(Committing, ModalScreen[None]):
         self.refresh_bindings()
 
     def action_keep_in_file(self) -> None:
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.app.clock()
         try:
             path = keep_in_file(self.items, self.db_path, now, "the database could not take it")
         except OSError as exc:
             self.say(Content(f"Could not write the file either: {one_line(str(exc))}"))
             return
-        self.app.kept.append(path)  # type: ignore[attr-defined]
+        self.app.kept.append(path)
         for item in self.items:
             item.saved(None)
         self.app.exit()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from cockpit.config import Config, DatabaseConfig, UserConfig
 from cockpit.demo import demo_config, seed_demo
@@ -41,6 +42,14 @@ def utc_local_time() -> Iterator[None]:
     else:
         os.environ["TZ"] = old
     time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text cursors never blink: a screen shows the same frame whenever it is captured, however
+    long the machine took to get there."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from cockpit.config import Config, DatabaseConfig
 from cockpit.domain import Kind
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.choice_dialog import ChoiceDialog
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.composer import Composer
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.panes import DatabaseLine, IncidentHeader
-from cockpit.tui.postmortem_screen import PostmortemScreen
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.dialogs.choice import ChoiceDialog
+from cockpit.tui.dialogs.composer import Composer
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.screens.postmortem import PostmortemScreen
+from cockpit.tui.widgets.panes import DatabaseLine, IncidentHeader
+from cockpit.tui.widgets.timeline import Timeline
 from cockpit.tui.writer import BUSY
 from tests.conftest import FakeClock
 from tests.tui.conftest import settle

@@ -10,9 +10,9 @@ from cockpit.comms.publish import publish
 from cockpit.config import config_from_dict
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.filter_dialog import FilterDialog
-from cockpit.tui.panes import IncidentHeader
+from cockpit.tui.dialogs.filter import FilterDialog
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.panes import IncidentHeader
 from tests.conftest import FakeClock
 from tests.fakes import FakeSlack, FakeStatuspage
 from tests.tui.test_comms_app import (  # noqa: F401 (fixtures)

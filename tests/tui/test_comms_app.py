@@ -20,11 +20,11 @@ from cockpit.config import Config, config_from_dict, load_config
 from cockpit.domain import Kind, Status
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.composer import Composer
-from cockpit.tui.deliveries import DeliveryBar
-from cockpit.tui.outbox_dialog import OutboxDialog
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.dialogs.composer import Composer
+from cockpit.tui.dialogs.outbox import OutboxDialog
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.deliveries import DeliveryBar
+from cockpit.tui.widgets.timeline import Timeline
 from tests.conftest import FakeClock as MutableClock
 from tests.fakes import FakeSlack, FakeStatuspage, Hang, Reply
 from tests.fakes.wiring import secrets_env, slack_table, statuspage_table

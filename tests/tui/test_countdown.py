@@ -7,8 +7,8 @@ from pathlib import Path
 from cockpit.config import Config
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.panes import IncidentHeader, NextUpdatePane
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.panes import IncidentHeader, NextUpdatePane
 from tests.conftest import FakeClock
 
 SIZE = (100, 30)

@@ -11,10 +11,10 @@ from cockpit.config import Config
 from cockpit.domain import Kind
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.incident_list import IncidentList
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.dialogs.incidents import IncidentList
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.timeline import Timeline
 from tests.conftest import FakeClock
 from tests.test_database_files import corrupt_database
 from tests.test_stored_times import plant_bad_rows

@@ -15,11 +15,11 @@ from cockpit.config import Config
 from cockpit.domain import Kind, frozen_clock
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.detail import TEXT_LIMIT, DetailLines, readable, wrap
-from cockpit.tui.entry_detail import EntryDetail
-from cockpit.tui.step_detail import StepDetail
-from cockpit.tui.timeline import PAGE_SIZE, Timeline, parse_filter
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.screens.entry_detail import EntryDetail
+from cockpit.tui.screens.step_detail import StepDetail
+from cockpit.tui.widgets.detail_lines import TEXT_LIMIT, DetailLines, readable, wrap
+from cockpit.tui.widgets.timeline import PAGE_SIZE, Timeline, parse_filter
 from tests.conftest import T0, FakeClock
 from tests.tui.test_timeline import bulk_incident
 

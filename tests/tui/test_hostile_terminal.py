@@ -12,10 +12,10 @@ from cockpit.config import Config
 from cockpit.domain import Kind
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.panes import IncidentHeader, NextUpdatePane
-from cockpit.tui.too_small import MIN_SIZE, TooSmall
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.screens.too_small import MIN_SIZE, TooSmall
+from cockpit.tui.widgets.panes import IncidentHeader, NextUpdatePane
 from tests.conftest import FakeClock
 
 

@@ -24,12 +24,12 @@ from cockpit.domain import (
 )
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.composer import Composer
-from cockpit.tui.declare_dialog import DeclareDialog
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.postmortem_screen import PostmortemScreen
-from cockpit.tui.role_dialog import RoleDialog
+from cockpit.tui.dialogs.composer import Composer
+from cockpit.tui.dialogs.declare import DeclareDialog
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.dialogs.role import RoleDialog
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.screens.postmortem import PostmortemScreen
 from tests.conftest import FakeClock
 
 SIZE = (110, 34)

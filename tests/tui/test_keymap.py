@@ -27,10 +27,10 @@ from cockpit.domain import Kind
 from cockpit.keymap import DEFAULT_KEYS, character_key, parse_keys
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.keys import chains, check_keymap, keymap_clash
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.keymap import chains, check_keymap, keymap_clash
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.timeline import Timeline
 from tests.conftest import ROOT, FakeClock, run_cli
 from tests.tui.conftest import demo_app
 from tests.tui.test_snapshots import settle
@@ -42,8 +42,8 @@ EXAMPLE = ROOT / "config.toml.example"
 def code_bindings() -> list[tuple[type[DOMNode], Binding]]:
     """Every `Binding` declared in cockpit.tui, with the class declaring it."""
     found = []
-    for module in pkgutil.iter_modules(cockpit.tui.__path__):
-        loaded = importlib.import_module(f"cockpit.tui.{module.name}")
+    for module in pkgutil.walk_packages(cockpit.tui.__path__, "cockpit.tui."):
+        loaded = importlib.import_module(module.name)
         for value in vars(loaded).values():
             declared_here = inspect.isclass(value) and value.__module__ == loaded.__name__
             if declared_here and issubclass(value, DOMNode):

@@ -13,15 +13,15 @@ from cockpit.config import Config
 from cockpit.domain import Kind, Status
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.choice_dialog import ChoiceDialog
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.declare_dialog import DeclareDialog
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.filter_dialog import FilterDialog
-from cockpit.tui.incident_list import IncidentList
-from cockpit.tui.panes import IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.role_dialog import RoleDialog
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.dialogs.choice import ChoiceDialog
+from cockpit.tui.dialogs.declare import DeclareDialog
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.dialogs.filter import FilterDialog
+from cockpit.tui.dialogs.incidents import IncidentList
+from cockpit.tui.dialogs.role import RoleDialog
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.panes import IncidentHeader, NextUpdatePane, RolesPane
+from cockpit.tui.widgets.timeline import Timeline
 from tests.conftest import FakeClock
 from tests.tui.conftest import AUTHOR, settle
 

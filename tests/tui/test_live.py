@@ -11,7 +11,7 @@ from cockpit.config import Config
 from cockpit.domain import Kind, system_clock
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.widgets.timeline import Timeline
 from tests.conftest import ROOT, cli_env
 
 

@@ -34,19 +34,19 @@ from cockpit.config import config_from_dict
 from cockpit.domain import Kind, one_line
 from cockpit.runbooks import find_runbook
 from cockpit.store import Store
-from cockpit.tui.action_item_dialog import ActionItemDialog
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.choice_dialog import ChoiceDialog
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.composer import Composer
-from cockpit.tui.declare_dialog import DeclareDialog
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.filter_dialog import FilterDialog
-from cockpit.tui.incident_list import IncidentList
-from cockpit.tui.outbox_dialog import OutboxDialog
-from cockpit.tui.postmortem_screen import ActionItemsTable, PostmortemScreen
-from cockpit.tui.role_dialog import RoleDialog
-from cockpit.tui.runbook_picker import RunbookPicker
+from cockpit.tui.dialogs.action_item import ActionItemDialog
+from cockpit.tui.dialogs.choice import ChoiceDialog
+from cockpit.tui.dialogs.composer import Composer
+from cockpit.tui.dialogs.declare import DeclareDialog
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.dialogs.filter import FilterDialog
+from cockpit.tui.dialogs.incidents import IncidentList
+from cockpit.tui.dialogs.outbox import OutboxDialog
+from cockpit.tui.dialogs.role import RoleDialog
+from cockpit.tui.dialogs.runbook_picker import RunbookPicker
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.screens.postmortem import ActionItemsTable, PostmortemScreen
 from cockpit.tui.unsaved import QuitDialog
 from tests.conftest import FakeClock
 

@@ -12,9 +12,9 @@ from cockpit.config import Config, RunbooksConfig
 from cockpit.domain import Status
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.panes import NextUpdatePane, RolesPane
-from cockpit.tui.runbook_pane import RunbookPane
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.panes import NextUpdatePane, RolesPane
+from cockpit.tui.widgets.runbook import RunbookPane
 from tests.conftest import FakeClock
 
 SIZE = (100, 30)

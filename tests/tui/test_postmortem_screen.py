@@ -15,13 +15,13 @@ from cockpit.config import Config, PostmortemConfig
 from cockpit.domain import Kind, Status
 from cockpit.postmortem import FIELDS, ItemState
 from cockpit.store import Store
-from cockpit.tui import postmortem_screen
-from cockpit.tui.action_item_dialog import ActionItemDialog
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.incident_list import IncidentList
-from cockpit.tui.postmortem_screen import ActionItemsTable, PostmortemScreen
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.dialogs.action_item import ActionItemDialog
+from cockpit.tui.dialogs.incidents import IncidentList
+from cockpit.tui.screens import postmortem as postmortem_screen
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.screens.postmortem import ActionItemsTable, PostmortemScreen
+from cockpit.tui.widgets.timeline import Timeline
 from tests.conftest import FakeClock as MutableClock
 
 from .conftest import AUTHOR

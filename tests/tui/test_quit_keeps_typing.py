@@ -24,13 +24,13 @@ from textual.widgets import Input, Label, OptionList, Static, TextArea
 from cockpit.config import Config, DatabaseConfig, PostmortemConfig
 from cockpit.domain import Kind
 from cockpit.store import Store, StoreError
-from cockpit.tui import postmortem_screen
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.composer import Composer
-from cockpit.tui.declare_dialog import DeclareDialog
-from cockpit.tui.entry_dialog import EntryDialog
-from cockpit.tui.postmortem_screen import ActionItemsTable, PostmortemScreen
-from cockpit.tui.role_dialog import RoleDialog
+from cockpit.tui.dialogs.composer import Composer
+from cockpit.tui.dialogs.declare import DeclareDialog
+from cockpit.tui.dialogs.entry import EntryDialog
+from cockpit.tui.dialogs.role import RoleDialog
+from cockpit.tui.screens import postmortem as postmortem_screen
+from cockpit.tui.screens.postmortem import ActionItemsTable, PostmortemScreen
 from cockpit.tui.unsaved import QuitDialog
 from tests.conftest import FakeClock
 from tests.tui.conftest import settle

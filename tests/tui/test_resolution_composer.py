@@ -13,10 +13,10 @@ from cockpit.config import Config
 from cockpit.domain import Kind, Status
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.composer import Composer
-from cockpit.tui.panes import NextUpdatePane
-from cockpit.tui.resolution_composer import ResolutionComposer
+from cockpit.tui.dialogs.composer import Composer
+from cockpit.tui.dialogs.resolution import ResolutionComposer
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.panes import NextUpdatePane
 from tests.conftest import FakeClock
 from tests.tui.conftest import demo_app
 from tests.tui.test_snapshots import settle

@@ -18,11 +18,11 @@ from cockpit.domain import Clock, Kind
 from cockpit.runbooks import step_state
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.cockpit_screen import CockpitScreen
-from cockpit.tui.panes import NextUpdatePane
-from cockpit.tui.runbook_pane import RunbookPane
-from cockpit.tui.runbook_picker import RunbookPicker
-from cockpit.tui.timeline import Timeline
+from cockpit.tui.dialogs.runbook_picker import RunbookPicker
+from cockpit.tui.screens.cockpit import CockpitScreen
+from cockpit.tui.widgets.panes import NextUpdatePane
+from cockpit.tui.widgets.runbook import RunbookPane
+from cockpit.tui.widgets.timeline import Timeline
 from tests.tui.conftest import settle
 
 SIZE = (80, 24)

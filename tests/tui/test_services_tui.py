@@ -13,8 +13,8 @@ from cockpit.config import Config, config_from_dict
 from cockpit.domain import Kind
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
-from cockpit.tui.declare_dialog import DeclareDialog
-from cockpit.tui.panes import RolesPane
+from cockpit.tui.dialogs.declare import DeclareDialog
+from cockpit.tui.widgets.panes import RolesPane
 from tests.conftest import FakeClock as MutableClock
 
 from .test_keys import SIZE, cockpit, type_text

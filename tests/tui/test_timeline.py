@@ -8,7 +8,7 @@ from cockpit.config import Config
 from cockpit.domain import Kind, format_utc
 from cockpit.store import Store
 from cockpit.tui.app import make_app
-from cockpit.tui.timeline import PAGE_SIZE, Timeline, parse_filter
+from cockpit.tui.widgets.timeline import PAGE_SIZE, Timeline, parse_filter
 from tests.conftest import FakeClock
 
 ENTRIES = 5_000

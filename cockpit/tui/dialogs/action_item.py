@@ -8,22 +8,19 @@ from datetime import datetime
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
-from textual.screen import ModalScreen
 from textual.validation import Function, Length
 from textual.widgets import Input, Label, Select
 
 from cockpit.domain import NAME_TEXT, TITLE_TEXT, strip_control
 from cockpit.postmortem import ActionItem, ItemState, parse_deadline
 from cockpit.store import Store
+from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
 from cockpit.tui.unsaved import Unsaved
-from cockpit.tui.writer import Committing
 
 
-class ActionItemDialog(Committing, ModalScreen[ActionItem | None]):
+class ActionItemDialog(Dialog[ActionItem | None]):
     """`save(store, title, owner, deadline text, state)` commits the item before the dialog
     closes.
 
@@ -31,15 +28,13 @@ class ActionItemDialog(Committing, ModalScreen[ActionItem | None]):
     intact.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
-
     def __init__(
         self,
         save: Callable[[Store, str, str, str, ItemState], ActionItem],
         now: datetime,
         item: ActionItem | None = None,
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.save = save
         self.now = now
         self.item = item
@@ -88,9 +83,6 @@ class ActionItemDialog(Committing, ModalScreen[ActionItem | None]):
             return False
         return True
 
-    def say(self, message: str | Content) -> None:
-        self.query_one("#hint", Label).update(message)
-
     def _typed(self) -> tuple[str, str, str, ItemState]:
         return (
             self.query_one("#title", Input).value,
@@ -136,7 +128,3 @@ class ActionItemDialog(Committing, ModalScreen[ActionItem | None]):
             (lambda store: self.save(store, title, owner, deadline, state)) if valid else None,
             lambda saved: self.after_commit(lambda: self.dismiss(saved)),
         )
-
-    def action_cancel(self) -> None:
-        if not self.still_saving():
-            self.dismiss(None)

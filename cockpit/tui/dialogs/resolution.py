@@ -10,7 +10,7 @@ from __future__ import annotations
 from cockpit.config import Config
 from cockpit.domain import Clock, Status
 from cockpit.store import Store
-from cockpit.tui.composer import Composer
+from cockpit.tui.dialogs.composer import Composer
 from cockpit.tui.keys import key_text
 
 WITHOUT_UPDATE = "without a resolution update"

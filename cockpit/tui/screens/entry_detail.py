@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from cockpit.comms.outbox import state_text
 from cockpit.domain import Entry, Kind, format_duration, format_local, one_line
 from cockpit.store import StoreError
-from cockpit.tui.detail import DetailScreen, Row, readable
+from cockpit.tui.widgets.detail_lines import DetailScreen, Row, readable
 
 if TYPE_CHECKING:
-    from cockpit.tui.timeline import Timeline
+    from cockpit.tui.widgets.timeline import Timeline
 
 SUMMARY_CHARS = 60
 """Characters of a corrected or correcting entry's text quoted on its line."""

@@ -42,11 +42,12 @@ from cockpit.postmortem import (
     write_export,
 )
 from cockpit.store import Store, StoreError
-from cockpit.tui.action_item_dialog import ActionItemDialog
+from cockpit.tui.committing import Committing
+from cockpit.tui.dialogs.action_item import ActionItemDialog
 from cockpit.tui.keys import key_text
-from cockpit.tui.panes import DatabaseLine
 from cockpit.tui.unsaved import Unsaved, keep_in_file
-from cockpit.tui.writer import Committing, locked
+from cockpit.tui.widgets.panes import DatabaseLine
+from cockpit.tui.writer import locked
 
 SAVE_AFTER_SECONDS = 0.8
 """Typing pauses this long before the field is written to the store."""
@@ -254,7 +255,7 @@ class PostmortemScreen(Committing, Screen[None]):
                     self._data_version = version
                     self.notify(str(exc), severity="error", timeout=8)
         self.query_one(DatabaseLine).show(
-            writing=self.app.writer.busy,  # type: ignore[attr-defined]
+            writing=self.app.writer.busy,
             reading=self._read_busy,
         )
 

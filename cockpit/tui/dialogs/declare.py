@@ -8,25 +8,20 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
-from textual.screen import ModalScreen
 from textual.validation import Length
 from textual.widgets import Input, Label, Select
 
 from cockpit.domain import NAME_TEXT, TITLE_TEXT, Incident, Severity, strip_control
 from cockpit.store import Store
+from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
 from cockpit.tui.unsaved import Unsaved
-from cockpit.tui.writer import Committing
 
 
-class DeclareDialog(Committing, ModalScreen[Incident | None]):
+class DeclareDialog(Dialog[Incident | None]):
     """`declare(store, title, severity, service, commander)` commits the incident before the
     dialog closes; `commander` is the suggestion the commander field starts with."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(
         self,
@@ -37,7 +32,7 @@ class DeclareDialog(Committing, ModalScreen[Incident | None]):
         severity: str | None = None,
         service: str = "",
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.severities = list(severities)
         self.declare = declare
         self.commander = commander
@@ -81,9 +76,6 @@ class DeclareDialog(Committing, ModalScreen[Incident | None]):
                 markup=False,
             )
 
-    def say(self, message: str | Content) -> None:
-        self.query_one("#hint", Label).update(message)
-
     @on(Input.Submitted)
     async def submit(self) -> None:
         title = self.query_one("#title", Input).value.strip()
@@ -109,7 +101,3 @@ class DeclareDialog(Committing, ModalScreen[Incident | None]):
             return None
         text = "\n".join(f"{name}: {value}" for name, value in typed.items() if value)
         return Unsaved("the new incident", text, None)
-
-    def action_cancel(self) -> None:
-        if not self.still_saving():
-            self.dismiss(None)

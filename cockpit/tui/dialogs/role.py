@@ -6,28 +6,24 @@ from collections.abc import Callable, Mapping, Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.domain import NAME_TEXT, Entry, one_line, strip_control
 from cockpit.store import Store
+from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
 from cockpit.tui.unsaved import Unsaved
-from cockpit.tui.writer import Committing
 
 
-class RoleDialog(Committing, ModalScreen[Entry | None]):
+class RoleDialog(Dialog[Entry | None]):
     """Give a role to a person with `save(store, role, person)`; committed before the dialog
     closes.
 
     Dismisses with the role-change entry, or None when cancelled or nothing changed.
     """
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(
         self,
@@ -36,7 +32,7 @@ class RoleDialog(Committing, ModalScreen[Entry | None]):
         save: Callable[[Store, str, str], Entry | None],
         what: str = "",
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.roles = list(roles)
         self.holders = dict(holders)
         self.save = save
@@ -83,9 +79,6 @@ class RoleDialog(Committing, ModalScreen[Entry | None]):
         person.border_title = Content(self.role.capitalize())
         person.focus()
 
-    def say(self, message: str | Content) -> None:
-        self.query_one("#hint", Label).update(message)
-
     @on(Input.Submitted, "#person")
     async def submit(self, event: Input.Submitted) -> None:
         role = self.role
@@ -107,7 +100,3 @@ class RoleDialog(Committing, ModalScreen[Entry | None]):
             lambda store: self.save(store, role, person),
             lambda entry: self.after_commit(lambda: self.dismiss(entry)),
         )
-
-    def action_cancel(self) -> None:
-        if not self.still_saving():
-            self.dismiss(None)

@@ -13,7 +13,7 @@ from textual.widgets import Input, Label
 
 from cockpit.domain import Kind, one_line
 from cockpit.tui.keys import key_text
-from cockpit.tui.timeline import TimelineFilter, parse_filter
+from cockpit.tui.widgets.timeline import TimelineFilter, parse_filter
 
 
 def _valid(query: str) -> bool:

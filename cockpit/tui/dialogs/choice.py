@@ -6,23 +6,19 @@ from collections.abc import Callable, Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.store import Store
+from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
-from cockpit.tui.writer import Committing
 
 
-class ChoiceDialog(Committing, ModalScreen[str | None]):
+class ChoiceDialog(Dialog[str | None]):
     """Pick one of `choices` (value, label); `apply(store, value)` commits it before the dialog
     closes. Labels are plain text (they come from the configuration)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(
         self,
@@ -31,7 +27,7 @@ class ChoiceDialog(Committing, ModalScreen[str | None]):
         current: str | None,
         apply: Callable[[Store, str], object],
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.title_text = title
         self.choices = list(choices)
         self.current = current
@@ -60,9 +56,6 @@ class ChoiceDialog(Committing, ModalScreen[str | None]):
         if self.current in values:
             options.highlighted = values.index(self.current)
 
-    def say(self, message: str | Content) -> None:
-        self.query_one("#hint", Label).update(message)
-
     @on(OptionList.OptionSelected, "#choices")
     async def choose(self, event: OptionList.OptionSelected) -> None:
         value = event.option.id
@@ -72,7 +65,3 @@ class ChoiceDialog(Committing, ModalScreen[str | None]):
             self.dismiss(value)
             return
         await self.commit(lambda store: self.apply(store, value), lambda _: self.dismiss(value))
-
-    def action_cancel(self) -> None:
-        if not self.still_saving():
-            self.dismiss(None)

@@ -23,7 +23,7 @@ from cockpit.domain import (
     since_declared,
 )
 from cockpit.tui.keys import key_text
-from cockpit.tui.runbook_pane import escalation_line
+from cockpit.tui.widgets.runbook import escalation_line
 
 WARNING_SECONDS = 5 * 60
 """The countdown turns amber with this much time left."""

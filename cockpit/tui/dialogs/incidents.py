@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 from cockpit.config import Config
 from cockpit.domain import Incident, Severity, format_duration, one_line
 from cockpit.store import Store
-from cockpit.tui.declare_dialog import DeclareDialog
+from cockpit.tui.dialogs.declare import DeclareDialog
 from cockpit.tui.keys import key_text
 
 DECLARE = "declare"

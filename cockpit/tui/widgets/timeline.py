@@ -7,8 +7,9 @@ costs one count query and the lines it changes, never a rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -19,6 +20,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -125,11 +127,19 @@ class Timeline(ScrollView, can_focus=True):
             self.entry = entry
 
     def __init__(
-        self, store: Store, clock: Clock, *, id: str | None = None, classes: str | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        reader: Callable[[Timeline], Screen[Any]],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.store = store
         self.clock = clock
+        self.reader = reader
+        """The screen that shows one entry whole (its screen is above this widget's floor)."""
         self.incident_id: int | None = None
         self.filter = TimelineFilter()
         self.count = 0
@@ -291,9 +301,7 @@ class Timeline(ScrollView, can_focus=True):
         """Open the selected entry whole (text wrapped, times, reason, corrections, source)."""
         if self.selected is None:
             return
-        from cockpit.tui.entry_detail import EntryDetail
-
-        self.app.push_screen(EntryDetail(self))
+        self.app.push_screen(self.reader(self))
 
     def on_resize(self) -> None:
         self._resize()

@@ -6,20 +6,17 @@ from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from cockpit.domain import ENTRY_TEXT, Entry
 from cockpit.store import Store
+from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
 from cockpit.tui.unsaved import Unsaved
-from cockpit.tui.writer import Committing
 
 
-class EntryDialog(Committing, ModalScreen[Entry | None]):
+class EntryDialog(Dialog[Entry | None]):
     """Ask for one line of text and save it with `save(store, text)`; the entry is committed
     before closing.
 
@@ -27,12 +24,10 @@ class EntryDialog(Committing, ModalScreen[Entry | None]):
     intact, so nothing typed is lost.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
-
     def __init__(
         self, title: str, placeholder: str, save: Callable[[Store, str], Entry], what: str = ""
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.title_text = title
         self.placeholder = placeholder
         self.save = save
@@ -47,9 +42,6 @@ class EntryDialog(Committing, ModalScreen[Entry | None]):
             yield Label(
                 f"Enter saves · {cancel} cancels", classes="dialog-hint", id="hint", markup=False
             )
-
-    def say(self, message: str | Content) -> None:
-        self.query_one("#hint", Label).update(message)
 
     @on(Input.Submitted, "#text")
     async def submit(self, event: Input.Submitted) -> None:
@@ -70,7 +62,3 @@ class EntryDialog(Committing, ModalScreen[Entry | None]):
             lambda store: self.save(store, text),
             lambda entry: self.after_commit(lambda: self.dismiss(entry)),
         )
-
-    def action_cancel(self) -> None:
-        if not self.still_saving():
-            self.dismiss(None)

@@ -8,36 +8,13 @@ methods the CLI calls); the panes then re-read what was committed. A poll of SQL
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 
-from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer
 
-from cockpit.board import Board, build_board
-from cockpit.config import Config
-from cockpit.domain import (
-    Clock,
-    Entry,
-    Incident,
-    Kind,
-    Status,
-    find_severity,
-    severity_rank,
-    unreadable_note,
-)
-from cockpit.oncall import current_shift
+from cockpit.domain import Entry, Incident, Kind, Status, find_severity
 from cockpit.store import Store, StoreError
-from cockpit.tui.deliveries import DeliveryBar
-from cockpit.tui.keys import key_text
-from cockpit.tui.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
-from cockpit.tui.timeline import Timeline, TimelineFilter
-from cockpit.tui.writer import Committing, locked
+from cockpit.tui.screens.incident_view import IncidentView
+from cockpit.tui.widgets.timeline import Timeline, TimelineFilter
 
 # The dialogs (and the Input, Select and OptionList widgets behind them) are imported when a key
 # first opens one: a person paged at 2 a.m. should see the incident before they are loaded.
@@ -72,7 +49,7 @@ _ENTRY_PROMPTS: dict[Kind, tuple[str, str]] = {
 }
 
 
-class CockpitScreen(Committing, Screen[None]):
+class CockpitScreen(IncidentView):
     """Header, roles, next update, runbook and timeline of the incident being worked on.
 
     Writes go through the app's writer; while another process holds the database, the line
@@ -138,42 +115,6 @@ class CockpitScreen(Committing, Screen[None]):
             show=False,
         ),
     ]
-    # Below 100 columns the footer has no room for the command-palette hint (ctrl+p still works).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-
-    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
-        super().__init__()
-        self.config = config
-        self.store = store
-        self.clock = clock
-        self.incident_id: int | None = None
-        self.board: Board | None = None
-        self._last_entry_id = 0
-        self._data_version = -1
-        self._rang_for: datetime | None = None
-        self._last_error = ""
-        self._applicable: tuple[bool, bool] | None = None
-        self._read_busy = False  # the last read found the database locked
-
-    def compose(self) -> ComposeResult:
-        yield IncidentHeader(id="header")
-        with Horizontal(id="top"):
-            roles = RolesPane(id="roles")
-            roles.border_title = "Roles"
-            yield roles
-            next_update = NextUpdatePane(id="next-update")
-            next_update.border_title = "Next update"
-            yield next_update
-        with Horizontal(id="bottom"):
-            runbook = RunbookPane(self.store, self.config, id="runbook")
-            runbook.border_title = "Runbook"
-            yield runbook
-            timeline = Timeline(self.store, self.clock, id="timeline")
-            timeline.border_title = "Timeline"
-            yield timeline
-        yield DeliveryBar(id="deliveries")
-        yield DatabaseLine(id="database")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Timeline).focus()
@@ -192,150 +133,6 @@ class CockpitScreen(Committing, Screen[None]):
         if len(open_ones) != 1:
             self.call_after_refresh(self.action_incidents)
 
-    # -- reading the store
-
-    def show_incident(self, incident_id: int | None) -> None:
-        """Put another incident (or none) on screen."""
-        self.incident_id = incident_id
-        self._rang_for = None
-        # In this order, a commit racing with the load is either loaded or seen by the next poll.
-        self._data_version = self._safe_data_version()
-        # The newest id of any incident: O(1) on the rowid, and entries_after filters by incident.
-        self._last_entry_id = self.store.last_entry_id()
-        self.query_one(Timeline).show_incident(incident_id)
-        self.refresh_board()
-        if self.board is not None and self.board.incident.unreadable:
-            note = unreadable_note(self.board.incident.unreadable)
-            self.notify(
-                f"{self.board.incident.ref}: {note} (see cockpit doctor)", severity="warning"
-            )
-
-    def _safe_data_version(self) -> int:
-        try:
-            return self.store.data_version()
-        except (StoreError, sqlite3.Error):
-            return -1
-
-    def poll(self) -> None:
-        """Cheap check for commits by other processes; only then read what is new.
-
-        A read that finds the database locked skips this poll (the next one reads it all) and
-        the line above the footer says the database is busy.
-        """
-        try:
-            version = self.store.data_version()
-            if version != self._data_version:
-                self.sync()
-                self._data_version = version
-            self._read_busy = False
-        except (StoreError, sqlite3.Error) as exc:
-            self._read_failed(exc)
-        self.show_database()
-
-    def _read_failed(self, error: Exception) -> None:
-        if locked(error):
-            self._read_busy = True
-        else:
-            self.report(error)
-
-    def show_database(self) -> None:
-        """Say on the line above the footer whether the database keeps us waiting."""
-        writer = getattr(self.app, "writer", None)
-        busy_writing = writer is not None and writer.busy
-        self.query_one(DatabaseLine).show(writing=busy_writing, reading=self._read_busy)
-
-    def sync(self) -> None:
-        """Show entries committed since the last look, and re-read the incident."""
-        if self.incident_id is None:
-            return
-        new = self.store.entries_after(self.incident_id, self._last_entry_id)
-        if new:
-            self._last_entry_id = new[-1].id
-            self.query_one(Timeline).entries_added(new)
-        self.query_one(Timeline).refresh_stars()
-        self.refresh_board()
-
-    def refresh_board(self) -> None:
-        """Rebuild the read model of the incident and redraw every pane from it."""
-        if self.incident_id is None:
-            self.board = None
-        else:
-            self.board = build_board(self.store, self.config, self.incident_id, self.clock())
-        incident = self.board.incident if self.board else None
-        self.query_one(RolesPane).show(self.board, self.config.role_names, self.on_call())
-        self.query_one(RunbookPane).show(self.board)
-        self._update_timeline_title()
-        self.tick()
-        applicable = (incident is not None, incident is not None and incident.is_open)
-        if applicable != self._applicable:
-            self._applicable = applicable
-            self.refresh_bindings()
-
-    def tick(self) -> None:
-        """Redraw the clocks from "deadline - now"; ring the bell once when an update is late."""
-        now = self.clock()
-        rank = (
-            severity_rank(self.config.severities, self.board.incident.severity) if self.board else 0
-        )
-        self.query_one(IncidentHeader).show(self.board, now, rank)
-        try:
-            self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
-        except (StoreError, sqlite3.Error) as exc:
-            self._read_failed(exc)
-        overdue = self.query_one(NextUpdatePane).show(self.board, now)
-        deadline = self.board.deadline if self.board else None
-        if overdue and deadline is not None and self._rang_for != deadline.due_at:
-            self._rang_for = deadline.due_at
-            self.app.bell()
-        self._escalate(now)
-
-    def _escalate(self, now: datetime) -> None:
-        """Record the runbook's escalation once it is due (through the writer, off the loop)."""
-        board, author = self.board, self.config.author
-        escalation = board.escalation if board is not None else None
-        if escalation is None or escalation.recorded_at is not None or not escalation.due(now):
-            return
-        if self.writing("escalation"):
-            return
-
-        def escalated(entry: Entry | None) -> None:
-            if entry is not None:  # written by this process: ring once, show it
-                self.app.bell()
-                self._written(entry)
-
-        self.run_worker(
-            self.commit(
-                lambda store: escalate_if_due(store, board, now, author),
-                escalated,
-                key="escalation",
-            ),
-            group="commit-escalation",
-        )
-
-    def _update_timeline_title(self) -> None:
-        timeline = self.query_one(Timeline)
-        if timeline.filter.active:
-            # Content, not a str: the filter is what someone typed, never markup.
-            timeline.border_subtitle = Content(
-                f"{timeline.filter.describe()} · {timeline.count} shown"
-            )
-        elif self.incident_id is not None:
-            count = "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
-            # Enter has no room in the footer at 80 columns: the border names it.
-            read = key_text(self.app, "cockpit.timeline.read")
-            timeline.border_subtitle = Content(
-                f"{read} read · {count}" if timeline.count else count
-            )
-        else:
-            timeline.border_subtitle = ""
-
-    def report(self, error: Exception) -> None:
-        """One notification line for a store problem; the same one is not repeated every poll."""
-        message = str(error) if isinstance(error, StoreError) else f"database error: {error}"
-        if message != self._last_error:
-            self._last_error = message
-            self.notify(message, severity="error", timeout=10)
-
     # -- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -344,19 +141,11 @@ class CockpitScreen(Committing, Screen[None]):
         # A resolved incident keeps its severity; reopen it first (t) to change it.
         return not (action == "severity" and self.board and not self.board.incident.is_open)
 
-    def _written(self, result: object) -> None:
-        """After a dialog committed something: show it now, without waiting for the poll."""
-        if result is not None:
-            try:
-                self.sync()
-            except (StoreError, sqlite3.Error) as exc:
-                self.report(exc)
-
     def _log(self, kind: Kind) -> None:
         incident_id = self.incident_id
         if incident_id is None:
             return
-        from cockpit.tui.entry_dialog import EntryDialog
+        from cockpit.tui.dialogs.entry import EntryDialog
 
         title, placeholder = _ENTRY_PROMPTS[kind]
         author = self.config.author
@@ -377,7 +166,7 @@ class CockpitScreen(Committing, Screen[None]):
         self._log(Kind.DECISION)
 
     def action_severity(self) -> None:
-        from cockpit.tui.choice_dialog import ChoiceDialog
+        from cockpit.tui.dialogs.choice import ChoiceDialog
 
         if self.board is None:
             return
@@ -395,7 +184,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_status(self) -> None:
-        from cockpit.tui.choice_dialog import ChoiceDialog
+        from cockpit.tui.dialogs.choice import ChoiceDialog
 
         if self.board is None:
             return
@@ -420,7 +209,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, chosen)
 
     def _resolve(self, incident_id: int) -> None:
-        from cockpit.tui.resolution_composer import ResolutionComposer
+        from cockpit.tui.dialogs.resolution import ResolutionComposer
 
         try:
             composer = ResolutionComposer(self.store, self.config, incident_id, self.clock)
@@ -430,7 +219,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(composer, self._published)
 
     def action_assign_role(self) -> None:
-        from cockpit.tui.role_dialog import RoleDialog
+        from cockpit.tui.dialogs.role import RoleDialog
 
         if self.board is None:
             return
@@ -444,7 +233,7 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, self._written)
 
     def action_incidents(self) -> None:
-        from cockpit.tui.incident_list import IncidentList, postmortem_notes
+        from cockpit.tui.dialogs.incidents import IncidentList, postmortem_notes
 
         now = self.clock()
         try:
@@ -481,28 +270,25 @@ class CockpitScreen(Committing, Screen[None]):
         self.app.push_screen(dialog, self._switch)
 
     def action_runbook(self) -> None:
-        self.query_one(RunbookPane).pick_runbook()
+        """Open the searchable list of runbooks; the chosen one is linked through the store."""
+        from cockpit.runbooks import load_runbooks
+        from cockpit.tui.dialogs.runbook_picker import RunbookPicker
 
-    @on(RunbookPane.Written)
-    def _runbook_written(self, event: RunbookPane.Written) -> None:
-        self._written(event.entry)
+        board = self.board
+        if board is None:
+            return
+        incident_id, author = board.incident.id, self.config.author
+        runbooks, errors = load_runbooks(self.config.runbook_dirs)
 
-    def on_call(self) -> str:
-        """Who holds the pager now by the `[oncall]` rotation ("" without one)."""
-        rotation = self.config.rotation
-        if rotation is None:
-            return ""
-        return current_shift(rotation, self.clock()).person or ""
+        def link(store: Store, name: str | None) -> Entry | None:
+            return store.link_runbook(incident_id, name, author)
 
-    def _switch(self, incident_id: int | None) -> None:
-        if incident_id is not None:
-            try:
-                self.show_incident(incident_id)
-            except (StoreError, sqlite3.Error) as exc:
-                self.report(exc)
+        picker = RunbookPicker(runbooks, errors, board.incident.runbook, link)
+        # None: cancelled, or the same runbook chosen again (`_written` shows nothing then).
+        self.app.push_screen(picker, self._written)
 
     def action_filter(self) -> None:
-        from cockpit.tui.filter_dialog import FilterDialog
+        from cockpit.tui.dialogs.filter import FilterDialog
 
         timeline = self.query_one(Timeline)
         self.app.push_screen(FilterDialog(timeline.filter), self._filtered)
@@ -516,7 +302,7 @@ class CockpitScreen(Committing, Screen[None]):
     def action_update(self) -> None:
         if self.incident_id is None:
             return
-        from cockpit.tui.composer import Composer
+        from cockpit.tui.dialogs.composer import Composer
 
         try:
             composer = Composer(self.store, self.config, self.incident_id, self.clock)
@@ -535,7 +321,7 @@ class CockpitScreen(Committing, Screen[None]):
         runner = getattr(self.app, "deliveries", None)
         if self.incident_id is None or runner is None:
             return
-        from cockpit.tui.outbox_dialog import OutboxDialog
+        from cockpit.tui.dialogs.outbox import OutboxDialog
 
         self.app.push_screen(OutboxDialog(self.store, self.incident_id, self.clock, runner))
 
@@ -544,7 +330,7 @@ class CockpitScreen(Committing, Screen[None]):
     def action_postmortem(self) -> None:
         if self.incident_id is None:
             return
-        from cockpit.tui.postmortem_screen import PostmortemScreen
+        from cockpit.tui.screens.postmortem import PostmortemScreen
 
         override = self.board.every_minutes_override if self.board else None
         screen = PostmortemScreen(
@@ -554,7 +340,7 @@ class CockpitScreen(Committing, Screen[None]):
 
     def action_export(self) -> None:
         if self.incident_id is not None:
-            from cockpit.tui.postmortem_screen import export
+            from cockpit.tui.screens.postmortem import export
 
             override = self.board.every_minutes_override if self.board else None
             export(self, self.config, self.store, self.clock, self.incident_id, override)

@@ -9,25 +9,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.domain import Entry, one_line
 from cockpit.runbooks import Runbook, RunbookError
 from cockpit.store import Store
+from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
-from cockpit.tui.writer import Committing
 
 UNLINK = "-unlink-"
 """The option id that unlinks the current runbook."""
 
 
-class RunbookPicker(Committing, ModalScreen[Entry | None]):
+class RunbookPicker(Dialog[Entry | None]):
     """Type to filter, arrows move, Enter links (through `link`), Esc cancels with None."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("down", "move(1)", "Next", id="picker.next", show=False),
         Binding("up", "move(-1)", "Previous", id="picker.previous", show=False),
     ]
@@ -39,7 +37,7 @@ class RunbookPicker(Committing, ModalScreen[Entry | None]):
         current: str | None,
         link: Callable[[Store, str | None], Entry | None],
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.runbooks = list(runbooks)
         self.errors = list(errors)
         self.current = current
@@ -84,9 +82,6 @@ class RunbookPicker(Committing, ModalScreen[Entry | None]):
             details += f"  [{', '.join(one_line(tag) for tag in runbook.tags)}]"
         return Content("\n").join([first, Content.styled(f"  {details}", "$text-muted")])
 
-    def say(self, message: str | Content) -> None:
-        self.query_one("#hint", Label).update(message)
-
     @on(Input.Changed, "#runbook-search")
     def _search(self, event: Input.Changed) -> None:
         self.filter(event.value)
@@ -113,7 +108,3 @@ class RunbookPicker(Committing, ModalScreen[Entry | None]):
             options.action_cursor_down()
         else:
             options.action_cursor_up()
-
-    def action_cancel(self) -> None:
-        if not self.still_saving():
-            self.dismiss(None)

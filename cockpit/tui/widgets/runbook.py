@@ -8,8 +8,9 @@ The escalation line of the next-update pane and the escalation entry are built h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,8 +26,8 @@ from cockpit.board import Board
 from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
 from cockpit.store import Store, StoreError
+from cockpit.tui.committing import Committing
 from cockpit.tui.keys import key_text
-from cockpit.tui.writer import Committing
 
 if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
     from cockpit.runbooks import Runbook, Step
@@ -77,11 +79,19 @@ class RunbookPane(Vertical):
             self.entry = entry
 
     def __init__(
-        self, store: Store, config: Config, *, id: str | None = None, classes: str | None = None
+        self,
+        store: Store,
+        config: Config,
+        reader: Callable[[RunbookPane], Screen[Any]],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.store = store
         self.config = config
+        self.reader = reader
+        """The screen that shows one step whole (its screen is above this widget's floor)."""
         self.board: Board | None = None
         self.runbook: Runbook | None = None
         self.ticked: set[int] = set()
@@ -267,9 +277,7 @@ class RunbookPane(Vertical):
         """Open the selected step whole: its text, its commands, whether it is done."""
         if self.selected_step is None:
             return
-        from cockpit.tui.step_detail import StepDetail
-
-        self.app.push_screen(StepDetail(self))
+        self.app.push_screen(self.reader(self))
 
     # -- actions
 
@@ -324,27 +332,6 @@ class RunbookPane(Vertical):
             markup=False,
             timeout=4,
         )
-
-    def pick_runbook(self) -> None:
-        """Open the searchable list of runbooks; the chosen one is linked through the store."""
-        from cockpit.runbooks import load_runbooks
-        from cockpit.tui.runbook_picker import RunbookPicker
-
-        board = self.board
-        if board is None:
-            return
-        incident_id = board.incident.id
-        runbooks, errors = load_runbooks(self.config.runbook_dirs)
-
-        def link(store: Store, name: str | None) -> Entry | None:
-            return store.link_runbook(incident_id, name, self.config.author)
-
-        def done(entry: Entry | None) -> None:
-            if entry is not None:  # None: cancelled, or the same runbook chosen again
-                self.post_message(self.Written(entry))
-
-        picker = RunbookPicker(runbooks, errors, board.incident.runbook, link)
-        self.app.push_screen(picker, done)
 
 
 # ---- escalation ----------------------------------------------------------------------------

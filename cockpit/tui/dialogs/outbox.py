@@ -17,9 +17,10 @@ from cockpit.comms.outbox import OutboxError, retry, state_text
 from cockpit.config import Config
 from cockpit.domain import Clock, format_local, one_line
 from cockpit.store import Delivery, Store, StoreError
-from cockpit.tui.deliveries import STYLES, SYMBOLS, DeliveryRunner, held_here
+from cockpit.tui.committing import Committing
+from cockpit.tui.delivery_runner import DeliveryRunner
 from cockpit.tui.keys import key_text
-from cockpit.tui.writer import Committing
+from cockpit.tui.widgets.deliveries import STYLES, SYMBOLS, held_here
 
 REFRESH_SECONDS = 0.5
 

@@ -13,12 +13,12 @@ from textual.binding import Binding
 from textual.widgets import OptionList
 
 from cockpit.domain import one_line
-from cockpit.tui.detail import DetailScreen, Row, readable
 from cockpit.tui.keys import key_text
+from cockpit.tui.widgets.detail_lines import DetailScreen, Row, readable
 
 if TYPE_CHECKING:
     from cockpit.runbooks import Runbook, Step
-    from cockpit.tui.runbook_pane import RunbookPane
+    from cockpit.tui.widgets.runbook import RunbookPane
 
 
 def step_rows(runbook: Runbook, step: Step, ticked: bool) -> list[Row]:

@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Select, Static, TextArea
 
 from cockpit.comms.publish import draft, preview, publish
@@ -21,9 +20,9 @@ from cockpit.comms.target import Preview
 from cockpit.config import Config
 from cockpit.domain import Clock, Entry, Kind, Status, strip_control
 from cockpit.store import Store
+from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
 from cockpit.tui.unsaved import Unsaved
-from cockpit.tui.writer import Committing
 
 PREVIEW_CHARS = 1500
 """Characters of each target's text shown in the preview (the rest is summarised)."""
@@ -47,11 +46,10 @@ def preview_content(previews: list[Preview]) -> Content:
     return Content("\n").join(parts)
 
 
-class Composer(Committing, ModalScreen[Entry | None]):
+class Composer(Dialog[Entry | None]):
     """Write, check and publish one status update; dismisses with the published entry."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "publish", "Publish", id="composer.publish", priority=True),
     ]
 
@@ -64,7 +62,7 @@ class Composer(Committing, ModalScreen[Entry | None]):
         *,
         status: Status | None = None,
     ) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.store = store
         self.config = config
         self.incident_id = incident_id
@@ -140,9 +138,6 @@ class Composer(Committing, ModalScreen[Entry | None]):
             hint.update(f"Edited text kept: check it still fits “{self.status.value}”.")
         self.show_preview()
 
-    def say(self, message: str | Content) -> None:
-        self.query_one("#hint", Label).update(message)
-
     async def action_publish(self) -> None:
         text, status = self.text, self.status
         if not text.strip():
@@ -172,7 +167,3 @@ class Composer(Committing, ModalScreen[Entry | None]):
             lambda _: self.after_commit(lambda: self.dismiss(None)),
             how="as a note on the timeline, not published",
         )
-
-    def action_cancel(self) -> None:
-        if not self.still_saving():
-            self.dismiss(None)
