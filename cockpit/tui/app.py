@@ -21,7 +21,7 @@ from textual.geometry import Size
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from cockpit.comms.events import hook_for
+from cockpit.comms.events import configure
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, system_clock
 from cockpit.store import CannotWrite, Store, StoreError
@@ -51,9 +51,8 @@ class CockpitApp(App[int]):
         self.config = config
         self.store = store
         self.clock = clock
-        # Declare, severity and status changes queue pages and webhook events atomically,
-        # the same hook the CLI installs.
-        store.events = hook_for(config)
+        # Pages and webhook events, and the configured role names, as the CLI installs them.
+        configure(store, config)
         # Writes wait for other processes' locks on a thread of their own: the screen stays live.
         self.writer = Writer(store, busy_timeout_ms=config.database.busy_timeout_ms)
         self.deliveries = DeliveryRunner(self)

@@ -27,15 +27,17 @@ from cockpit.domain import (
     Kind,
     Status,
     find_severity,
+    incident_ref,
     severity_rank,
     unreadable_note,
 )
 from cockpit.oncall import current_shift
+from cockpit.runbook_policy import due_escalations, record_due_escalations
 from cockpit.store import Store, StoreError
 from cockpit.tui.deliveries import DeliveryBar
 from cockpit.tui.keys import key_text
 from cockpit.tui.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
+from cockpit.tui.runbook_pane import RunbookPane
 from cockpit.tui.timeline import Timeline, TimelineFilter
 from cockpit.tui.writer import Committing, locked
 
@@ -290,22 +292,30 @@ class CockpitScreen(Committing, Screen[None]):
         self._escalate(now)
 
     def _escalate(self, now: datetime) -> None:
-        """Record the runbook's escalation once it is due (through the writer, off the loop)."""
-        board, author = self.board, self.config.author
-        escalation = board.escalation if board is not None else None
-        if escalation is None or escalation.recorded_at is not None or not escalation.due(now):
-            return
+        """Record every runbook escalation now due, on any open incident, not only the one on
+        screen (through the writer, off the loop)."""
         if self.writing("escalation"):
             return
+        try:
+            if not due_escalations(self.store, self.config, now):
+                return
+        except (StoreError, sqlite3.Error) as exc:
+            self._read_failed(exc)
+            return
+        config = self.config
 
-        def escalated(entry: Entry | None) -> None:
-            if entry is not None:  # written by this process: ring once, show it
+        def escalated(entries: list[Entry]) -> None:
+            for entry in entries:  # written by this process: ring once, show it
                 self.app.bell()
-                self._written(entry)
+                if entry.incident_id == self.incident_id:
+                    self._written(entry)
+                else:
+                    ref = incident_ref(entry.incident_id)
+                    self.notify(f"{ref}: {entry.text}", title="Escalation", severity="warning")
 
         self.run_worker(
             self.commit(
-                lambda store: escalate_if_due(store, board, now, author),
+                lambda store: record_due_escalations(store, config, config.author),
                 escalated,
                 key="escalation",
             ),
@@ -546,18 +556,14 @@ class CockpitScreen(Committing, Screen[None]):
             return
         from cockpit.tui.postmortem_screen import PostmortemScreen
 
-        override = self.board.every_minutes_override if self.board else None
-        screen = PostmortemScreen(
-            self.config, self.store, self.clock, self.incident_id, every_minutes_override=override
-        )
+        screen = PostmortemScreen(self.config, self.store, self.clock, self.incident_id)
         self.app.push_screen(screen, lambda _: self.refresh_board())
 
     def action_export(self) -> None:
         if self.incident_id is not None:
             from cockpit.tui.postmortem_screen import export
 
-            override = self.board.every_minutes_override if self.board else None
-            export(self, self.config, self.store, self.clock, self.incident_id, override)
+            export(self, self.config, self.store, self.clock, self.incident_id)
 
     async def action_star(self) -> None:
         timeline = self.query_one(Timeline)
