@@ -43,7 +43,7 @@ def due_escalations(store: Store, config: Config, now: datetime) -> list[tuple[I
     from cockpit.runbooks import Runbook, escalation_for, escalation_recorded, linked_runbook
 
     due: list[tuple[Incident, Runbook]] = []
-    for incident in store.incidents(open_only=True):
+    for incident in reversed(store.incidents(open_only=True)):  # oldest first
         linked = linked_runbook(config.runbook_dirs, incident.runbook)
         if not isinstance(linked, Runbook):
             continue
