@@ -26,7 +26,9 @@ from cockpit.domain import (
     next_update_deadline,
     resolution_update_owed,
     since_declared,
+    update_every_minutes,
 )
+from cockpit.runbook_policy import runbook_minutes
 from cockpit.store import Store
 
 if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
@@ -44,7 +46,7 @@ class Board:
     last_update_at: datetime | None
     deadline: Deadline | None
     missing_roles: tuple[str, ...]
-    every_minutes_override: int | None = None
+    runbook_minutes: int | None = None  # the linked runbook's update cadence, if it sets one
     runbook: Runbook | None = None  # the linked runbook, when it can be read
     runbook_problem: str | None = None  # why the linked runbook cannot be used
     escalation: Escalation | None = None
@@ -69,6 +71,11 @@ class Board:
         return last.at if last is not None and is_resolution_update(last) else None
 
     @property
+    def every_minutes(self) -> int | None:
+        """Minutes between updates now: the linked runbook's cadence, else the severity's."""
+        return update_every_minutes(self.severity, self.runbook_minutes)
+
+    @property
     def since_declared(self) -> timedelta:
         return since_declared(self.incident, self.now)
 
@@ -87,18 +94,11 @@ def unknown_severity(name: str) -> Severity:
     return Severity(name, "unknown", "not in the configured taxonomy")
 
 
-def build_board(
-    store: Store,
-    config: Config,
-    incident_id: int,
-    now: datetime,
-    *,
-    every_minutes_override: int | None = None,
-) -> Board:
+def build_board(store: Store, config: Config, incident_id: int, now: datetime) -> Board:
     """Read the incident and compute its deadline and flags at `now`.
 
-    A linked runbook's `update_every_minutes` overrides the cadence unless the caller passes
-    its own override; its escalation rule becomes `escalation`.
+    A linked runbook's `update_every_minutes` overrides the cadence; its escalation rule
+    becomes `escalation`.
     """
     from cockpit.runbooks import (
         Runbook,
@@ -116,14 +116,13 @@ def build_board(
     linked = linked_runbook(config.runbook_dirs, incident.runbook)
     runbook = linked if isinstance(linked, Runbook) else None
     problem = linked.problem if isinstance(linked, RunbookError) else None
-    if every_minutes_override is None and runbook is not None:
-        every_minutes_override = runbook.update_every_minutes
+    minutes = runbook_minutes(incident, runbook)
     escalation = escalation_for(incident, runbook)
     if escalation is not None:
         recorded = escalation_recorded(store, incident_id, escalation.runbook)
         escalation = dataclasses.replace(escalation, recorded_at=recorded)
     count, last = store.updates_sent(incident_id)
-    deadline = next_update_deadline(incident, severity, last, count, every_minutes_override)
+    deadline = next_update_deadline(incident, severity, last, count, minutes)
     return Board(
         incident=incident,
         severity=severity,
@@ -132,7 +131,7 @@ def build_board(
         last_update_at=last,
         deadline=deadline,
         missing_roles=tuple(missing_roles(incident, severity)),
-        every_minutes_override=every_minutes_override,
+        runbook_minutes=minutes,
         runbook=runbook,
         runbook_problem=problem,
         escalation=escalation,

@@ -162,7 +162,7 @@ def compute_metrics(
     severities: Sequence[Severity],
     now: datetime,
     *,
-    every_minutes_override: int | None = None,
+    runbook_minutes: int | None = None,
 ) -> Metrics:
     """The post-mortem figures for `incident` from its timeline; `now` ends an open incident."""
     timeline = sorted(entries, key=lambda e: (e.at, e.id))
@@ -202,7 +202,7 @@ def compute_metrics(
         [(at, _policy(severities, name)) for at, name in severity_changes],
         end,
         resolved=resolved_at is not None,
-        every_minutes_override=every_minutes_override,
+        runbook_minutes=runbook_minutes,
     )
     if resolved_at is not None:
         updates = _resolution_update(updates, published, _policy(severities, final))
@@ -321,7 +321,7 @@ def _update_compliance(
     end: datetime,
     *,
     resolved: bool,
-    every_minutes_override: int | None,
+    runbook_minutes: int | None,
 ) -> UpdateCompliance:
     """Replay the incident's life against the policy, the way the cockpit's countdown ran.
 
@@ -333,7 +333,7 @@ def _update_compliance(
     probe = dataclasses.replace(incident, status=Status.INVESTIGATING, resolved_at=None)
 
     def policy(severity: Severity, last: datetime | None, sent: int) -> Deadline | None:
-        return next_update_deadline(probe, severity, last, sent, every_minutes_override)
+        return next_update_deadline(probe, severity, last, sent, runbook_minutes)
 
     events: list[tuple[datetime, int, Severity | None]] = [(at, 0, None) for at in updates]
     events += [(at, 1, severity) for at, severity in severity_changes]

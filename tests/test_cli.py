@@ -172,6 +172,7 @@ OTHER_COMMANDS_MODULES = (
     "cockpit.markdown",
     "cockpit.metrics",
     "cockpit.postmortem",
+    "cockpit.runbook_policy",
     "cockpit.runbooks",
     "cockpit.sync",
     "cockpit.comms.probe",

@@ -70,7 +70,7 @@ def test_resolved_owes_nothing():
 
 
 def test_runbook_cadence_overrides_severity():
-    deadline = next_update_deadline(incident(), SEV1, T0, 1, every_minutes_override=15)
+    deadline = next_update_deadline(incident(), SEV1, T0, 1, runbook_minutes=15)
     assert deadline is not None
     assert deadline.due_at == T0 + timedelta(minutes=15)
 

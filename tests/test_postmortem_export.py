@@ -175,8 +175,16 @@ class Built:
     starred: list[int]
 
 
-def build(store: Store, clock: FakeClock, *, title: str = "Checkout API errors") -> Built:
-    """SEV-2 raised to SEV-1, a late update, a backdated action, a handover, resolved."""
+def build(
+    store: Store,
+    clock: FakeClock,
+    *,
+    title: str = "Checkout API errors",
+    communicator: str | None = None,
+) -> Built:
+    """SEV-2 raised to SEV-1, a late update, a backdated action, a handover, resolved (with
+    the communicator handed over to `communicator` at the end, while still open: a resolved
+    incident keeps its roles)."""
     incident = store.declare(
         title,
         "SEV-2",
@@ -212,6 +220,8 @@ def build(store: Store, clock: FakeClock, *, title: str = "Checkout API errors")
     clock.advance(minutes=20)
     store.set_status(i, Status.MONITORING, "dave")
     clock.advance(minutes=30)
+    if communicator is not None:
+        store.assign(i, "communicator", communicator, "alice")
     store.publish(i, "Resolved.", "bob", status=Status.RESOLVED)
     for entry in (note, update, action):
         store.star(entry.id, "alice")
@@ -505,10 +515,9 @@ def test_an_overdue_postmortem_says_so(built: Built):
 
 
 def test_user_text_with_markdown_and_html_stays_text_everywhere(store: Store, clock: FakeClock):
-    b = build(store, clock, title=NASTY)
+    b = build(store, clock, title=NASTY, communicator=NASTY)
     i = b.incident_id
     store.append(i, Kind.NOTE, NASTY_LINES, NASTY)
-    store.assign(i, "communicator", NASTY, "alice")
     store.append(i, Kind.NOTE, "late", "alice", at=clock.now - timedelta(minutes=1), reason=NASTY)
     store.set_postmortem(
         i,

@@ -310,7 +310,7 @@ def test_a_runbook_cadence_override_changes_what_was_required():
     t.update(m(20))
     t.update(m(35))  # every 10 min under the override: due +30, five minutes late
 
-    got = t.metrics(now=m(40), every_minutes_override=10)
+    got = t.metrics(now=m(40), runbook_minutes=10)
     assert got.updates.required == 2 and got.updates.met == 1
     assert got.updates.missed == (MissedDeadline(2, m(30), m(35), "update", "SEV-2"),)
     plain = t.metrics(now=m(40))  # every 30 min: both on time

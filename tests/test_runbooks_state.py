@@ -219,7 +219,7 @@ def test_board_uses_the_runbook_cadence_and_escalation(
     store.publish(incident, "We are investigating.", "bob")
     board = build_board(store, config, incident, clock())
     assert board.runbook is not None and board.runbook.name == API
-    assert board.every_minutes_override == 15
+    assert board.runbook_minutes == 15
     assert board.deadline is not None
     assert board.deadline.due_at == T0 + timedelta(minutes=25)  # every 15, not SEV-2's 30
     assert board.escalation is not None

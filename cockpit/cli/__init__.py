@@ -42,7 +42,7 @@ from cockpit.cli import list as list_  # the module; the name `list` stays the b
 from cockpit.cli.context import WRITE, Context, UsageError
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, one_line, system_clock
-from cockpit.store import StoreError, TextTooLong
+from cockpit.store import StoreError, TextTooLong, UnknownRole
 
 COMMANDS = (
     init,
@@ -131,7 +131,7 @@ def _run(argv: Sequence[str] | None, clock: Clock) -> int:
         if handler is None:
             return app.open_app(ctx)
         return int(handler(ctx) or 0)
-    except (UsageError, TextTooLong) as exc:
+    except (UsageError, TextTooLong, UnknownRole) as exc:
         print(f"cockpit: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except (ConfigError, StoreError) as exc:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cockpit.cli.context import Context, incident_id, incident_option, usage_error
-from cockpit.domain import NAME_TEXT, find_role, one_line
+from cockpit.cli.context import Context, incident_id, incident_option
+from cockpit.domain import NAME_TEXT, one_line
 
 
 def register(sub: Any) -> None:
@@ -17,8 +17,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_assign(ctx: Context) -> int:
-    with usage_error():
-        role = find_role(ctx.config.role_names, ctx.args.role.strip())
+    role = ctx.store.role(ctx.args.role)  # the configured roles: UnknownRole is bad usage
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.assign(target, role, ctx.args.person, ctx.config.author)
     person = one_line(ctx.args.person.strip()) or "nobody"

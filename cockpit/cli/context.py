@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cockpit.comms.events import hook_for
+from cockpit.comms.events import configure
 from cockpit.config import Config, database_path, find_config, load_config
 from cockpit.domain import (
     Clock,
@@ -79,9 +79,7 @@ class Context:
             )
             if store.notice:
                 print(f"cockpit: note: {store.path}: {store.notice}", file=sys.stderr)
-            if not store.read_only:
-                store.events = hook_for(self.config)
-            self._store = store
+            self._store = configure(store, self.config)
         return self._store
 
     def config_for_report(self) -> Config | None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.context import Context, seconds_argument
+from cockpit.cli.lines import record_escalations
 from cockpit.comms.outbox import state_text, undelivered
 from cockpit.domain import one_line
 
@@ -50,6 +51,7 @@ def cmd_deliver(ctx: Context) -> int:
         if delivery.state != "sending":
             print(_line(delivery, ctx.clock(), {}), flush=True)
 
+    record_escalations(ctx)
     worker = DeliveryWorker(ctx.store, ctx.config, clock=ctx.clock, on_change=report)
     asyncio.run(worker.run(until_idle=True, budget=ctx.args.wait))
     owed = undelivered(ctx.store)

@@ -1,5 +1,5 @@
-"""Lines several subcommands print alike: what a change queued, how to send an owed resolution
-update, an action item, and when a post-mortem is due."""
+"""Lines several subcommands print alike: what a change queued, the escalations they recorded,
+how to send an owed resolution update, an action item, and when a post-mortem is due."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cockpit.cli.context import Context
-from cockpit.domain import format_duration, one_line, unreadable_note
+from cockpit.domain import format_duration, incident_ref, one_line, unreadable_note
+from cockpit.store import Store, StoreError
 
 if TYPE_CHECKING:
     from cockpit.postmortem import ActionItem
@@ -27,6 +28,41 @@ def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
             f"queued {', '.join(queued)}; `cockpit deliver` or the open app sends it",
             file=sys.stderr,
         )
+
+
+def record_escalations(ctx: Context) -> None:
+    """Record every runbook escalation now due on an open incident, as the open app does (once,
+    whichever process sees it first), and say each on stderr. A command that only reads the
+    database opens it for writing for this; where it cannot be written, a note says so and
+    the escalation waits for a process that can."""
+    # Deferred: the runbook library, which `cockpit log` never needs.
+    from cockpit.runbook_policy import due_escalations, record_due_escalations
+
+    store, config = ctx.store, ctx.config
+    if not due_escalations(store, config, ctx.clock()):
+        return
+    writer = store
+    try:
+        if store.read_only:
+            writer = Store.open(
+                store.path,
+                clock=ctx.clock,
+                busy_timeout_ms=config.database.busy_timeout_ms,
+                create=False,
+            )
+        entries = record_due_escalations(writer, config, config.author)
+    except StoreError as exc:
+        print(
+            f"cockpit: note: a runbook escalation is due and could not be recorded: "
+            f"{one_line(str(exc))}",
+            file=sys.stderr,
+        )
+        return
+    finally:
+        if writer is not store:
+            writer.close()
+    for entry in entries:
+        print(f"{incident_ref(entry.incident_id)}: {one_line(entry.text)}", file=sys.stderr)
 
 
 def resolution_hint(incident: int) -> str:

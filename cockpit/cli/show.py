@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.context import READ, Context, incident_id
-from cockpit.cli.lines import resolution_hint
+from cockpit.cli.lines import record_escalations, resolution_hint
 from cockpit.domain import (
     escape_unsafe,
     format_countdown,
@@ -35,6 +35,7 @@ def cmd_show(ctx: Context) -> int:
     from cockpit.board import build_board, incident_json
 
     target = incident_id(ctx, ctx.args.incident)
+    record_escalations(ctx)
     now = ctx.clock()
     board = build_board(ctx.store, ctx.config, target, now)
     if ctx.args.json:

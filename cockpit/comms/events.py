@@ -1,6 +1,7 @@
 """Incident events (declared, severity, status) into the outbox, atomically with the change.
 
-`hook_for(config)` is what the CLI and the app install as `Store.events`: the store calls it
+`configure(store, config)` is how the CLI and the app install it as `Store.events` (with the
+configured role names, the other thing a store learns from the configuration): the store calls it
 inside the transaction that declares or changes an incident, and writes the deliveries it
 returns in that same transaction, so a page or a webhook event can be neither lost nor sent
 for a change that was rolled back. The hook is pure: it renders payloads, it never sends.
@@ -15,7 +16,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cockpit.config import Config
-from cockpit.store import EventHook, IncidentEvent
+from cockpit.store import EventHook, IncidentEvent, Store
+
+
+def configure(store: Store, config: Config) -> Store:
+    """Give `store` what the configuration decides for every write: the event hook (pages and
+    webhook events) and the role names it accepts. The one place the CLI and the app do it."""
+    store.role_names = tuple(config.role_names)
+    if not store.read_only:
+        store.events = hook_for(config)
+    return store
 
 
 def hook_for(config: Config) -> EventHook | None:

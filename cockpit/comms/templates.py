@@ -35,8 +35,7 @@ def template_text(config: Config, name: str) -> str:
 
 
 def next_update_minutes(board: Board) -> int:
-    every = board.every_minutes_override or board.severity.update_every_minutes
-    return every or board.severity.first_update_minutes or DEFAULT_NEXT_UPDATE_MINUTES
+    return board.every_minutes or board.severity.first_update_minutes or DEFAULT_NEXT_UPDATE_MINUTES
 
 
 def human_duration(delta: timedelta) -> str:

@@ -4,7 +4,8 @@ post-mortems and deliveries.
 No I/O and no Textual here. Everything that needs "now" takes it as an argument (or a `Clock`).
 Modules: `clock`, `moments` (the accepted time range, stored and typed times), `text` (limits
 and terminal safety), `incident` (the model), `deadlines` (update cadence and the resolution
-update), `postmortem` (fields and action items), `delivery` (the outbox's rows and events).
+update), `resolved` (what a resolved incident keeps), `postmortem` (fields and action items),
+`delivery` (the outbox's rows and events).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cockpit.domain.deadlines import (
     resolution_update_owed,
     resolution_update_required,
     since_declared,
+    update_every_minutes,
 )
 from cockpit.domain.delivery import (
     DELIVERY_STATES,
@@ -31,6 +33,7 @@ from cockpit.domain.delivery import (
     IncidentEvent,
 )
 from cockpit.domain.incident import (
+    DEFAULT_ROLES,
     DEFAULT_SEVERITIES,
     MAX_CADENCE_MINUTES,
     MAX_ID,
@@ -95,6 +98,7 @@ from cockpit.domain.text import (
 )
 
 __all__ = [
+    "DEFAULT_ROLES",
     "DEFAULT_SEVERITIES",
     "DELIVERY_STATES",
     "EARLIEST",
@@ -164,5 +168,6 @@ __all__ = [
     "strip_control",
     "system_clock",
     "unreadable_note",
+    "update_every_minutes",
     "whys_from_text",
 ]

@@ -23,25 +23,28 @@ class Deadline:
         return now > self.due_at
 
 
+def update_every_minutes(severity: Severity, runbook_minutes: int | None) -> int | None:
+    """Minutes between updates: the linked runbook's cadence (`runbook_minutes`, see
+    `cockpit.runbook_policy`) overrides the severity's."""
+    return runbook_minutes if runbook_minutes is not None else severity.update_every_minutes
+
+
 def next_update_deadline(
     incident: Incident,
     severity: Severity,
     last_update_at: datetime | None,
     updates_sent: int = 0,
-    every_minutes_override: int | None = None,
+    runbook_minutes: int | None = None,
 ) -> Deadline | None:
     """The next required status update, from the severity policy; None when nothing is owed.
 
     The first update is due `first_update_minutes` after declaration; each later one
-    `update_every_minutes` after the last published update. A runbook may override the cadence.
+    `update_every_minutes` after the last published update, unless the linked runbook sets its
+    own cadence (`runbook_minutes`).
     """
     if not incident.is_open:
         return None
-    every = (
-        every_minutes_override
-        if every_minutes_override is not None
-        else severity.update_every_minutes
-    )
+    every = update_every_minutes(severity, runbook_minutes)
     if last_update_at is None:
         first = severity.first_update_minutes
         if first is None:

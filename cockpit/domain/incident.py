@@ -186,6 +186,10 @@ def name_key(name: str) -> str:
     return re.sub(r"[\s_-]", "", name).lower()
 
 
+DEFAULT_ROLES = ("commander", "communicator")
+"""The roles an incident has unless the configuration names others (`[roles] names`)."""
+
+
 def find_role(role_names: Iterable[str], text: str) -> str:
     """The configured role `text` means (`on_call` finds `on-call`); ValueError if none."""
     names = list(role_names)

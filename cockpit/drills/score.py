@@ -29,6 +29,7 @@ from cockpit.drills.inject import is_injected
 from cockpit.drills.scenario import InjectKind, Scenario
 from cockpit.drills.scorecard import Check, NotScored, Scorecard, minute, minutes, minutes_between
 from cockpit.metrics import Metrics, MissedDeadline, Span, _policy, compute_metrics
+from cockpit.runbook_policy import runbook_minutes
 from cockpit.runbooks import Runbook, ticked_steps
 
 GRACE_MINUTES = 5
@@ -54,9 +55,8 @@ def score_drill(
     `runbook` is the scenario's runbook (None when it cannot be read: the runbook area is then
     not scored). Its update cadence applies while the incident links it, as on the countdown.
     """
-    linked = runbook is not None and incident.runbook == runbook.name
-    override = runbook.update_every_minutes if linked and runbook is not None else None
-    metrics = compute_metrics(incident, entries, severities, now, every_minutes_override=override)
+    override = runbook_minutes(incident, runbook)
+    metrics = compute_metrics(incident, entries, severities, now, runbook_minutes=override)
     timeline = sorted(entries, key=lambda e: (e.at, e.id))
     judge = _Judge(scenario, incident, timeline, severities, runbook, metrics, override)
     checks, skipped = judge.run()

@@ -52,10 +52,7 @@ def export_markdown(
     now: datetime,
     *,
     tz: tzinfo | None = None,
-    every_minutes_override: int | None = None,
 ) -> str:
     """The post-mortem of one incident as GitHub-flavoured Markdown."""
-    report = build_report(
-        store, config, incident_id, now, tz=tz, every_minutes_override=every_minutes_override
-    )
+    report = build_report(store, config, incident_id, now, tz=tz)
     return render_markdown(report)

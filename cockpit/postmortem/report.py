@@ -13,6 +13,7 @@ from cockpit.domain.incident import Entry, Incident, Kind
 from cockpit.domain.postmortem import ActionItem, Postmortem
 from cockpit.metrics import Metrics, compute_metrics
 from cockpit.postmortem.due import postmortem_due_at
+from cockpit.runbook_policy import linked_runbook_minutes
 
 if TYPE_CHECKING:
     from cockpit.config import Config
@@ -71,24 +72,18 @@ def build_report(
     now: datetime,
     *,
     tz: tzinfo | None = None,
-    every_minutes_override: int | None = None,
 ) -> Report:
     """Read the incident, its timeline, post-mortem, items and stars; compute the metrics.
 
-    The update cadence is the one the cockpit's countdown used: a linked runbook's override
-    applies unless the caller gives one.
+    The update cadence is the one the cockpit's countdown used: a linked runbook's applies.
     """
     incident = store.incident(incident_id)
-    if every_minutes_override is None:
-        from cockpit.board import build_board  # the board knows how runbooks set the cadence
-
-        every_minutes_override = build_board(store, config, incident_id, now).every_minutes_override
     metrics = compute_metrics(
         incident,
         store.entries(incident_id, kinds=METRIC_KINDS),
         config.severities,
         now,
-        every_minutes_override=every_minutes_override,
+        runbook_minutes=linked_runbook_minutes(config, incident),
     )
     starred = frozenset(store.starred(incident_id))
     key_moments = sorted((store.entry(i) for i in starred), key=lambda e: (e.at, e.id))

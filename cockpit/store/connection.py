@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from cockpit.domain.clock import Clock, system_clock
 from cockpit.domain.delivery import EventHook
-from cockpit.domain.incident import incident_ref
+from cockpit.domain.incident import DEFAULT_ROLES, Status, incident_ref
 from cockpit.domain.moments import check_day, check_moment
+from cockpit.domain.resolved import resolved_refusal
 from cockpit.store.errors import (
     DAMAGED,
     CannotWrite,
     DatabaseDamaged,
     DatabaseReplaced,
     IncidentNotFound,
+    IncidentResolved,
     StoreError,
     damage_report,
     error_code,
@@ -96,8 +98,10 @@ class StoreConnection:
         self._db: sqlite_utils.Database | None = None
         self._key: tuple[int, int] | None = None  # the file, while this store holds it open
         self.events: EventHook | None = None
-        """Installed by the CLI and the app (`cockpit.comms.events.hook_for`): the outbox rows
+        """Installed by the CLI and the app (`cockpit.comms.events.configure`): the outbox rows
         for declare, severity and status changes go in with the change, atomically."""
+        self.role_names: tuple[str, ...] = DEFAULT_ROLES
+        """The roles `assign` and `declare` accept (the configuration's, set with `events`)."""
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -273,7 +277,7 @@ class StoreConnection:
             other.close()
             self._still_there()
             raise DatabaseReplaced(f"{self.path} was replaced while cockpit opened it again")
-        other.events = self.events
+        other.events, other.role_names = self.events, self.role_names
         return other
 
     def _still_there(self) -> None:
@@ -368,6 +372,15 @@ class StoreConnection:
         if row is None:
             raise IncidentNotFound(f"no incident {incident_ref(incident_id)}")
         return row  # type: ignore[no-any-return]
+
+    @classmethod
+    def _require_open(cls, conn: sqlite3.Connection, incident_id: int, what: str) -> sqlite3.Row:
+        """The incident's row, read in the caller's transaction; IncidentResolved (naming `what`
+        the change would do) when it is resolved."""
+        row = cls._require_incident(conn, incident_id)
+        if row["status"] == Status.RESOLVED.value:
+            raise IncidentResolved(resolved_refusal(incident_id, what))
+        return row
 
     @staticmethod
     def _select(

@@ -17,6 +17,14 @@ class IncidentNotFound(StoreError):
     pass
 
 
+class IncidentResolved(StoreError):
+    """A change a resolved incident does not take (`cockpit.domain.resolved`): reopen it first."""
+
+
+class UnknownRole(StoreError, ValueError):
+    """A role name outside the configured roles (a ValueError: the CLI treats it as bad usage)."""
+
+
 class TextTooLong(StoreError):
     """Text over its limit (`cockpit.domain.TextLimit`): refused whole, nothing written."""
 

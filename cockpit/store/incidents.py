@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from cockpit.domain.incident import Entry, Incident, Kind, Status, incident_ref
+from cockpit.domain.incident import Entry, Incident, Kind, Status, find_role, incident_ref
 from cockpit.domain.moments import format_utc
+from cockpit.domain.resolved import KEPT_WHEN_RESOLVED, LINK_RUNBOOK
 from cockpit.domain.text import NAME_TEXT, TITLE_TEXT, storable
 from cockpit.store.connection import guarded
-from cockpit.store.errors import IncidentNotFound, StoreError, fits
+from cockpit.store.errors import IncidentNotFound, StoreError, UnknownRole, fits
 from cockpit.store.rows import to_incident
 from cockpit.store.timeline import Timeline
 
@@ -43,7 +44,9 @@ class Incidents(Timeline, ABC):
             raise StoreError("an incident needs a title")
         fits(title, TITLE_TEXT, "an incident title")
         fits(service, NAME_TEXT, "a service name")
-        for role, person in (roles or {}).items():
+        # Only the roles given to someone are checked: a front end may offer one left empty.
+        roles = {self.role(role): person for role, person in (roles or {}).items() if person}
+        for role, person in roles.items():
             fits(person, NAME_TEXT, f"the {role}'s name")
         now = self.now()
         impact = now
@@ -77,11 +80,18 @@ class Incidents(Timeline, ABC):
             entry_id = self._insert_entry(
                 conn, incident_id, Kind.SYSTEM, author, text, now, now, meta=meta
             )
-            for role, person in (roles or {}).items():
-                if person:
-                    self._assign(conn, incident_id, role, person, author, now)
+            for role, person in roles.items():
+                self._assign(conn, incident_id, role, person, author, now)
             self._fire(conn, "declared", incident_id, entry_id, meta, author, now)
         return self.incident(incident_id)
+
+    def role(self, text: str) -> str:
+        """The role `text` names among `role_names` (`on_call` finds `on-call`); UnknownRole
+        (one line listing the roles) when it names none."""
+        try:
+            return find_role(self.role_names, text.strip())
+        except ValueError as exc:
+            raise UnknownRole(str(exc)) from None
 
     @guarded
     def incident(self, incident_id: int) -> Incident:
@@ -175,7 +185,7 @@ class Incidents(Timeline, ABC):
         """Change the severity; None when it is already that."""
         now = self.now()
         with self._write() as conn:
-            row = self._require_incident(conn, incident_id)
+            row = self._require_open(conn, incident_id, KEPT_WHEN_RESOLVED[Kind.SEVERITY])
             old = row["severity"]
             if old == severity:
                 return None
@@ -197,11 +207,13 @@ class Incidents(Timeline, ABC):
 
     @guarded
     def assign(self, incident_id: int, role: str, person: str, author: str) -> Entry | None:
-        """Give `role` to `person` ("" clears it); None when nothing changes."""
+        """Give `role` (one of `role_names`) to `person` ("" clears it); None when nothing
+        changes."""
+        role = self.role(role)
         fits(person, NAME_TEXT, f"the {role}'s name")
         now = self.now()
         with self._write() as conn:
-            self._require_incident(conn, incident_id)
+            self._require_open(conn, incident_id, KEPT_WHEN_RESOLVED[Kind.ROLE])
             entry_id = self._assign(conn, incident_id, role, person.strip(), author, now)
         return self.entry(entry_id) if entry_id else None
 
@@ -241,7 +253,7 @@ class Incidents(Timeline, ABC):
         """Link (or unlink, with None) a runbook; the change is a timeline entry."""
         now = self.now()
         with self._write() as conn:
-            row = self._require_incident(conn, incident_id)
+            row = self._require_open(conn, incident_id, LINK_RUNBOOK)
             if row["runbook"] == name:
                 return None
             conn.execute("UPDATE incidents SET runbook = ? WHERE id = ?", (name, incident_id))

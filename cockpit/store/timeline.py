@@ -11,6 +11,7 @@ from typing import Any
 
 from cockpit.domain.incident import Entry, Kind
 from cockpit.domain.moments import format_utc, read_stored
+from cockpit.domain.resolved import KEPT_WHEN_RESOLVED
 from cockpit.domain.text import ENTRY_TEXT, REASON_TEXT, storable
 from cockpit.store.connection import StoreConnection, guarded
 from cockpit.store.errors import StoreError, fits
@@ -50,13 +51,21 @@ class Timeline(StoreConnection):
         fits(text, ENTRY_TEXT)
         fits(reason or "", REASON_TEXT, "the reason for backdating")
         with self._write() as conn:
-            self._require_incident(conn, incident_id)
+            self._require_writable(conn, incident_id, kind)
             entry_id = self._insert_entry(
                 conn, incident_id, kind, author, text, claimed, now, reason, corrects, meta
             )
         return Entry(
             entry_id, incident_id, claimed, now, kind, author, text, corrects, reason, meta or {}
         )
+
+    @classmethod
+    def _require_writable(cls, conn: sqlite3.Connection, incident_id: int, kind: Kind) -> None:
+        """The incident exists and takes an entry of `kind` (a resolved one keeps its state)."""
+        if kind in KEPT_WHEN_RESOLVED:
+            cls._require_open(conn, incident_id, KEPT_WHEN_RESOLVED[kind])
+        else:
+            cls._require_incident(conn, incident_id)
 
     def _insert_entry(
         self,
@@ -217,7 +226,7 @@ class Timeline(StoreConnection):
         match = {name: meta[name] for name in key}
         sql, params = self._meta_query(incident_id, kind, match)
         with self._write() as conn:
-            self._require_incident(conn, incident_id)
+            self._require_writable(conn, incident_id, kind)
             if conn.execute(sql + " LIMIT 1", params).fetchone() is not None:
                 return None
             entry_id = self._insert_entry(

@@ -20,7 +20,7 @@ from textual.geometry import Size
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from cockpit.comms.events import hook_for
+from cockpit.comms.events import configure
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, system_clock
 from cockpit.store import CannotWrite, Store, StoreError
@@ -45,9 +45,8 @@ class CockpitApp(CockpitBase):
 
     def __init__(self, config: Config, store: Store, clock: Clock = system_clock) -> None:
         super().__init__(config, store, clock)
-        # Declare, severity and status changes queue pages and webhook events atomically,
-        # the same hook the CLI installs.
-        store.events = hook_for(config)
+        # Pages and webhook events, and the configured role names, as the CLI installs them.
+        configure(store, config)
         self.deliveries = DeliveryRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
         # `[keys]`: a clash is a configuration error before anything is on screen.

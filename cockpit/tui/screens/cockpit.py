@@ -332,18 +332,14 @@ class CockpitScreen(IncidentView):
             return
         from cockpit.tui.screens.postmortem import PostmortemScreen
 
-        override = self.board.every_minutes_override if self.board else None
-        screen = PostmortemScreen(
-            self.config, self.store, self.clock, self.incident_id, every_minutes_override=override
-        )
+        screen = PostmortemScreen(self.config, self.store, self.clock, self.incident_id)
         self.app.push_screen(screen, lambda _: self.refresh_board())
 
     def action_export(self) -> None:
         if self.incident_id is not None:
             from cockpit.tui.screens.postmortem import export
 
-            override = self.board.every_minutes_override if self.board else None
-            export(self, self.config, self.store, self.clock, self.incident_id, override)
+            export(self, self.config, self.store, self.clock, self.incident_id)
 
     async def action_star(self) -> None:
         timeline = self.query_one(Timeline)

@@ -16,14 +16,15 @@ from textual.widgets import Footer
 
 from cockpit.board import Board, build_board
 from cockpit.config import Config
-from cockpit.domain import Clock, Entry, severity_rank, unreadable_note
+from cockpit.domain import Clock, Entry, incident_ref, severity_rank, unreadable_note
 from cockpit.oncall import current_shift
+from cockpit.runbook_policy import due_escalations, record_due_escalations
 from cockpit.store import Store, StoreError
 from cockpit.tui.committing import Committing
 from cockpit.tui.keys import key_text
 from cockpit.tui.widgets.deliveries import DeliveryBar
 from cockpit.tui.widgets.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
-from cockpit.tui.widgets.runbook import RunbookPane, escalate_if_due
+from cockpit.tui.widgets.runbook import RunbookPane
 from cockpit.tui.widgets.timeline import Timeline
 from cockpit.tui.writer import locked
 
@@ -185,22 +186,30 @@ class IncidentView(Committing, Screen[None]):
         self._escalate(now)
 
     def _escalate(self, now: datetime) -> None:
-        """Record the runbook's escalation once it is due (through the writer, off the loop)."""
-        board, author = self.board, self.config.author
-        escalation = board.escalation if board is not None else None
-        if escalation is None or escalation.recorded_at is not None or not escalation.due(now):
-            return
+        """Record every runbook escalation now due, on any open incident, not only the one on
+        screen (through the writer, off the loop)."""
         if self.writing("escalation"):
             return
+        try:
+            if not due_escalations(self.store, self.config, now):
+                return
+        except (StoreError, sqlite3.Error) as exc:
+            self._read_failed(exc)
+            return
+        config = self.config
 
-        def escalated(entry: Entry | None) -> None:
-            if entry is not None:  # written by this process: ring once, show it
+        def escalated(entries: list[Entry]) -> None:
+            for entry in entries:  # written by this process: ring once, show it
                 self.app.bell()
-                self._written(entry)
+                if entry.incident_id == self.incident_id:
+                    self._written(entry)
+                else:
+                    ref = incident_ref(entry.incident_id)
+                    self.notify(f"{ref}: {entry.text}", title="Escalation", severity="warning")
 
         self.run_worker(
             self.commit(
-                lambda store: escalate_if_due(store, board, now, author),
+                lambda store: record_due_escalations(store, config, config.author),
                 escalated,
                 key="escalation",
             ),

@@ -41,6 +41,7 @@ from cockpit.postmortem import (
     postmortem_due_at,
     write_export,
 )
+from cockpit.runbook_policy import linked_runbook_minutes
 from cockpit.store import Store, StoreError
 from cockpit.tui.committing import Committing
 from cockpit.tui.dialogs.action_item import ActionItemDialog
@@ -104,15 +105,12 @@ class PostmortemScreen(Committing, Screen[None]):
         store: Store,
         clock: Clock,
         incident_id: int,
-        *,
-        every_minutes_override: int | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.store = store
         self.clock = clock
         self.incident_id = incident_id
-        self.every_minutes_override = every_minutes_override
         self._dirty: dict[str, str] = {}  # field -> text typed and not yet saved
         self._save_timer: Timer | None = None
         self._data_version = -1
@@ -212,7 +210,7 @@ class PostmortemScreen(Committing, Screen[None]):
             self.store.entries(self.incident_id, kinds=METRIC_KINDS),
             self.config.severities,
             now,
-            every_minutes_override=self.every_minutes_override,
+            runbook_minutes=linked_runbook_minutes(self.config, incident),
         )
 
         def since(moment: datetime | None) -> str:
@@ -412,14 +410,7 @@ class PostmortemScreen(Committing, Screen[None]):
 
     async def action_export(self) -> None:
         await self.flush(
-            lambda: export(
-                self,
-                self.config,
-                self.store,
-                self.clock,
-                self.incident_id,
-                self.every_minutes_override,
-            )
+            lambda: export(self, self.config, self.store, self.clock, self.incident_id)
         )
 
     async def action_complete(self) -> None:
@@ -454,13 +445,10 @@ def export(
     store: Store,
     clock: Clock,
     incident_id: int,
-    every_minutes_override: int | None = None,
 ) -> Path | None:
     """Write the Markdown post-mortem to its default file and say where (the `e` key)."""
     try:
-        text = export_markdown(
-            store, config, incident_id, clock(), every_minutes_override=every_minutes_override
-        )
+        text = export_markdown(store, config, incident_id, clock())
         path = write_export(export_path(config, store.incident(incident_id)).resolve(), text)
     except StoreError as exc:
         screen.notify(str(exc), severity="error", timeout=10)

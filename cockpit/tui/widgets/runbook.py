@@ -359,15 +359,3 @@ def escalation_line(board: Board | None, now: datetime) -> tuple[Content, bool] 
         return Content.styled(text, "bold $text-error"), True
     text = f"escalated to {one_line(escalation.to)} at {format_local(recorded, now)}"
     return Content.styled(text, "$text-error"), False
-
-
-def escalate_if_due(store: Store, board: Board | None, now: datetime, author: str) -> Entry | None:
-    """Record the linked runbook's escalation once its deadline has passed; the entry written,
-    or None (not due, already recorded here or by another process)."""
-    if board is None or board.runbook is None or board.escalation is None:
-        return None
-    if board.escalation.recorded_at is not None or not board.escalation.due(now):
-        return None
-    from cockpit.runbooks import record_escalation
-
-    return record_escalation(store, board.incident.id, board.runbook, author)
