@@ -8,7 +8,7 @@ The escalation line of the next-update pane and the escalation entry are built h
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from cockpit.board import Board
 from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
+from cockpit.runbook_policy import ESCALATION_ALERT
 from cockpit.store import Store, StoreError
 from cockpit.tui.keys import key_text
 from cockpit.tui.writer import Committing
@@ -348,10 +349,6 @@ class RunbookPane(Vertical):
 
 
 # ---- escalation ----------------------------------------------------------------------------
-
-
-ESCALATION_ALERT = timedelta(minutes=5)
-"""How long the next-update pane stays red after an escalation fired."""
 
 
 def escalation_line(board: Board | None, now: datetime) -> tuple[Content, bool] | None:
