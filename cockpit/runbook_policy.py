@@ -8,7 +8,7 @@ this module finds every open incident it applies to.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cockpit.config import Config
@@ -17,6 +17,11 @@ from cockpit.store import IncidentResolved, Store
 
 if TYPE_CHECKING:
     from cockpit.runbooks import Runbook
+
+
+ESCALATION_ALERT = timedelta(minutes=5)
+"""How long an escalation that fired still reads as "ESCALATE … now" (red in the app, in
+`cockpit show` too) before it reads "escalated to … at"."""
 
 
 def runbook_minutes(incident: Incident, runbook: Runbook | None) -> int | None:

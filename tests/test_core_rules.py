@@ -369,7 +369,9 @@ def test_cockpit_show_records_a_due_escalation_once(cli: Cli) -> None:
         f"{POOL})\nINC-2: escalate to Database on-call: not resolved 20 min after declaring "
         f"(runbook {POOL})\n"
     )
-    assert "escalated to Database on-call at 02:34" in out
+    assert "ESCALATE to Database on-call now (due 00:00 ago)" in out  # as loud as in the app
+    cli.clock.advance(minutes=5)
+    assert "escalated to Database on-call at 02:34" in cli("show", "INC-1")[1]
     code, out, err = cli("show", "INC-2", "--json")
     assert (code, err) == (0, "")  # recorded already: nothing more
     assert json.loads(out)["escalation"]["recorded_at"] == "2026-11-27T02:34:00.000Z"

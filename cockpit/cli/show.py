@@ -86,7 +86,8 @@ def cmd_show(ctx: Context) -> int:
 
 def print_checklist(ctx: Context, board: Board) -> None:
     """The runbook lines: title, each step ticked or not, and escalation."""
-    from cockpit.runbooks import step_state  # deferred with the board
+    from cockpit.runbook_policy import ESCALATION_ALERT  # deferred with the board
+    from cockpit.runbooks import step_state
 
     incident = board.incident
     now = board.now
@@ -104,7 +105,7 @@ def print_checklist(ctx: Context, board: Board) -> None:
     escalation = board.escalation
     if escalation is None:
         return
-    if escalation.recorded_at is not None:
+    if escalation.recorded_at is not None and now - escalation.recorded_at >= ESCALATION_ALERT:
         state = (
             f"escalated to {one_line(escalation.to)} at {format_local(escalation.recorded_at, now)}"
         )

@@ -9,7 +9,7 @@ The escalation line of the next-update pane and the escalation entry are built h
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from cockpit.board import Board
 from cockpit.config import Config
 from cockpit.domain import Entry, format_local, one_line
+from cockpit.runbook_policy import ESCALATION_ALERT
 from cockpit.store import Store, StoreError
 from cockpit.tui.committing import Committing
 from cockpit.tui.keys import key_text
@@ -335,10 +336,6 @@ class RunbookPane(Vertical):
 
 
 # ---- escalation ----------------------------------------------------------------------------
-
-
-ESCALATION_ALERT = timedelta(minutes=5)
-"""How long the next-update pane stays red after an escalation fired."""
 
 
 def escalation_line(board: Board | None, now: datetime) -> tuple[Content, bool] | None:
