@@ -179,6 +179,13 @@ class RunbooksConfig:
 
 
 @dataclass(frozen=True)
+class DrillsConfig:
+    """Directories searched for drill scenarios (`~` expanded), before the bundled ones."""
+
+    dirs: list[str] = field(default_factory=list, metadata=_path())
+
+
+@dataclass(frozen=True)
 class PostmortemConfig:
     """Where exports go and when the post-mortem is due after resolution."""
 
@@ -359,6 +366,7 @@ class Config:
     declare: DeclareConfig = field(default_factory=DeclareConfig)
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
+    drills: DrillsConfig = field(default_factory=DrillsConfig)
     postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
     oncall: OncallConfig = field(default_factory=OncallConfig)
     keys: KeysConfig = field(default_factory=KeysConfig)
@@ -1049,6 +1057,7 @@ _COMMENTS: dict[str, str] = {
         + "."
     ),
     "runbooks": "Directories with runbook Markdown files, searched before the bundled ones.",
+    "drills": "Directories with drill scenarios (Markdown), searched before the bundled ones.",
     "postmortem": "Where `cockpit export` writes, and hours after resolution a post-mortem is due.",
     "oncall": "A weekly on-call rotation: people in order, first hand-off date, day, time, zone.",
     "slack": (
