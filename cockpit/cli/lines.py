@@ -29,9 +29,10 @@ def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
         )
 
 
-def resolution_hint(incident: int) -> str:
-    """How to send an owed resolution update (the incident is named: it is no longer open)."""
-    return f"send it with `cockpit update --incident INC-{incident} --template resolution`"
+def resolution_hint(ref: str) -> str:
+    """How to send an owed resolution update (the incident is named, `INC-n` or `DRILL-n`:
+    it is no longer open)."""
+    return f"send it with `cockpit update --incident {ref} --template resolution`"
 
 
 def due_text(due: datetime, now: datetime) -> str:

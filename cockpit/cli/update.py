@@ -96,7 +96,7 @@ def cmd_update(ctx: Context) -> int:
     )
     raw = entry.meta.get("targets")
     targets = [str(name) for name in raw] if isinstance(raw, list) else []
-    print(f"INC-{target}: published {entry.meta.get('phase', 'update')} #{entry.id}")
+    print(f"{ctx.ref(target)}: published {entry.meta.get('phase', 'update')} #{entry.id}")
     for line in text.splitlines():
         print(f"   {one_line(line)}")
     if targets:

@@ -22,7 +22,8 @@ from cockpit.drills.inject import INJECT_KEY, due_injections
 from cockpit.drills.library import PACKAGE_DRILLS, find_scenario, load_scenarios
 from cockpit.drills.scenario import Scenario, ScenarioError
 from cockpit.drills.score import score_drill
-from cockpit.drills.scorecard import Scorecard
+from cockpit.drills.scorecard import Scorecard, render_markdown, scorecard_filename
+from cockpit.postmortem import write_export
 from cockpit.runbooks import Runbook, find_runbook
 from cockpit.store.drills import DrillRow, DrillStore
 
@@ -228,3 +229,10 @@ def history(
         except ValueError:
             continue  # edited by hand: left out rather than fatal
     return drill_history(results, scenario)
+
+
+def export_scorecard(config: Config, card: Scorecard) -> Path:
+    """Write the Markdown scorecard into `[postmortem] dir` as `drill-<scenario>-<date>.md`
+    (the post-mortem's export rules: atomic, a symlink written through); the path written."""
+    path = Path(config.postmortem.dir).expanduser() / scorecard_filename(card)
+    return write_export(path, render_markdown(card))
