@@ -23,10 +23,14 @@ def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
         if entry_id is None or d.entry_id == entry_id
     ]
     if queued:
-        print(
-            f"queued {', '.join(queued)}; `cockpit deliver` or the open app sends it",
-            file=sys.stderr,
-        )
+        print(f"queued {', '.join(queued)}; {sent_by(ctx)}", file=sys.stderr)
+
+
+def sent_by(ctx: Context) -> str:
+    """Who sends what a command queued: the deliverer, or in a drill the sink (nobody)."""
+    if ctx.drill is not None:
+        return "a drill: the sink records it as it would have gone out, nothing is sent"
+    return "`cockpit deliver` or the open app sends it"
 
 
 def resolution_hint(ref: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.cli.context import READ, Context, UsageError, incident_id, read_stdin, usage_error
+from cockpit.cli.lines import sent_by
 from cockpit.domain import UPDATE_TEXT, Status, one_line, parse_status
 from cockpit.plaintext import visible
 from cockpit.store import fits
@@ -100,7 +101,7 @@ def cmd_update(ctx: Context) -> int:
     for line in text.splitlines():
         print(f"   {one_line(line)}")
     if targets:
-        print(f"queued for {', '.join(targets)}; `cockpit deliver` or the open app sends it")
+        print(f"queued for {', '.join(targets)}; {sent_by(ctx)}")
     else:
         print("no targets configured ([slack], [statuspage]): recorded on the timeline only")
     return 0
