@@ -32,6 +32,20 @@ NOT_IN_A_DRILL = {"incidents"}
 class DrillBanner(Static):
     """One loud line: DRILL, which one, the speed, drill time, and that nothing is sent."""
 
+    # Here rather than in drill.tcss: the app's default screen does not load a screen's
+    # CSS_PATH, and the banner must never look like the real cockpit.
+    DEFAULT_CSS = """
+    DrillBanner {
+        width: 1fr;
+        height: 1;
+        background: $warning;
+        color: $background;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
     def show(self, drill: play.Drill, now: datetime, ended: bool) -> None:
         state = "ENDED" if ended else f"drill time {format_local(now, now, seconds=True)}"
         at = minute(drill.clock.minute(now))
@@ -46,7 +60,6 @@ class DrillBanner(Static):
 class DrillScreen(CockpitScreen):
     """The drill incident on the cockpit screen; the scorecard once it is resolved or ended."""
 
-    CSS_PATH = "drill.tcss"
     BINDINGS = [
         Binding(
             "x",
@@ -62,6 +75,7 @@ class DrillScreen(CockpitScreen):
         super().__init__(config, store, drill.clock)
         self.drill = drill
         self.scorecard: Scorecard | None = None
+        self._ending = False
         self.add_class("-drill")
 
     def compose(self) -> ComposeResult:
@@ -82,11 +96,12 @@ class DrillScreen(CockpitScreen):
         super().tick()
         now = self.clock()
         self.query_one(DrillBanner).show(self.drill, now, self.scorecard is not None)
-        if self.scorecard is not None or self.writing("inject"):
+        if self.scorecard is not None or self._ending or self.writing("inject"):
             return
         resolved = self.board is not None and self.board.incident.status is Status.RESOLVED
         if resolved or self.drill.ended:
-            self.run_worker(self._end(abandon=False), group="drill-end", exclusive=True)
+            self._ending = True  # every redraw ticks: one end, however many ticks see it
+            self.run_worker(self._end(abandon=False), group="drill-end")
             return
         drill = self.drill
         self.run_worker(
@@ -105,17 +120,20 @@ class DrillScreen(CockpitScreen):
         await self._end(abandon=True)
 
     async def _end(self, *, abandon: bool) -> None:
-        if self.writing("end"):
-            return
         config, drill = self.config, self.drill
         await self.commit(
             lambda store: play.settle(_drills(store), config, drill, abandon=abandon),
             self._ended,
             key="end",
+            failed=self._not_ended,
         )
+
+    def _not_ended(self, error: Exception) -> None:
+        self._ending = False  # said by the commit; the next tick tries again
 
     def _ended(self, drill: play.Drill) -> None:
         self.drill = drill
+        self._ending = False
         if not drill.ended:
             return
         from cockpit.tui.scorecard_screen import ScorecardScreen

@@ -15,6 +15,10 @@ from cockpit.domain import one_line
 from cockpit.drills import play
 from cockpit.drills.clock import format_speed
 from cockpit.drills.scorecard import AREA_NAMES, Scorecard, minute
+from cockpit.tui.drill_screen import DrillBanner
+
+INDENT = "\u00a0" * 9
+"""Under the check's name (no-break spaces: a wrapped line does not drop them)."""
 
 
 def check_lines(card: Scorecard) -> Content:
@@ -23,10 +27,10 @@ def check_lines(card: Scorecard) -> Content:
     for check in card.checks:
         mark = ("✓ met   ", "$text-success") if check.passed else ("✗ missed", "$text-error")
         parts.append(Content.assemble(mark, " ", (one_line(check.name), "bold")))
-        parts.append(Content.styled(f"    expected {one_line(check.expected)}", "$text-muted"))
-        parts.append(Content(f"    actual   {one_line(check.actual)}"))
+        parts.append(Content.styled(f"{INDENT}expected {one_line(check.expected)}", "$text-muted"))
+        parts.append(Content(f"{INDENT}actual   {one_line(check.actual)}"))
         if check.detail:
-            parts.append(Content.styled(f"    {one_line(check.detail)}", "$text-muted"))
+            parts.append(Content.styled(f"{INDENT}{one_line(check.detail)}", "$text-muted"))
     for skipped in card.not_scored:
         area = AREA_NAMES.get(skipped.area, skipped.area)
         parts.append(
@@ -52,10 +56,7 @@ class ScorecardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         card = self.card
         state = "resolved" if card.resolved else "ended before it was resolved"
-        yield Static(
-            Content(f" DRILL SCORECARD · {card.drill} · {one_line(card.title)} "),
-            id="drill-banner",
-        )
+        yield DrillBanner(Content(f" DRILL SCORECARD · {card.drill} · {one_line(card.title)} "))
         yield Static(
             Content(
                 f"Score {card.score} / 100  ·  {card.scenario} at {format_speed(card.speed)}  ·  "

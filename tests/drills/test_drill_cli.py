@@ -87,7 +87,7 @@ def test_drill_time_runs_at_the_speed_for_every_command(
 ) -> None:
     cockpit("drill", "start", API, "--speed", "10")
     wall.advance(seconds=24)  # 4 drill minutes
-    status, out, _ = cockpit("log", "--incident", "DRILL-1", "checking deploys")
+    status, _out, _ = cockpit("log", "--incident", "DRILL-1", "checking deploys")
     assert status == 0
     logged = entries(tmp_path)
     # Maya's message was due at minute 3: written by this command, dated at minute 3.
@@ -150,7 +150,7 @@ def test_no_command_acts_on_a_drill_without_its_id(
 ) -> None:
     cockpit("drill", "start", API)
     for args in (("log", "nothing named"), ("status", "resolved"), ("show",), ("list",)):
-        status, out, err = cockpit(*args)
+        status, out, _err = cockpit(*args)
         assert status == 1 and "DRILL" not in out, args
     cockpit("declare", "Real one", "--severity", "SEV-3")
     assert "DRILL" not in cockpit("list", "--all")[1]
