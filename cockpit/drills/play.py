@@ -97,8 +97,11 @@ def start(
     """Declare the drill incident at drill time zero (the page), as the scenario's first alert
     arrives, and record its clock. The store runs on the drill's clock from here on."""
     speed = check_speed(speed)
-    clock = DrillClock.start(wall, speed)
-    store.clock = clock
+    # Drill time stands still at zero while the page arrives: the declaration and the minute-0
+    # injections are all at time zero exactly, none of them "late".
+    now = wall()
+    started = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as stored: to the ms
+    store.clock = DrillClock(started, started, speed, started, wall)
     incident = store.declare(
         scenario.title,
         scenario.starts_at_severity,
@@ -106,23 +109,20 @@ def start(
         service=scenario.service,
         runbook=scenario.runbook,
     )
-    # Time zero is the declared moment exactly (a few drill milliseconds after the start).
-    zero = incident.declared_at
-    clock = DrillClock(clock.wall_start + (zero - clock.zero) / speed, zero, speed, None, wall)
-    store.clock = clock
-    row = store.add_drill(
-        DrillRow(
-            incident_id=incident.id,
-            scenario=scenario.name,
-            speed=speed,
-            wall_start=clock.wall_start,
-            zero=zero,
-            played_at=clock.wall_start,
-        )
+    row = DrillRow(
+        incident_id=incident.id,
+        scenario=scenario.name,
+        speed=speed,
+        wall_start=started,
+        zero=incident.declared_at,
+        played_at=started,
+        paused_at=incident.declared_at,
     )
-    drill = Drill(row, scenario, clock)
-    inject_due(store, drill)
-    return drill
+    inject_due(store, Drill(row, scenario, store.clock))
+    clock = DrillClock(started, incident.declared_at, speed, incident.declared_at, wall).resume()
+    store.clock = clock
+    row = store.add_drill(dataclasses.replace(row, wall_start=clock.wall_start, paused_at=None))
+    return Drill(row, scenario, clock)
 
 
 def open_drill(

@@ -241,3 +241,25 @@ def test_drill_entries_carry_the_drill_kind(cockpit: Cockpit, tmp_path: Path) ->
     with drills_db(tmp_path) as store:
         page = [e for e in store.entries(1) if e.kind is Kind.EXTERNAL]
     assert [e.meta["drill_kind"] for e in page] == ["alert", "alert"]
+
+
+def test_every_incident_command_takes_a_drill_id(
+    cockpit: Cockpit, wall: FakeClock, tmp_path: Path
+) -> None:
+    cockpit("drill", "start", API)
+    wall.advance(seconds=30)
+    for args in (
+        ("assign", "--incident", "DRILL-1", "communicator", "bob"),
+        ("severity", "--incident", "DRILL-1", "SEV-1"),
+        ("update", "--incident", "DRILL-1", "-m", "Investigating", "--dry-run"),
+        ("outbox", "--incident", "DRILL-1"),
+        ("postmortem", "show", "DRILL-1"),
+        ("export", "DRILL-1", "-o", "-"),
+    ):
+        status, out, err = cockpit(*args)
+        assert status == 0, (args, err)
+        assert "INC-" not in out, args
+    with drills_db(tmp_path) as store:
+        incident = store.incident(1)
+    assert (incident.severity, incident.roles.get("communicator")) == ("SEV-1", "bob")
+    assert not (tmp_path / "cockpit.db").exists()
