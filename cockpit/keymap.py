@@ -61,6 +61,10 @@ DEFAULT_KEYS: dict[str, str] = {
     "postmortem.add_item": "a",
     "postmortem.edit_item": "enter",
     "postmortem.item_state": "x",
+    # A drill: ending it early, and its scorecard.
+    "drill.end": "x",
+    "scorecard.close": "escape",
+    "scorecard.export": "e",
 }
 """Every binding id the app declares, with its default keys (comma-separated, as Textual's
 `Binding` takes them), in the order config.toml.example lists them."""

@@ -26,6 +26,7 @@ from cockpit.cli import (
     deliver,
     demo,
     doctor,
+    drill,
     export,
     init,
     log,
@@ -55,6 +56,7 @@ COMMANDS = (
     show,
     demo,
     runbooks,
+    drill,
     update,
     deliver,
     outbox,
@@ -128,9 +130,12 @@ def _run(argv: Sequence[str] | None, clock: Clock) -> int:
     ctx = Context(args, clock=clock, access=getattr(args, "access", WRITE))
     handler = getattr(args, "handler", None)
     try:
+        ctx.enter_drill()
         if handler is None:
             return app.open_app(ctx)
-        return int(handler(ctx) or 0)
+        status = int(handler(ctx) or 0)
+        ctx.record_drill_deliveries()
+        return status
     except (UsageError, TextTooLong, UnknownRole) as exc:
         print(f"cockpit: error: {one_line(str(exc))}", file=sys.stderr)
         return 2

@@ -13,18 +13,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit.comms.events import configure
 from cockpit.config import Config, database_path, find_config, load_config
 from cockpit.domain import (
     Clock,
     TextLimit,
+    incident_ref,
+    parse_drill_ref,
     parse_id,
     parse_incident_ref,
     parse_moment,
     system_clock,
 )
 from cockpit.store import Store, TextTooLong
+from cockpit.store.drills import DrillStore
+
+if TYPE_CHECKING:
+    from cockpit.drills.play import Drill
 
 
 class UsageError(Exception):
@@ -56,6 +63,9 @@ class Context:
     """READ, WRITE or CREATE; a handler may change it before it first touches `store`."""
     _config: Config | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
+    drill: Drill | None = field(default=None, repr=False)
+    """The drill the command names (`--incident DRILL-n`): the store is then the drills
+    database and `clock` the drill's clock. Only an explicit drill id ever sets it."""
 
     @property
     def config(self) -> Config:
@@ -82,6 +92,51 @@ class Context:
             self._store = configure(store, self.config)
         return self._store
 
+    def enter_drill(self) -> None:
+        """When the command names a drill (`DRILL-n` as its incident), play on it: the drills
+        database, on the drill's clock, with what has arrived by now written first."""
+        raw = getattr(self.args, "incident", None)
+        if not isinstance(raw, str):
+            return
+        with usage_error():
+            drill_id = parse_drill_ref(raw)
+        if drill_id is None:
+            return
+        from cockpit.drills.play import drills_database, inject_due, open_drill
+
+        store = DrillStore.open(
+            drills_database(self.db_path),
+            clock=self.clock,
+            busy_timeout_ms=self.config.database.busy_timeout_ms,
+            create=False,
+            read_only=self.access == READ,
+        )
+        try:
+            configure(store, self.config)
+            self.drill = open_drill(store, self.config, drill_id, self.clock)
+            if not store.read_only:
+                inject_due(store, self.drill)
+        except BaseException:
+            store.close()
+            raise
+        self._store, self.clock = store, self.drill.clock
+
+    def record_drill_deliveries(self) -> None:
+        """In a drill, the sink takes what the command queued, at once: the outbox then shows
+        each target's delivery as recorded (the drill's worker never sends anything)."""
+        store = self._store
+        if self.drill is None or store is None or store.read_only:
+            return
+        import asyncio
+
+        from cockpit.comms.worker import DeliveryWorker  # deferred: httpx, never used here
+
+        asyncio.run(DeliveryWorker(store, self.config, clock=self.clock).run(until_idle=True))
+
+    def ref(self, incident_id: int) -> str:
+        """How the command names the incident it acted on: `INC-n`, or `DRILL-n` in a drill."""
+        return self.drill.ref if self.drill is not None else incident_ref(incident_id)
+
     def config_for_report(self) -> Config | None:
         """The configuration, for a crash report to mask its secrets; None if it cannot load."""
         try:
@@ -105,6 +160,8 @@ def incident_option(parser: argparse.ArgumentParser, help: str = "INC-n") -> Non
 
 def incident_id(ctx: Context, raw: str | None) -> int:
     """The incident a command means: `--incident`, else the only open one."""
+    if ctx.drill is not None:
+        return ctx.drill.id
     explicit = None
     if raw is not None:
         with usage_error():
@@ -116,6 +173,8 @@ def postmortem_incident(ctx: Context, raw: str | None) -> int:
     """The incident a post-mortem command means: the one named, else the only open one, else
     the latest resolved."""
     store = ctx.store
+    if ctx.drill is not None:
+        return ctx.drill.id
     if raw is not None:
         with usage_error():
             named = store.resolve_incident_id(parse_incident_ref(raw))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cockpit.cli.context import Context
-from cockpit.domain import format_duration, incident_ref, one_line, unreadable_note
+from cockpit.domain import format_duration, one_line, unreadable_note
 from cockpit.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -24,10 +24,7 @@ def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
         if entry_id is None or d.entry_id == entry_id
     ]
     if queued:
-        print(
-            f"queued {', '.join(queued)}; `cockpit deliver` or the open app sends it",
-            file=sys.stderr,
-        )
+        print(f"queued {', '.join(queued)}; {sent_by(ctx)}", file=sys.stderr)
 
 
 def record_escalations(ctx: Context) -> None:
@@ -62,12 +59,20 @@ def record_escalations(ctx: Context) -> None:
         if writer is not store:
             writer.close()
     for entry in entries:
-        print(f"{incident_ref(entry.incident_id)}: {one_line(entry.text)}", file=sys.stderr)
+        print(f"{ctx.ref(entry.incident_id)}: {one_line(entry.text)}", file=sys.stderr)
 
 
-def resolution_hint(incident: int) -> str:
-    """How to send an owed resolution update (the incident is named: it is no longer open)."""
-    return f"send it with `cockpit update --incident INC-{incident} --template resolution`"
+def sent_by(ctx: Context) -> str:
+    """Who sends what a command queued: the deliverer, or in a drill the sink (nobody)."""
+    if ctx.drill is not None:
+        return "a drill: the sink records it as it would have gone out, nothing is sent"
+    return "`cockpit deliver` or the open app sends it"
+
+
+def resolution_hint(ref: str) -> str:
+    """How to send an owed resolution update (the incident is named, `INC-n` or `DRILL-n`:
+    it is no longer open)."""
+    return f"send it with `cockpit update --incident {ref} --template resolution`"
 
 
 def due_text(due: datetime, now: datetime) -> str:

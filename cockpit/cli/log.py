@@ -66,5 +66,5 @@ def cmd_log(ctx: Context) -> int:
         meta=meta,
     )
     if sys.stdout.isatty():
-        print(f"logged {entry.kind.value} #{entry.id} on INC-{target}")
+        print(f"logged {entry.kind.value} #{entry.id} on {ctx.ref(target)}")
     return 0

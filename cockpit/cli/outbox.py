@@ -40,7 +40,7 @@ def cmd_outbox(ctx: Context) -> int:
     print(f"{'ID':<5} {'INCIDENT':<9} {'TARGET':<11} {'ACTION':<12} {'ATT':>3}  STATE")
     for d in deliveries:
         print(
-            f"#{d.id:<4} INC-{d.incident_id:<5} {one_line(d.target):<11} "
+            f"#{d.id:<4} {ctx.ref(d.incident_id):<9} {one_line(d.target):<11} "
             f"{one_line(d.action):<12} {d.attempts:>3}  "
             f"{state_text(d, now, unsendable.get(d.target))}"
             + (f"  {one_line(unreadable_note(d.unreadable))}" if d.unreadable else "")

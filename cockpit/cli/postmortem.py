@@ -157,14 +157,14 @@ def cmd_set(ctx: Context) -> int:
     text = _read_text(ctx, ctx.args.text)
     target = postmortem_incident(ctx, ctx.args.incident)
     ctx.store.set_postmortem(target, ctx.config.author, {name: field_value(name, text)})
-    print(f"INC-{target}: {FIELD_LABELS[name].lower()} saved")
+    print(f"{ctx.ref(target)}: {FIELD_LABELS[name].lower()} saved")
     return 0
 
 
 def cmd_complete(ctx: Context) -> int:
     target = postmortem_incident(ctx, ctx.args.incident)
     ctx.store.set_postmortem(target, ctx.config.author, completed=not ctx.args.undo)
-    print(f"INC-{target}: post-mortem {'reopened' if ctx.args.undo else 'complete'}")
+    print(f"{ctx.ref(target)}: post-mortem {'reopened' if ctx.args.undo else 'complete'}")
     return 0
 
 

@@ -21,7 +21,7 @@ def cmd_severity(ctx: Context) -> int:
         severity = find_severity(ctx.config.severities, ctx.args.severity)
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.set_severity(target, severity.name, ctx.config.author)
-    print(one_line(entry.text) if entry else f"INC-{target} is already {severity.name}")
+    print(one_line(entry.text) if entry else f"{ctx.ref(target)} is already {severity.name}")
     if entry:
         say_queued(ctx, target, entry.id)
     return 0

@@ -62,7 +62,7 @@ def cmd_show(ctx: Context) -> int:
         state = "OVERDUE" if board.overdue else "due"
         print(f"  next update {state} at {format_local(board.deadline.due_at, now)}")
     if board.resolution_update_owed:
-        print(f"  resolution update owed: {resolution_hint(incident.id)}")
+        print(f"  resolution update owed: {resolution_hint(incident.ref)}")
     print()
     for entry in ctx.store.entries(target):
         flag = f"{one_line(unreadable_note(entry.unreadable))}: " if entry.unreadable else ""

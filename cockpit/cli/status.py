@@ -22,7 +22,7 @@ def cmd_status(ctx: Context) -> int:
         status = parse_status(ctx.args.status)
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.set_status(target, status, ctx.config.author)
-    print(one_line(entry.text) if entry else f"INC-{target} is already {status.value}")
+    print(one_line(entry.text) if entry else f"{ctx.ref(target)} is already {status.value}")
     if entry:
         say_queued(ctx, target, entry.id)
     if status is Status.RESOLVED:
@@ -37,6 +37,7 @@ def _say_resolution_owed(ctx: Context, incident: int) -> None:
     board = build_board(ctx.store, ctx.config, incident, ctx.clock())
     if board.resolution_update_owed:
         print(
-            f"INC-{incident}: a resolution update is owed; {resolution_hint(incident)}",
+            f"{ctx.ref(incident)}: a resolution update is owed; "
+            f"{resolution_hint(ctx.ref(incident))}",
             file=sys.stderr,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.cli.context import READ, Context, UsageError, incident_id, read_stdin, usage_error
+from cockpit.cli.lines import sent_by
 from cockpit.domain import UPDATE_TEXT, Status, one_line, parse_status
 from cockpit.plaintext import visible
 from cockpit.store import fits
@@ -96,11 +97,11 @@ def cmd_update(ctx: Context) -> int:
     )
     raw = entry.meta.get("targets")
     targets = [str(name) for name in raw] if isinstance(raw, list) else []
-    print(f"INC-{target}: published {entry.meta.get('phase', 'update')} #{entry.id}")
+    print(f"{ctx.ref(target)}: published {entry.meta.get('phase', 'update')} #{entry.id}")
     for line in text.splitlines():
         print(f"   {one_line(line)}")
     if targets:
-        print(f"queued for {', '.join(targets)}; `cockpit deliver` or the open app sends it")
+        print(f"queued for {', '.join(targets)}; {sent_by(ctx)}")
     else:
         print("no targets configured ([slack], [statuspage]): recorded on the timeline only")
     return 0

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from cockpit.comms import transport
+from cockpit.comms import sink, transport
 from cockpit.comms.outbox import DOUBT_KEY, OWNER_KEY, PENDING_STATES, lane
 from cockpit.comms.target import (
     MissingSecret,
@@ -152,6 +152,8 @@ class DeliveryWorker:
         self.sleep = sleep
         self.jitter = jitter
         self.targets = dict(targets if targets is not None else configured_targets(config))
+        self.sink = sink.is_sink(store)
+        """A drills database: every attempt is recorded by the drill sink, none is sent."""
         self.poll_seconds = poll_seconds
         self.on_change = on_change
         self.lease = lease
@@ -169,8 +171,9 @@ class DeliveryWorker:
 
     def held(self) -> dict[str, str]:
         """Targets this process cannot send to, each with why (a secret it lacks, named by
-        its key); their deliveries stay queued for a cockpit that has the secret."""
-        return held(self.targets)
+        its key); their deliveries stay queued for a cockpit that has the secret. The drill
+        sink needs no secret."""
+        return {} if self.sink else held(self.targets)
 
     def scrub(self, text: str) -> str:
         """`text` without any secret of any configured target, in any encoding."""
@@ -325,6 +328,8 @@ class DeliveryWorker:
         self._record(claimed, target, attempt, outcome)
 
     async def _send(self, target: Target, attempt: _Attempt) -> Outcome:
+        if self.sink:  # a drill: before any client exists, so no request can leave
+            return sink.record(attempt)
         http = await self._client()
         try:
             if attempt.remote_id:
@@ -406,6 +411,8 @@ class DeliveryWorker:
         text = shown(target.timeline_text(delivery.action, delivery.payload, outcome))
         if not text:
             return
+        if self.sink:
+            text = sink.drill_line(text)
         state = "sent" if isinstance(outcome, Sent) else "failed"
         meta = {"event": "delivery", "delivery": delivery.id, "target": target.name, "state": state}
         self.store.append_once(

@@ -35,6 +35,7 @@ _COMMENTS: dict[str, str] = {
         + "."
     ),
     "runbooks": "Directories with runbook Markdown files, searched before the bundled ones.",
+    "drills": "Directories with drill scenarios (Markdown), searched before the bundled ones.",
     "postmortem": "Where `cockpit export` writes, and hours after resolution a post-mortem is due.",
     "oncall": "A weekly on-call rotation: people in order, first hand-off date, day, time, zone.",
     "slack": (

@@ -114,6 +114,13 @@ class RunbooksConfig:
 
 
 @dataclass(frozen=True)
+class DrillsConfig:
+    """Directories searched for drill scenarios (`~` expanded), before the bundled ones."""
+
+    dirs: list[str] = field(default_factory=list, metadata=file_name())
+
+
+@dataclass(frozen=True)
 class PostmortemConfig:
     """Where exports go and when the post-mortem is due after resolution."""
 
@@ -155,6 +162,7 @@ class Config:
     declare: DeclareConfig = field(default_factory=DeclareConfig)
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
+    drills: DrillsConfig = field(default_factory=DrillsConfig)
     postmortem: PostmortemConfig = field(default_factory=PostmortemConfig)
     oncall: OncallConfig = field(default_factory=OncallConfig)
     keys: KeysConfig = field(default_factory=KeysConfig)

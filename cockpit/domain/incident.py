@@ -102,10 +102,12 @@ class Incident:
     roles: Mapping[str, str] = field(default_factory=dict)
     unreadable: Mapping[str, str] = field(default_factory=dict)
     """Stored values that could not be read (column -> raw text); shown flagged, never fatal."""
+    drill: bool = False
+    """A rehearsal in the drills database (`DRILL-n`), never a real incident."""
 
     @property
     def ref(self) -> str:
-        return incident_ref(self.id)
+        return drill_ref(self.id) if self.drill else incident_ref(self.id)
 
     @property
     def is_open(self) -> bool:
@@ -145,6 +147,21 @@ _REF = re.compile(r"^\s*(?:inc-?)?([0-9]+)\s*$", re.IGNORECASE)
 def incident_ref(incident_id: int) -> str:
     """`7` -> `INC-7`."""
     return f"INC-{incident_id}"
+
+
+_DRILL_REF = re.compile(r"^\s*drill-?([0-9]+)\s*$", re.IGNORECASE)
+
+
+def drill_ref(drill_id: int) -> str:
+    """`2` -> `DRILL-2`: a drill incident, in the drills database."""
+    return f"DRILL-{drill_id}"
+
+
+def parse_drill_ref(text: str) -> int | None:
+    """`DRILL-2` or `drill2` -> 2; None when `text` does not name a drill (ValueError when it
+    does, with an id out of range)."""
+    match = _DRILL_REF.match(text)
+    return parse_id(match.group(1), "a drill id") if match else None
 
 
 def parse_incident_ref(text: str) -> int:

@@ -216,13 +216,22 @@ class Timeline(StoreConnection):
         *,
         meta: Mapping[str, Any],
         key: Sequence[str],
+        at: datetime | None = None,
+        reason: str | None = None,
     ) -> Entry | None:
         """Append unless an entry of `kind` already agrees with `meta` on the `key` fields.
 
         The check and the insert share one write transaction, so processes racing to record
-        the same event (an escalation firing) write it exactly once; None when it existed.
+        the same event (an escalation firing, a drill injection) write it exactly once; None
+        when it existed. `at` dates it earlier than now (an event noticed late), with `reason`.
         """
         now = self.now()
+        claimed = now if at is None else self._moment(at, "the entry's time")
+        if claimed > now:
+            raise StoreError("an entry cannot be dated in the future")
+        if claimed < now and not (reason and reason.strip()):
+            raise StoreError("a backdated entry needs a reason (--reason)")
+        fits(reason or "", REASON_TEXT, "the reason for backdating")
         match = {name: meta[name] for name in key}
         sql, params = self._meta_query(incident_id, kind, match)
         with self._write() as conn:
@@ -230,7 +239,15 @@ class Timeline(StoreConnection):
             if conn.execute(sql + " LIMIT 1", params).fetchone() is not None:
                 return None
             entry_id = self._insert_entry(
-                conn, incident_id, kind, author, text, now, now, meta=meta
+                conn,
+                incident_id,
+                kind,
+                author,
+                text,
+                claimed,
+                now,
+                reason if at is not None else None,
+                meta=meta,
             )
         return self.entry(entry_id)
 

@@ -37,14 +37,20 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 if TYPE_CHECKING:
     from rich.traceback import Traceback
 
+    from cockpit.drills.play import Drill
+
 
 class CockpitApp(CockpitBase):
     """The terminal incident cockpit."""
 
     CSS_PATH = "cockpit.tcss"
 
-    def __init__(self, config: Config, store: Store, clock: Clock = system_clock) -> None:
-        super().__init__(config, store, clock)
+    def __init__(
+        self, config: Config, store: Store, clock: Clock = system_clock, drill: Drill | None = None
+    ) -> None:
+        super().__init__(config, store, drill.clock if drill is not None else clock)
+        self.drill = drill
+        """The drill being played (on the drills database, on its clock), if any."""
         # Pages and webhook events, and the configured role names, as the CLI installs them.
         configure(store, config)
         self.deliveries = DeliveryRunner(self)
@@ -139,6 +145,10 @@ class CockpitApp(CockpitBase):
         self.panic(crash_report(self.config))
 
     def get_default_screen(self) -> Screen[None]:
+        if self.drill is not None:
+            from cockpit.tui.screens.drill import DrillScreen
+
+            return DrillScreen(self.config, self.store, self.drill)
         return CockpitScreen(self.config, self.store, self.clock)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -227,6 +237,21 @@ def run_app(config: Config, db_path: Path, *, clock: Clock = system_clock) -> in
         app.run()
     finally:
         app.store.close()
+        for path in app.kept:
+            print(f"cockpit: text not saved to the database is kept in {path}", file=sys.stderr)
+    return app.return_code or 0
+
+
+def run_drill(config: Config, store: Store, drill: Drill) -> int:
+    """Run the cockpit on a drill (its store is the drills database, on the drill's clock)
+    until the user quits; the exit status. The drill goes on without the app: `cockpit drill
+    score` or another `cockpit drill` session picks it up."""
+    app = CockpitApp(config, store, drill=drill)
+    app.handle_signals = True
+    try:
+        app.run()
+    finally:
+        store.close()
         for path in app.kept:
             print(f"cockpit: text not saved to the database is kept in {path}", file=sys.stderr)
     return app.return_code or 0

@@ -7,7 +7,17 @@ import sys
 
 from tests.conftest import ROOT
 
-MODULES = ["clock", "history", "inject", "library", "parse", "scenario", "score", "scorecard"]
+MODULES = [
+    "clock",
+    "history",
+    "inject",
+    "library",
+    "parse",
+    "play",
+    "scenario",
+    "score",
+    "scorecard",
+]
 
 
 def test_drills_import_no_ui_and_no_http() -> None:
