@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.context import Context, UsageError, usage_error
+from cockpit.cli.lines import write_document
 from cockpit.domain import one_line, parse_drill_ref
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def _drill_id(raw: str) -> int:
 
 def drills_store(ctx: Context, *, create: bool = False, read_only: bool = False) -> DrillStore:
     """The drills database beside the incident database (`cockpit-drills.db`)."""
-    from cockpit.comms.events import hook_for
+    from cockpit.comms.events import configure
     from cockpit.drills.play import drills_database
     from cockpit.store.drills import DrillStore
 
@@ -125,8 +126,7 @@ def drills_store(ctx: Context, *, create: bool = False, read_only: bool = False)
         create=create,
         read_only=read_only,
     )
-    if not store.read_only:
-        store.events = hook_for(ctx.config)
+    configure(store, ctx.config)
     ctx._store = store  # closed with the context
     return store
 
@@ -252,8 +252,7 @@ def card_lines(card: Scorecard) -> list[str]:
 
 def _write_card(ctx: Context, card: Scorecard) -> int:
     from cockpit.drills.scorecard import render_markdown, scorecard_filename
-    from cockpit.files import is_stream, user_path
-    from cockpit.postmortem import write_export
+    from cockpit.files import user_path
 
     text = render_markdown(card)
     if ctx.args.output == "-":
@@ -262,15 +261,7 @@ def _write_card(ctx: Context, card: Scorecard) -> int:
     path = user_path(ctx.args.output)
     if path.is_dir():
         path = path / scorecard_filename(card)
-    streaming = is_stream(path)
-    try:
-        written = write_export(path, text)
-    except OSError as exc:
-        print(f"cockpit: {one_line(f'{path}: cannot write: {exc.strerror}')}", file=sys.stderr)
-        return 1
-    if not streaming:
-        print(one_line(str(written)))
-    return 0
+    return write_document(path, text)
 
 
 def _end(ctx: Context, raw: str) -> int:

@@ -7,8 +7,8 @@ from datetime import tzinfo
 from typing import Any
 
 from cockpit.cli.context import READ, Context, UsageError, postmortem_incident
-from cockpit.domain import one_line
-from cockpit.files import is_stream, user_path
+from cockpit.cli.lines import write_document
+from cockpit.files import user_path
 
 
 def register(sub: Any) -> None:
@@ -41,7 +41,7 @@ def _zone(ctx: Context) -> tzinfo | None:
 
 def cmd_export(ctx: Context) -> int:
     # Deferred: the report renderer is not light.
-    from cockpit.postmortem import export_markdown, export_path, write_export
+    from cockpit.postmortem import export_markdown, export_path
 
     target = postmortem_incident(ctx, ctx.args.incident)
     text = export_markdown(ctx.store, ctx.config, target, ctx.clock(), tz=_zone(ctx))
@@ -53,12 +53,4 @@ def cmd_export(ctx: Context) -> int:
         if ctx.args.output
         else export_path(ctx.config, ctx.store.incident(target))
     )
-    streaming = is_stream(path)  # `-o /dev/stdout`: the path would land in the document
-    try:
-        written = write_export(path, text)
-    except OSError as exc:
-        print(f"cockpit: {one_line(f'{path}: cannot write: {exc.strerror}')}", file=sys.stderr)
-        return 1
-    if not streaming:
-        print(one_line(str(written)))
-    return 0
+    return write_document(path, text)

@@ -1,10 +1,12 @@
 """Lines several subcommands print alike: what a change queued, the escalations they recorded,
-how to send an owed resolution update, an action item, and when a post-mortem is due."""
+how to send an owed resolution update, an action item, when a post-mortem is due, and where a
+Markdown document was written."""
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cockpit.cli.context import Context
@@ -93,3 +95,20 @@ def item_line(item: ActionItem, now: datetime) -> str:
     if item.unreadable:
         parts.append(one_line(unreadable_note(item.unreadable)))
     return " · ".join(parts)
+
+
+def write_document(path: Path, text: str) -> int:
+    """Write an exported Markdown document and print where (not when the path is a stream such
+    as `/dev/stdout`: the path would land in the document); the exit status."""
+    from cockpit.files import is_stream
+    from cockpit.postmortem import write_export  # deferred: the report, which `log` never needs
+
+    streaming = is_stream(path)
+    try:
+        written = write_export(path, text)
+    except OSError as exc:
+        print(f"cockpit: {one_line(f'{path}: cannot write: {exc.strerror}')}", file=sys.stderr)
+        return 1
+    if not streaming:
+        print(one_line(str(written)))
+    return 0

@@ -20,9 +20,10 @@ from typing import Any, Self
 
 from cockpit.domain.clock import Clock, system_clock
 from cockpit.domain.incident import Incident, drill_ref
-from cockpit.domain.moments import format_utc, read_stored
+from cockpit.domain.moments import format_utc
 from cockpit.store.connection import guarded
 from cockpit.store.errors import IncidentNotFound, StoreError
+from cockpit.store.rows import stored_time
 from cockpit.store.store import Store
 
 DRILLS_TABLE = """
@@ -63,13 +64,11 @@ def _row(row: Mapping[str, Any]) -> DrillRow:
     ref = drill_ref(row["incident_id"])
 
     def moment(name: str) -> datetime | None:
-        raw = row[name]
-        if raw is None:
-            return None
-        try:
-            return read_stored(raw)
-        except ValueError:
-            raise StoreError(f"{ref}: its stored {name} is unreadable ({raw!r})") from None
+        bad: dict[str, str] = {}
+        found = stored_time(row, name, bad)
+        if bad:
+            raise StoreError(f"{ref}: its stored {name} is unreadable ({bad[name]!r})")
+        return found
 
     def required(name: str) -> datetime:
         found = moment(name)

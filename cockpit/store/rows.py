@@ -22,7 +22,8 @@ from cockpit.domain.postmortem import TEXT_FIELDS, ActionItem, ItemState, Postmo
 from cockpit.domain.text import unreadable_note
 
 
-def _time(row: Mapping[str, Any], name: str, bad: dict[str, str]) -> datetime | None:
+def stored_time(row: Mapping[str, Any], name: str, bad: dict[str, str]) -> datetime | None:
+    """The time in column `name`, or None; an unreadable one is noted in `bad` (column -> raw)."""
     raw = row[name]
     if raw is None:
         return None
@@ -82,7 +83,7 @@ def to_entry(row: Mapping[str, Any]) -> Entry:
 
 def _flagged_entry(row: Mapping[str, Any]) -> Entry:
     bad: dict[str, str] = {}
-    at, written = _time(row, "at", bad), _time(row, "written_at", bad)
+    at, written = stored_time(row, "at", bad), stored_time(row, "written_at", bad)
     kind = _choice(row, "kind", Kind, bad) or Kind.NOTE
     meta = _json(row, "meta", dict, bad)
     return Entry(
@@ -123,7 +124,7 @@ class UnreadableRow:
 
 def to_delivery(row: Mapping[str, Any]) -> Delivery:
     bad: dict[str, str] = {}
-    created = _time(row, "created_at", bad)
+    created = stored_time(row, "created_at", bad)
     return Delivery(
         id=row["id"],
         incident_id=row["incident_id"],
@@ -133,12 +134,12 @@ def to_delivery(row: Mapping[str, Any]) -> Delivery:
         payload=_json(row, "payload", dict, bad),
         state=row["state"],
         attempts=row["attempts"],
-        next_attempt_at=_time(row, "next_attempt_at", bad),
+        next_attempt_at=stored_time(row, "next_attempt_at", bad),
         last_error=row["last_error"],
         remote_id=row["remote_id"],
         created_at=created or EARLIEST,
-        updated_at=_time(row, "updated_at", bad),
-        sent_at=_time(row, "sent_at", bad),
+        updated_at=stored_time(row, "updated_at", bad),
+        sent_at=stored_time(row, "sent_at", bad),
         unreadable=bad,
     )
 
@@ -158,7 +159,7 @@ def to_action_item(row: Mapping[str, Any]) -> ActionItem:
         owner=row["owner"] or "",
         deadline=deadline,
         state=_choice(row, "state", ItemState, bad) or ItemState.OPEN,
-        created_at=_time(row, "created_at", bad),
+        created_at=stored_time(row, "created_at", bad),
         unreadable=bad,
     )
 
@@ -166,7 +167,10 @@ def to_action_item(row: Mapping[str, Any]) -> ActionItem:
 def to_incident(row: Mapping[str, Any], roles: Mapping[str, str]) -> Incident:
     """An incident row, with the roles read beside it (role -> person)."""
     bad: dict[str, str] = {}
-    impact, declared = _time(row, "impact_started_at", bad), _time(row, "declared_at", bad)
+    impact, declared = (
+        stored_time(row, "impact_started_at", bad),
+        stored_time(row, "declared_at", bad),
+    )
     return Incident(
         id=row["id"],
         title=row["title"],
@@ -176,9 +180,9 @@ def to_incident(row: Mapping[str, Any], roles: Mapping[str, str]) -> Incident:
         runbook=row["runbook"],
         impact_started_at=impact or declared or EARLIEST,
         declared_at=declared or impact or EARLIEST,
-        acknowledged_at=_time(row, "acknowledged_at", bad),
-        mitigated_at=_time(row, "mitigated_at", bad),
-        resolved_at=_time(row, "resolved_at", bad),
+        acknowledged_at=stored_time(row, "acknowledged_at", bad),
+        mitigated_at=stored_time(row, "mitigated_at", bad),
+        resolved_at=stored_time(row, "resolved_at", bad),
         declared_by=row["declared_by"] or "",
         roles=roles,
         unreadable=bad,
@@ -188,8 +192,8 @@ def to_incident(row: Mapping[str, Any], roles: Mapping[str, str]) -> Incident:
 def to_postmortem(row: Mapping[str, Any]) -> Postmortem:
     """A post-mortem row (the whys stored as a JSON list)."""
     bad: dict[str, str] = {}
-    updated = _time(row, "updated_at", bad)
-    completed = _time(row, "completed_at", bad)
+    updated = stored_time(row, "updated_at", bad)
+    completed = stored_time(row, "completed_at", bad)
     if row["completed_at"] and completed is None:
         completed = updated or EARLIEST  # stored as completed: it stays so, flagged
     return Postmortem(
