@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from cockpit.drills.scenario import (
     Scenario,
     ScenarioError,
 )
+from cockpit.drills.waits import find_loop
 from cockpit.runbooks import RunbookError, split_front_matter, type_name
 
 _FIELDS: dict[str, str] = {
@@ -248,7 +249,7 @@ class _Parser:
             ids[inject.id] = inject.index
         for inject in injects:
             self.check_references(inject, ids)
-        loop = _find_loop(injects)
+        loop = find_loop(injects)
         if loop is not None:
             first, field, cycle = loop
             raise self.fail(
@@ -470,44 +471,3 @@ class _Parser:
 
 def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
-
-
-def _waits_for(inject: Inject) -> list[tuple[str, str]]:
-    """(field, id) of each injection `inject` waits for, through `after` or `unless`."""
-    return [
-        (field, condition.name)
-        for field, condition in (("after", inject.after), ("unless", inject.unless))
-        if condition is not None and condition.event is Event.INJECTED
-    ]
-
-
-def _find_loop(injects: Sequence[Inject]) -> tuple[Inject, str, list[str]] | None:
-    """The first loop of waits, in file order: (the injection it starts at, the field that
-    waits, the ids around the loop). One iterative depth-first pass over every injection."""
-    by_id = {inject.id: inject for inject in injects}
-    done: set[str] = set()
-    for root in injects:
-        if root.id in done:
-            continue
-        path = [root.id]  # the ids on the current walk, each waiting for the next
-        fields: list[str] = []  # the field of each wait along `path`
-        pending = [iter(_waits_for(root))]
-        while pending:
-            step = next(pending[-1], None)
-            if step is None:
-                done.add(path.pop())
-                pending.pop()
-                if fields:
-                    fields.pop()
-                continue
-            field, target = step
-            if target in path:
-                start = path.index(target)
-                cycle = [*path[start:], target]
-                return by_id[cycle[0]], [*fields, field][start], cycle
-            if target in done or target not in by_id:
-                continue
-            path.append(target)
-            fields.append(field)
-            pending.append(iter(_waits_for(by_id[target])))
-    return None

@@ -17,6 +17,7 @@ MODULES = [
     "scenario",
     "score",
     "scorecard",
+    "waits",
 ]
 
 
