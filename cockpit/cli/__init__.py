@@ -36,6 +36,7 @@ from cockpit.cli import (
     severity,
     show,
     status,
+    sync,
     update,
 )
 from cockpit.cli import list as list_  # the module; the name `list` stays the builtin
@@ -61,6 +62,7 @@ COMMANDS = (
     export,
     postmortem,
     oncall,
+    sync,
     doctor,
 )
 """The subcommand modules, in the order `cockpit --help` lists them."""
