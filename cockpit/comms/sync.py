@@ -21,15 +21,18 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from cockpit.comms.slack_thread import Identity, SlackFailure, SlackThreadApi
 from cockpit.domain import Clock, Incident, one_line, system_clock
 from cockpit.plaintext import clean_line, slack_escape
-from cockpit.sync.entry import Origin, SyncEntry, is_declared
-from cockpit.sync.presence import Peer, SyncStatus, SyncThread, peers
+from cockpit.store import Store
+from cockpit.store.syncing import SyncThread
+from cockpit.sync.entry import SyncEntry, is_declared
+from cockpit.sync.permalink import ThreadRef
+from cockpit.sync.presence import SyncStatus
 from cockpit.sync.slack_text import (
     SLACK_NODE,
     ThreadSource,
@@ -65,29 +68,8 @@ POST_GAP = 1.0
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class SyncLedger(Protocol):
-    """What sync needs of the store (cockpit.store.Store provides it)."""
-
-    @property
-    def node(self) -> str: ...
-
-    def incident(self, incident_id: int) -> Incident: ...
-
-    def incident_gid(self, incident_id: int) -> str: ...
-
-    def sync_entries(self, incident_id: int) -> list[SyncEntry]: ...
-
-    def unsent_entries(self, incident_id: int) -> list[SyncEntry]: ...
-
-    def mark_sent(self, uids: Sequence[str], channel: str, ts: str) -> None: ...
-
-    def import_entries(
-        self, incident: int | str, entries: Sequence[SyncEntry], origin: Origin
-    ) -> list[str]: ...
-
-    def thread_for(self, incident_id: int) -> SyncThread | None: ...
-
-    def set_thread(self, incident_id: int, thread: SyncThread) -> None: ...
+class NotACockpitThread(Exception):
+    """The link points at a message that is not the root of a cockpit incident (one line)."""
 
 
 @dataclass
@@ -119,7 +101,7 @@ class ThreadSync:
 
     def __init__(
         self,
-        store: SyncLedger,
+        store: Store,
         api: SlackThreadApi,
         channel: str,
         *,
@@ -151,7 +133,6 @@ class ThreadSync:
         self._next_post_at: datetime | None = None
         self._doubt: dict[str, datetime] = {}  # uid -> when its post may have landed
         self._health: dict[int, _Health] = {}
-        self._resend: dict[int, list[SyncEntry]] = {}  # own echoes a whole read did not find
         self._wake = asyncio.Event()
 
     # -- what the screen shows
@@ -160,15 +141,11 @@ class ThreadSync:
         """How this incident's sync stands on this laptop."""
         health = self._health.get(incident_id, _Health())
         thread = self.store.thread_for(incident_id)
-        pending = len(self.store.unsent_entries(incident_id))
+        pending = self.store.sync_pending(incident_id)
         last_read = health.last_read_at or (thread.last_read_at if thread else None)
         if health.offline_since is not None:
             return SyncStatus("offline", pending, health.offline_since, health.reason, last_read)
         return SyncStatus("waiting" if pending else "live", pending, None, None, last_read)
-
-    def peers(self, incident_id: int) -> list[Peer]:
-        """Everyone else heard from on this incident."""
-        return peers(self.store.sync_entries(incident_id), self.store.node)
 
     def wake(self) -> None:
         """Run a round soon (an entry was just written here)."""
@@ -185,9 +162,7 @@ class ThreadSync:
             for incident_id in list(incidents()):
                 done = await self.round(incident_id)
                 busy = busy or not done.quiet
-                laptops = {
-                    p.node for p in self.peers(incident_id) if not p.node.startswith("slack:")
-                }
+                laptops = [p for p in self.store.peers(incident_id) if p.node != SLACK_NODE]
                 team = max(team, 1 + len(laptops))
             await self._pause(self.poll_interval(team, idle=not busy and self._idle()))
 
@@ -265,8 +240,8 @@ class ThreadSync:
         declared = next((e for e in self.store.sync_entries(incident_id) if is_declared(e)), None)
         if declared is None or declared.node != self.store.node:
             return None
-        gid = self.store.incident_gid(incident_id)
         incident = self.store.incident(incident_id)
+        gid = incident.gid
         root_ts = None
         if declared.uid in self._doubt:
             root_ts = await self._find_root(gid)
@@ -280,11 +255,53 @@ class ThreadSync:
                     self._doubt[declared.uid] = self.clock()
                 raise
         self._doubt.pop(declared.uid, None)
-        permalink = await self.api.permalink(self.channel, root_ts)
-        thread = SyncThread(self.channel, root_ts, root_ts, None, permalink, None)
-        self.store.set_thread(incident_id, thread)
         self.store.mark_sent([declared.uid], self.channel, root_ts)
-        return thread
+        self._share_root(incident_id, self.channel, root_ts)
+        permalink = await self.api.permalink(self.channel, root_ts)
+        return self.store.set_thread(incident_id, self.channel, root_ts, permalink=permalink)
+
+    async def join(self, ref: ThreadRef, link: str | None = None) -> tuple[Incident, Round]:
+        """Take up the incident whose thread `ref` names: check its root carries a cockpit
+        incident, create it here with the same gid, and read the whole thread.
+        NotACockpitThread when it is not one; SlackFailure when Slack cannot be read."""
+        identity = await self.identity()
+        where = f"the message {ref.root_ts} in {ref.channel}"
+        try:
+            messages = await self.api.replies(ref.channel, ref.root_ts)
+        except SlackFailure as exc:
+            if exc.error in ("thread_not_found", "message_not_found"):
+                raise NotACockpitThread(f"{where} is not in Slack any more (deleted?)") from None
+            if exc.error in ("channel_not_found", "not_in_channel"):
+                raise NotACockpitThread(
+                    f"the bot cannot read channel {ref.channel} ({exc.error}); invite it there"
+                ) from None
+            raise
+        root = next((m for m in messages if m.get("ts") == ref.root_ts), None)
+        if root is None:
+            raise NotACockpitThread(f"{where} is not in Slack any more (deleted?)")
+        metadata = root.get("metadata")
+        if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_INCIDENT:
+            raise NotACockpitThread(
+                f"{where} is not a cockpit incident's root (no incident in its metadata); "
+                "copy the link of the incident's first message"
+            )
+        probe = ThreadSource("0" * 32, ref.channel, identity.app_id, identity.bot_id)
+        if not probe.is_ours(root):
+            raise NotACockpitThread(f"{where} was posted by another Slack app than this one")
+        try:
+            received = decode(metadata)
+        except WireError as exc:
+            raise NotACockpitThread(f"{where}: {exc}") from None
+        self.store.import_entries(received.gid, [w.entry for w in received.entries], "slack")
+        incident = self.store.incident_by_gid(received.gid)
+        self.store.set_thread(incident.id, ref.channel, ref.root_ts, permalink=link)
+        self._share_root(incident.id, ref.channel, ref.root_ts)
+        return incident, await self.round(incident.id, full=True)
+
+    def _share_root(self, incident_id: int, channel: str, root_ts: str) -> None:
+        """Published updates reply in the same thread (the Slack delivery's root)."""
+        if channel == self.channel:
+            self.store.set_remote_ref(incident_id, "slack", f"root_ts:{channel}", root_ts)
 
     async def _find_root(self, gid: str) -> str | None:
         for message in await self.api.recent_roots(self.channel):
@@ -307,7 +324,7 @@ class ThreadSync:
         oldest = None if full or thread.last_ts is None else _ts_minus(thread.last_ts, OVERLAP)
         started = self.clock()
         messages = await self.api.replies(thread.channel, thread.root_ts, oldest)
-        gid = self.store.incident_gid(incident_id)
+        gid = self.store.incident(incident_id).gid
         await self._learn_names(messages)
         source = ThreadSource(
             gid=gid,
@@ -338,21 +355,14 @@ class ThreadSync:
             entries += self._deletions(incident_id, gid, thread.channel, seen_ts, started)
         if entries:
             done.imported += self.store.import_entries(incident_id, entries, "slack")
-        self._confirm_own(incident_id, present)
+        self._confirm_own(incident_id, thread.channel, present)
         if full:
             self._requeue_missing(incident_id, present, started)
-        health = self._health.setdefault(incident_id, _Health())
-        health.last_read_at = self.clock()
-        updated = replace(
-            thread,
-            last_ts=last_ts,
-            last_read_at=health.last_read_at,
-            last_full_scan_at=started if full else thread.last_full_scan_at,
-        )
-        self.store.set_thread(incident_id, updated)
-        return updated
+        self._health.setdefault(incident_id, _Health()).last_read_at = self.clock()
+        self.store.note_read(incident_id, last_ts=last_ts, full_scan=full)
+        return self.store.thread_for(incident_id) or thread
 
-    def _confirm_own(self, incident_id: int, present: Mapping[str, str]) -> None:
+    def _confirm_own(self, incident_id: int, channel: str, present: Mapping[str, str]) -> None:
         """Our echoes found in the thread are sent, whatever the post that made them heard."""
         unsent = {e.uid for e in self.store.unsent_entries(incident_id)}
         by_ts: dict[str, list[str]] = {}
@@ -361,16 +371,16 @@ class ThreadSync:
             if uid in unsent:
                 by_ts.setdefault(ts, []).append(uid)
         for ts, uids in by_ts.items():
-            self.store.mark_sent(uids, self.channel, ts)
+            self.store.mark_sent(uids, channel, ts)
 
     def _requeue_missing(
         self, incident_id: int, present: Mapping[str, str], started: datetime
     ) -> None:
         """Anti-entropy: own entries marked sent that a whole read does not find (a deleted
-        echo, a lost answer) are posted again on this round's send."""
+        echo, a lost answer) are queued to be posted again on this round's send."""
         unsent = {e.uid for e in self.store.unsent_entries(incident_id)}
-        self._resend[incident_id] = [
-            e
+        missing = [
+            e.uid
             for e in self.store.sync_entries(incident_id)
             if e.node == self.store.node
             and e.uid not in present
@@ -378,6 +388,8 @@ class ThreadSync:
             and not is_declared(e)
             and started - e.written_at > DELETION_SETTLE
         ]
+        if missing:
+            self.store.mark_unsent(missing)
 
     def _deletions(
         self, incident_id: int, gid: str, channel: str, seen: set[str], started: datetime
@@ -418,21 +430,25 @@ class ThreadSync:
             if isinstance(text, str):
                 wanted.update(re.findall(r"<@([UW][A-Z0-9]+)", text))
         for user in sorted(wanted - self._names.keys()):
-            self._names[user] = await self.api.user_name(user)
+            name = self.store.slack_user(user)
+            if name is None:
+                name = await self.api.user_name(user)
+                if name is not None:
+                    self.store.set_slack_user(user, name)
+            self._names[user] = name
 
     # -- sending
 
     async def _send(self, incident_id: int, thread: SyncThread, done: Round) -> None:
         now = self.clock()
-        gid = self.store.incident_gid(incident_id)
-        resend = self._resend.pop(incident_id, [])
+        gid = self.store.incident(incident_id).gid
         waiting = [
             e
             for e in self.store.unsent_entries(incident_id)
             if not is_declared(e)
             and not (e.uid in self._doubt and now - self._doubt[e.uid] < self.doubt_settle)
         ]
-        for batch in _batches(gid, [*resend, *waiting]):
+        for batch in _batches(gid, waiting):
             done.sent += await self._post_batch(gid, thread, batch)
 
     async def _post_batch(self, gid: str, thread: SyncThread, batch: list[SyncEntry]) -> int:

@@ -193,7 +193,7 @@ class FakeSlack(FakeServer):
             }
 
     def say(
-        self, user: str, text: str, thread_ts: str, channel: str = "C0INCIDENT"
+        self, user: str, text: str, thread_ts: str | None, channel: str = "C0INCIDENT"
     ) -> dict[str, Any]:
         """A person writes `text` in the thread."""
         with self.lock:
@@ -204,7 +204,7 @@ class FakeSlack(FakeServer):
         self,
         name: str,
         text: str,
-        thread_ts: str,
+        thread_ts: str | None,
         channel: str = "C0INCIDENT",
         bot_id: str = "B0ALERTS",
     ) -> dict[str, Any]:
