@@ -349,6 +349,19 @@ class PagerdutyConfig:
 
 
 @dataclass(frozen=True)
+class SyncConfig:
+    """`[sync]`: share incidents with teammates' cockpits through the Slack thread (bot mode).
+
+    `enabled` left out means on when `[slack]` is in bot mode. `poll_seconds` is how often the
+    thread is read while the incident moves, `idle_poll_seconds` when nothing has for a while.
+    """
+
+    enabled: bool | None = None
+    poll_seconds: float = field(default=5.0, metadata=_within(0.05, 600, "seconds"))
+    idle_poll_seconds: float = field(default=15.0, metadata=_within(0.05, 3600, "seconds"))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; `source` is the file it came from (None for built-in)."""
 
@@ -368,7 +381,15 @@ class Config:
     betterstack: BetterstackConfig | None = None
     webhook: WebhookConfig | None = None
     pagerduty: PagerdutyConfig | None = None
+    sync: SyncConfig = field(default_factory=SyncConfig)
     source: Path | None = None
+
+    @property
+    def sync_enabled(self) -> bool:
+        """Whether incidents are shared through the Slack thread: `[sync] enabled`, else on
+        exactly when `[slack]` is in bot mode (the only mode that can read the thread)."""
+        bot = self.slack is not None and self.slack.mode == "bot"
+        return bot if self.sync.enabled is None else self.sync.enabled and bot
 
     @property
     def author(self) -> str:
@@ -526,6 +547,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     config = dataclasses.replace(config, source=path, keys=keys)
     _check_semantics(config, where)
     _check_targets(config, where, path)
+    _check_sync(config, where)
     _check_services(config, where, path)
     _check_secrets(config, where, path)
     return config
@@ -664,6 +686,14 @@ def check_template(text: str, where: str) -> None:
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_sync(config: Config, where: str) -> None:
+    if config.sync.enabled and not config.sync_enabled:
+        raise ConfigError(
+            f"{where}: sync.enabled: sharing reads the incident's Slack thread, which needs "
+            "[slack] in bot mode (token_env and channel); set them or sync.enabled = false"
+        )
 
 
 def _check_targets(config: Config, where: str, path: Path | None) -> None:
@@ -1056,6 +1086,10 @@ _COMMENTS: dict[str, str] = {
         "Bot mode: token_env (a variable holding xoxb-...) and channel (its id)."
     ),
     "statuspage": "Atlassian Statuspage: page_id, api_key_env, component_ids, severity -> impact.",
+    "sync": (
+        "Team sync through the incident's Slack thread (bot mode; on by default there).\n"
+        "Seconds between reads of the thread while busy, and when idle."
+    ),
 }
 
 

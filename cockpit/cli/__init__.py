@@ -28,6 +28,7 @@ from cockpit.cli import (
     doctor,
     export,
     init,
+    join,
     log,
     oncall,
     outbox,
@@ -35,6 +36,7 @@ from cockpit.cli import (
     runbooks,
     severity,
     show,
+    slack_manifest,
     status,
     sync,
     update,
@@ -62,7 +64,9 @@ COMMANDS = (
     export,
     postmortem,
     oncall,
+    join,
     sync,
+    slack_manifest,
     doctor,
 )
 """The subcommand modules, in the order `cockpit --help` lists them."""

@@ -1,5 +1,7 @@
-"""`cockpit sync export` and `cockpit sync import`: an incident's shared entries as JSON lines
-(the same payloads the Slack thread carries), for when Slack itself is down.
+"""`cockpit sync`: one round of sending this laptop's entries to the incidents' Slack threads
+and reading them (`--wait`: rounds until settled; `--follow`: until stopped, what the open app
+does in the background). `cockpit sync export` and `cockpit sync import`: an incident's shared
+entries as JSON lines (the same payloads the Slack thread carries), for when Slack is down.
 
 Import is idempotent (entries are kept by uid), creates an incident this laptop does not have
 from its declared entry, and never queues a delivery, a page or a webhook event.
@@ -10,17 +12,47 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from cockpit.cli.context import CREATE, READ, Context, UsageError, incident_id, incident_option
+from cockpit.cli.context import (
+    CREATE,
+    READ,
+    WRITE,
+    Context,
+    UsageError,
+    incident_id,
+    incident_option,
+    seconds_argument,
+)
+from cockpit.config import ConfigError
 from cockpit.domain import incident_ref, one_line
 from cockpit.files import FileProblem, is_stream, read_limited, user_path, write_text
 
+MAX_WAIT_SECONDS = 86_400
 SYNC_FILE_LIMIT = 256 * 1024 * 1024
 """The largest sync file read (a 50,000-entry incident is about 30 MB)."""
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("sync", help="share an incident's entries with other laptops")
-    p.set_defaults(handler=cmd_sync, access=READ)
+    p = sub.add_parser(
+        "sync",
+        help="share incidents with teammates' cockpits through the Slack thread",
+        description="One round: post this laptop's unsent entries to each open incident's "
+        "Slack thread and import what teammates wrote. Exit 1 if Slack could not be reached.",
+    )
+    incident_option(p, "INC-n (default: every open incident)")
+    timing = p.add_mutually_exclusive_group()
+    timing.add_argument(
+        "--wait",
+        type=seconds_argument(MAX_WAIT_SECONDS),
+        metavar="SECONDS",
+        help="rounds until nothing is left to send and a read brings nothing new; "
+        "exit 1 if that takes longer than SECONDS",
+    )
+    timing.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep syncing until interrupted (what the open app does in the background)",
+    )
+    p.set_defaults(handler=cmd_sync, access=WRITE)
     actions = p.add_subparsers(dest="sync_command", metavar="ACTION")
     e = actions.add_parser(
         "export",
@@ -45,7 +77,58 @@ def register(sub: Any) -> None:
 
 
 def cmd_sync(ctx: Context) -> int:
-    raise UsageError("choose an action: cockpit sync export | cockpit sync import FILE")
+    import asyncio
+
+    return asyncio.run(_sync(ctx))
+
+
+async def _sync(ctx: Context) -> int:
+    import asyncio
+    import time
+
+    from cockpit.comms import transport
+    from cockpit.comms.sync import Round, shared_incidents, thread_sync
+    from cockpit.comms.target import MissingSecret
+
+    if ctx.args.incident is not None:
+        chosen = [incident_id(ctx, ctx.args.incident)]
+    else:
+        chosen = shared_incidents(ctx.store)
+    async with transport.client() as http:
+        sync = thread_sync(ctx.store, ctx.config, http, clock=ctx.clock)
+        try:
+            if ctx.args.follow:
+                await sync.run(lambda: chosen if ctx.args.incident else shared_incidents(ctx.store))
+            deadline = time.monotonic() + (ctx.args.wait or 0.0)
+            last: dict[int, Round] = {}
+            while True:
+                for incident in chosen:
+                    last[incident] = await sync.round(incident, full=incident not in last)
+                settled = all(
+                    done.quiet and not ctx.store.sync_pending(incident)
+                    for incident, done in last.items()
+                )
+                if ctx.args.wait is None or settled or time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(min(sync.poll_seconds, max(deadline - time.monotonic(), 0)))
+        except MissingSecret as exc:
+            raise ConfigError(str(exc)) from None
+    failed = False
+    for incident, done in last.items():
+        status = sync.status(incident)
+        ref = incident_ref(incident)
+        print(
+            f"{ref}: {done.sent} sent, {len(done.imported)} new from the thread; {status.describe()}"
+        )
+        for problem in done.problems[:5]:
+            print(f"{ref}: skipped a message: {one_line(problem)}", file=sys.stderr)
+        failed = failed or done.failure is not None
+        if ctx.args.wait is not None and (status.pending or not done.quiet):
+            failed = True
+            print(f"cockpit: {ref} not settled after {ctx.args.wait:g} s", file=sys.stderr)
+    if not last:
+        print("no open incident to sync")
+    return 1 if failed else 0
 
 
 def cmd_export(ctx: Context) -> int:

@@ -21,14 +21,10 @@ from cockpit.domain import Clock, one_line
 if TYPE_CHECKING:
     import httpx
 
-SYNC_SCOPES = (
-    "chat:write",
-    "channels:history",
-    "groups:history",
-    "users:read",
-    "metadata.message:read",
-)
-"""The bot scopes sync needs: post, read threads in public and private channels, names."""
+SYNC_SCOPES = ("chat:write", "channels:history", "groups:history", "users:read")
+"""The bot scopes sync needs: post, read threads in public and private channels, people's
+names. Metadata comes with `include_all_metadata`; `metadata.message:read` is only for Events
+API subscriptions, which cockpit does not use (it polls)."""
 
 MAX_PAGES = 50
 """Pages of 1000 read at most per thread scan: far beyond any incident."""

@@ -23,9 +23,10 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.comms.slack_thread import Identity, SlackFailure, SlackThreadApi
+from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, Incident, one_line, system_clock
 from cockpit.plaintext import clean_line, slack_escape
 from cockpit.store import Store
@@ -50,6 +51,9 @@ from cockpit.sync.wire import (
     encode_batches,
     encode_incident,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 OVERLAP = timedelta(seconds=60)
 """How far before the last message seen each read starts: a message with a lower `ts` may
@@ -511,3 +515,35 @@ def _reason(failure: SlackFailure) -> str:
             "internal app (cockpit slack-manifest)"
         )
     return one_line(failure.reason)
+
+
+def thread_sync(
+    store: Store,
+    config: Config,
+    http: httpx.AsyncClient,
+    *,
+    clock: Clock = system_clock,
+    on_change: Callable[[int], None] | None = None,
+) -> ThreadSync:
+    """The sync this configuration asks for; ConfigError (naming the key) when it is off."""
+    slack = config.slack
+    if not config.sync_enabled or slack is None:
+        raise ConfigError(
+            "team sync is off: it needs [slack] in bot mode (token_env and channel) and "
+            "sync.enabled not false"
+        )
+    return ThreadSync(
+        store,
+        SlackThreadApi(slack, http, clock),
+        slack.channel.strip(),
+        clock=clock,
+        poll_seconds=config.sync.poll_seconds,
+        idle_poll_seconds=config.sync.idle_poll_seconds,
+        on_change=on_change,
+    )
+
+
+def shared_incidents(store: Store) -> list[int]:
+    """The incidents a background sync keeps reading: every open one (a resolved incident's
+    thread is read once more by `cockpit sync --incident`)."""
+    return [incident.id for incident in store.incidents(open_only=True)]

@@ -53,13 +53,7 @@ BOT_ID = "B0FAKEBOT"
 BOT_USER = "U0FAKEBOT"
 APP_ID = "A0FAKEAPP"
 TEAM_URL = "https://fake-team.slack.com"
-SYNC_SCOPES = (
-    "chat:write",
-    "channels:history",
-    "groups:history",
-    "users:read",
-    "metadata.message:read",
-)
+SYNC_SCOPES = ("chat:write", "channels:history", "groups:history", "users:read")
 READS = ("conversations.history", "conversations.replies")
 _EVENT_TYPE = re.compile(r"[A-Za-z0-9_-]+")
 _SCALARS = (str, int, float, bool)

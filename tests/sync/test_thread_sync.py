@@ -372,7 +372,6 @@ async def test_a_missing_scope_is_one_line_naming_it(
         "channels:history",
         "groups:history",
         "users:read",
-        "metadata.message:read",
     ]
 
 
