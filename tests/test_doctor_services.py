@@ -54,7 +54,12 @@ def line(lines: list[str], name: str) -> str:
 
 
 def wired(slack: FakeSlack, page: FakeStatuspage, mode: str = "bot") -> dict[str, Any]:
-    return {"slack": slack_table(slack, mode), "statuspage": statuspage_table(page)}
+    # Team sync (on in bot mode) has its own doctor check, tested in test_team_cli.py.
+    return {
+        "slack": slack_table(slack, mode),
+        "statuspage": statuspage_table(page),
+        "sync": {"enabled": False},
+    }
 
 
 def test_good_tokens_pass(tmp_path, fakes):

@@ -101,9 +101,14 @@ async def _sync(ctx: Context) -> int:
                 await sync.run(lambda: chosen if ctx.args.incident else shared_incidents(ctx.store))
             deadline = time.monotonic() + (ctx.args.wait or 0.0)
             last: dict[int, Round] = {}
+            sent: dict[int, int] = {}
+            read: dict[int, int] = {}
             while True:
                 for incident in chosen:
-                    last[incident] = await sync.round(incident, full=incident not in last)
+                    done = await sync.round(incident, full=incident not in last)
+                    last[incident] = done
+                    sent[incident] = sent.get(incident, 0) + done.sent
+                    read[incident] = read.get(incident, 0) + len(done.imported)
                 settled = all(
                     done.quiet and not ctx.store.sync_pending(incident)
                     for incident, done in last.items()
@@ -118,7 +123,8 @@ async def _sync(ctx: Context) -> int:
         status = sync.status(incident)
         ref = incident_ref(incident)
         print(
-            f"{ref}: {done.sent} sent, {len(done.imported)} new from the thread; {status.describe()}"
+            f"{ref}: {sent[incident]} sent, {read[incident]} new from the thread; "
+            f"{status.describe()}"
         )
         for problem in done.problems[:5]:
             print(f"{ref}: skipped a message: {one_line(problem)}", file=sys.stderr)

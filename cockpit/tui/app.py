@@ -28,6 +28,7 @@ from cockpit.store import CannotWrite, Store, StoreError
 from cockpit.tui.cockpit_screen import CockpitScreen
 from cockpit.tui.deliveries import DeliveryRunner
 from cockpit.tui.keys import check_keymap
+from cockpit.tui.team import TeamRunner
 from cockpit.tui.too_small import TooSmall, too_small
 from cockpit.tui.unsaved import QuitDialog, keep_in_file, unsaved_on
 from cockpit.tui.writer import Writer
@@ -57,6 +58,7 @@ class CockpitApp(App[int]):
         # Writes wait for other processes' locks on a thread of their own: the screen stays live.
         self.writer = Writer(store, busy_timeout_ms=config.database.busy_timeout_ms)
         self.deliveries = DeliveryRunner(self)
+        self.team = TeamRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
         # `[keys]`: a clash is a configuration error before anything is on screen.
         self.keymap: dict[str, str] = dict(config.keys.bindings)
@@ -71,6 +73,7 @@ class CockpitApp(App[int]):
     def on_mount(self) -> None:
         # After the first paint: delivering imports httpx, which start-up need not wait for.
         self.call_after_refresh(self.deliveries.start)
+        self.call_after_refresh(self.team.start)
         if self.store.notice:
             self.notify(f"{self.store.path}: {self.store.notice}", severity="warning", timeout=30)
         self._fitting = True

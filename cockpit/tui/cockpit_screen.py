@@ -36,6 +36,7 @@ from cockpit.tui.deliveries import DeliveryBar
 from cockpit.tui.keys import key_text
 from cockpit.tui.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.runbook_pane import RunbookPane, escalate_if_due
+from cockpit.tui.team import TeamLine
 from cockpit.tui.timeline import Timeline, TimelineFilter
 from cockpit.tui.writer import Committing, locked
 
@@ -172,6 +173,7 @@ class CockpitScreen(Committing, Screen[None]):
             timeline.border_title = "Timeline"
             yield timeline
         yield DeliveryBar(id="deliveries")
+        yield TeamLine(id="team")
         yield DatabaseLine(id="database")
         yield Footer(compact=True)
 
@@ -280,6 +282,9 @@ class CockpitScreen(Committing, Screen[None]):
         self.query_one(IncidentHeader).show(self.board, now, rank)
         try:
             self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
+            team = getattr(self.app, "team", None)
+            status = team.statuses.get(self.incident_id) if team and self.incident_id else None
+            self.query_one(TeamLine).show(self.store, self.incident_id, status)
         except (StoreError, sqlite3.Error) as exc:
             self._read_failed(exc)
         overdue = self.query_one(NextUpdatePane).show(self.board, now)
