@@ -227,7 +227,9 @@ def test_a_hanging_service_is_cut_short(fakes, monkeypatch):
     slack.script("auth.test", Hang(30))
     from cockpit.config import config_from_dict
 
-    config = config_from_dict({"slack": slack_table(slack, "bot", timeout=5)})
+    config = config_from_dict(
+        {"slack": slack_table(slack, "bot", timeout=5), "sync": {"enabled": False}}
+    )
     started = time.monotonic()
     (check,) = probe_services(config, deadline=0.5)
     assert time.monotonic() - started < 3
