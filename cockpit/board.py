@@ -29,7 +29,7 @@ from cockpit.domain import (
     update_every_minutes,
 )
 from cockpit.runbook_policy import runbook_minutes
-from cockpit.store import Store
+from cockpit.store import Store, SyncThread
 
 if TYPE_CHECKING:  # the parser loads with the first incident, not before the first frame
     from cockpit.runbooks import Escalation, Runbook
@@ -147,8 +147,11 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
     """The stable JSON shape of `cockpit show --json` (documented in the README)."""
     incident = board.incident
     entries = store.entries(incident.id)
+    shared = [e for e in entries if e.origin != "notice"]
+    thread = store.thread_for(incident.id)
     return {
         "id": incident.ref,
+        "gid": incident.gid,
         "title": incident.title,
         "service": incident.service,
         "severity": incident.severity,
@@ -172,12 +175,33 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
                 "kind": e.kind.value,
                 "author": e.author,
                 "text": e.text,
+                "uid": e.uid,
+                "origin": e.origin,
                 **({"reason": e.reason} if e.reason else {}),
                 **({"corrects": e.corrects} if e.corrects else {}),
                 **({"unreadable": dict(e.unreadable)} if e.unreadable else {}),
             }
-            for e in entries
+            for e in shared
         ],
+        "notices": [
+            {"id": e.id, "at": format_utc(e.at), "text": e.text, "meta": dict(e.meta)}
+            for e in entries
+            if e.origin == "notice"
+        ],
+        "conflicts": _conflicts_json(store, incident.id),
+        "thread": _thread_json(thread),
+        "sync": {
+            "pending": store.sync_pending(incident.id),
+            "last_read_at": _stamp(thread.last_read_at) if thread else None,
+            "peers": [
+                {
+                    "node": peer.node,
+                    "names": list(peer.authors),
+                    "last_heard_at": format_utc(peer.last_written_at),
+                }
+                for peer in store.peers(incident.id)
+            ],
+        },
         "deliveries": [
             {
                 "id": d.id,
@@ -194,6 +218,26 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
         "escalation": _escalation_json(board.escalation),
         **({"unreadable": dict(incident.unreadable)} if incident.unreadable else {}),
     }
+
+
+def _thread_json(thread: SyncThread | None) -> dict[str, Any] | None:
+    if thread is None:
+        return None
+    return {"channel": thread.channel, "ts": thread.root_ts, "permalink": thread.permalink}
+
+
+def _conflicts_json(store: Store, incident_id: int) -> list[dict[str, Any]]:
+    """Changes made on different laptops without seeing each other (the same on every one)."""
+    from cockpit.sync.fold import describe_conflict
+
+    return [
+        {
+            "text": describe_conflict(conflict),
+            "winner": conflict.winner_uid,
+            "losers": list(conflict.loser_uids),
+        }
+        for conflict in store.conflicts(incident_id)
+    ]
 
 
 def _checklist_json(store: Store, board: Board) -> list[dict[str, Any]]:

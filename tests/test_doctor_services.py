@@ -54,7 +54,12 @@ def line(lines: list[str], name: str) -> str:
 
 
 def wired(slack: FakeSlack, page: FakeStatuspage, mode: str = "bot") -> dict[str, Any]:
-    return {"slack": slack_table(slack, mode), "statuspage": statuspage_table(page)}
+    # Team sync (on in bot mode) has its own doctor check, tested in test_team_cli.py.
+    return {
+        "slack": slack_table(slack, mode),
+        "statuspage": statuspage_table(page),
+        "sync": {"enabled": False},
+    }
 
 
 def test_good_tokens_pass(tmp_path, fakes):
@@ -222,7 +227,9 @@ def test_a_hanging_service_is_cut_short(fakes, monkeypatch):
     slack.script("auth.test", Hang(30))
     from cockpit.config import config_from_dict
 
-    config = config_from_dict({"slack": slack_table(slack, "bot", timeout=5)})
+    config = config_from_dict(
+        {"slack": slack_table(slack, "bot", timeout=5), "sync": {"enabled": False}}
+    )
     started = time.monotonic()
     (check,) = probe_services(config, deadline=0.5)
     assert time.monotonic() - started < 3

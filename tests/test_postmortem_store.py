@@ -48,7 +48,7 @@ def test_migration_v3_upgrades_an_existing_database_and_keeps_its_data(tmp_path:
     conn.close()
 
     with Store.open(path, clock=FakeClock()) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION
         assert store.incident(1).title == "old one"
         assert store.postmortem(1) == Postmortem(1)
         assert store.starred(1) == set()

@@ -53,9 +53,8 @@ def test_declare_pages_through_the_outbox_and_the_timeline_says_so(setup):
     assert setup["pager"].alerts == []  # queued, not sent: deliver (or the app) sends it
     done = cli(setup, "deliver", "--wait", "5")
     assert done.returncode == 0, done.stderr
-    assert [(a["dedup_key"], a["status"]) for a in setup["pager"].alerts] == [
-        ("INC-1", "triggered")
-    ]
+    gid = json.loads(cli(setup, "show", "--json").stdout)["gid"]
+    assert [(a["dedup_key"], a["status"]) for a in setup["pager"].alerts] == [(gid, "triggered")]
     assert [e["type"] for e in setup["receiver"].events] == ["incident.declared"]
     shown = json.loads(cli(setup, "show", "--json").stdout)
     external = [e["text"] for e in shown["entries"] if e["kind"] == "external"]

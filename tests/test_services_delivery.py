@@ -274,7 +274,7 @@ async def test_pagerduty_retry_after_a_timeout_is_one_alert_by_its_dedup_key(sto
     (delivery,) = store.deliveries()
     assert (delivery.state, delivery.attempts) == ("sent", 2)
     (alert,) = fakes["pagerduty"].alerts
-    assert alert["dedup_key"] == incident.ref
+    assert alert["dedup_key"] == incident.gid
     assert [e["event_action"] for e in alert["events"]] == ["trigger", "trigger"]
 
 
@@ -477,7 +477,7 @@ async def test_pagerduty_declare_at_paging_severity_triggers_and_resolving_resol
     config = config_for(fakes, "pagerduty")
     incident = declare(store, config, "SEV-1")
     await drain(store, config, clock)
-    assert pages(fakes) == [(incident.ref, "triggered")]
+    assert pages(fakes) == [(incident.gid, "triggered")]
     (alert,) = fakes["pagerduty"].alerts
     event = alert["events"][0]
     assert event["routing_key"] == fakes["pagerduty"].routing_key
@@ -486,7 +486,7 @@ async def test_pagerduty_declare_at_paging_severity_triggers_and_resolving_resol
     assert event["payload"]["source"] == "cockpit"
     store.set_status(incident.id, Status.RESOLVED, "alice")
     await drain(store, config, clock)
-    assert pages(fakes) == [(incident.ref, "resolved")]
+    assert pages(fakes) == [(incident.gid, "resolved")]
     assert [(d.action, d.state) for d in store.deliveries()] == [
         ("trigger", "sent"),
         ("resolve", "sent"),
@@ -508,7 +508,7 @@ async def test_pagerduty_raising_severity_into_paging_range_triggers_then(store,
         "severity raised from SEV-2 to SEV-1"
     )
     await drain(store, config, clock)
-    assert pages(fakes) == [(incident.ref, "triggered")]
+    assert pages(fakes) == [(incident.gid, "triggered")]
 
 
 async def test_pagerduty_never_paged_means_nothing_to_resolve(store, clock, fakes):
@@ -525,7 +525,7 @@ async def test_pagerduty_reopening_at_a_paging_severity_pages_again(store, clock
     await drain(store, config, clock)
     store.set_status(incident.id, Status.INVESTIGATING, "alice")
     await drain(store, config, clock)
-    assert pages(fakes) == [(incident.ref, "resolved"), (incident.ref, "triggered")]
+    assert pages(fakes) == [(incident.gid, "resolved"), (incident.gid, "triggered")]
 
 
 async def test_pagerduty_page_and_its_outcome_are_on_the_timeline(store, clock, fakes, monkeypatch):
@@ -537,7 +537,8 @@ async def test_pagerduty_page_and_its_outcome_are_on_the_timeline(store, clock, 
     await drain(store, config, clock)
     external = store.entries(incident.id, kinds=[Kind.EXTERNAL])
     assert [e.text for e in external] == [
-        "PagerDuty page sent (dedup key INC-1): [SEV-1] INC-1 Checkout API errors (checkout)",
+        f"PagerDuty page sent (dedup key {incident.gid}): [SEV-1] INC-1 Checkout API errors "
+        "(checkout)",
         "PagerDuty resolve failed: PagerDuty: HTTP 400 Event object is invalid: Length of "
         "'routing_key' is incorrect (should be 32 characters); page people by hand",
     ]
@@ -643,7 +644,7 @@ def test_preview_covers_every_new_target(store, clock, fakes):
         "webhook",
     ]
     assert shown[0].heading == "Webhook · incident.resolved event, signed"
-    assert shown[1].heading == "PagerDuty · resolve the alert INC-1"
+    assert shown[1].heading == f"PagerDuty · resolve the alert {incident.gid}"
     assert shown[2].heading.startswith("Instatus · new incident")
     assert len(store.deliveries()) == 2  # a preview queues nothing
 

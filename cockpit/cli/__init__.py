@@ -29,6 +29,7 @@ from cockpit.cli import (
     drill,
     export,
     init,
+    join,
     log,
     oncall,
     outbox,
@@ -36,7 +37,9 @@ from cockpit.cli import (
     runbooks,
     severity,
     show,
+    slack_manifest,
     status,
+    sync,
     update,
 )
 from cockpit.cli import list as list_  # the module; the name `list` stays the builtin
@@ -63,6 +66,9 @@ COMMANDS = (
     export,
     postmortem,
     oncall,
+    join,
+    sync,
+    slack_manifest,
     doctor,
 )
 """The subcommand modules, in the order `cockpit --help` lists them."""

@@ -79,6 +79,7 @@ class Betterstack(Target):
             "key": message.key,
             "phase": message.phase,
             "incident": message.incident.ref,
+            "gid": message.incident.gid,
             "title": clean_line(message.incident.title, TITLE_LIMIT),
             "message": truncate(clean(message.text), MESSAGE_LIMIT),
             "published_at": format_utc(message.at),

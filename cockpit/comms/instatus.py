@@ -78,6 +78,7 @@ class Instatus(Target):
             "key": message.key,
             "phase": message.phase,
             "incident": message.incident.ref,
+            "gid": message.incident.gid,
             "name": clean_line(message.incident.title, NAME_LIMIT),
             "status": message.status.value.upper(),
             "message": truncate(clean(message.text), MESSAGE_LIMIT),

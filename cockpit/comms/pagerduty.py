@@ -2,11 +2,12 @@
 a paging severity; resolve the alert when the incident is resolved.
 
 Pages are incident events, not status updates: the store's event hook queues them in the
-transaction that declares or changes the incident. The incident id (`INC-7`) is the
-`dedup_key`, so PagerDuty itself makes a repeated trigger harmless: events with the key of
-an open alert apply to that alert instead of opening another. That is why a retry after a
-timeout needs no check (and the Events API has nothing to check with: it is write-only).
-Whether each page went out, and how it ended, is written to the incident's timeline.
+transaction that declares or changes the incident. The incident's gid (the id every laptop
+sharing it knows; `INC-7` is only one database's alias) is the `dedup_key`, so PagerDuty itself
+makes a repeated trigger harmless, and a teammate resolving the incident resolves the page:
+events with the key of an open alert apply to that alert instead of opening another. That is
+why a retry after a timeout needs no check (and the Events API has nothing to check with: it
+is write-only). Whether each page went out, and how it ended, is written to the incident's timeline.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from cockpit.comms.target import (
     service_error,
 )
 from cockpit.config import PagerdutyConfig
-from cockpit.domain import Severity, Status, format_utc
+from cockpit.domain import Incident, Severity, Status, format_utc
 from cockpit.plaintext import clean_line
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ DEFAULT_WAIT = 30.0
 
 
 class PagerDuty(Target):
-    """Trigger and resolve one alert per incident (`dedup_key` = the incident id)."""
+    """Trigger and resolve one alert per incident (`dedup_key` = the incident's gid)."""
 
     name = "pagerduty"
     receives_updates = False
@@ -86,7 +87,7 @@ class PagerDuty(Target):
             reason = f"severity raised from {event.meta['from']} to {event.meta['to']}"
         elif event.name == "status" and event.meta["to"] == Status.RESOLVED.value:
             if (self.name, "trigger") in event.queued:
-                return [("resolve", self._event("resolve", incident.ref))]
+                return [("resolve", self._event("resolve", dedup_key(incident)))]
             return []
         elif (
             event.name == "status"
@@ -101,6 +102,7 @@ class PagerDuty(Target):
             title += f" ({incident.service})"
         details = {
             "incident": incident.ref,
+            "gid": incident.gid,
             "title": incident.title,
             "severity": incident.severity,
             "status": incident.status.value,
@@ -118,7 +120,7 @@ class PagerDuty(Target):
         }
         if incident.service:
             body["component"] = clean_line(incident.service, 255)
-        return [("trigger", self._event("trigger", incident.ref, body))]
+        return [("trigger", self._event("trigger", dedup_key(incident), body))]
 
     @staticmethod
     def _event(action: str, dedup_key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -214,3 +216,9 @@ def _error(response: httpx.Response) -> str:
     if message:
         return f"HTTP {response.status_code} {clean_line(message, 300)}"
     return service_error(response)
+
+
+def dedup_key(incident: Incident) -> str:
+    """The alert's key: the incident's gid (its local `INC-n` only for an incident without one,
+    built by hand rather than read from a store)."""
+    return incident.gid or incident.ref

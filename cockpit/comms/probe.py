@@ -16,6 +16,7 @@ import httpx
 
 from cockpit.comms import transport
 from cockpit.comms.scrubber import Scrubber
+from cockpit.comms.slack_thread import SYNC_SCOPES, SlackFailure, SlackThreadApi
 from cockpit.comms.target import (
     MissingSecret,
     Outcome,
@@ -27,9 +28,9 @@ from cockpit.comms.target import (
     transport_outcome,
 )
 from cockpit.comms.targets import configured_targets
-from cockpit.config import Config
+from cockpit.config import Config, SlackConfig
 from cockpit.doctor import Check
-from cockpit.domain import one_line
+from cockpit.domain import one_line, system_clock
 
 PROBE_SECONDS = 5.0
 """Longest any one service check may take (they run concurrently)."""
@@ -54,6 +55,8 @@ async def _probe_all(config: Config, targets: dict[str, Target], deadline: float
         checks = await asyncio.gather(
             *(_probe_one(config, target, http, deadline) for target in targets.values())
         )
+        if config.sync_enabled and config.slack is not None:
+            checks.append(await _probe_sync(config.slack, http, deadline))
     # Every line passes through one scrubber fed by every target's secrets.
     return [
         dataclasses.replace(
@@ -61,6 +64,44 @@ async def _probe_all(config: Config, targets: dict[str, Target], deadline: float
         )
         for check in checks
     ]
+
+
+async def _probe_sync(slack: SlackConfig, http: httpx.AsyncClient, deadline: float) -> Check:
+    """Team sync: the token's scopes, and whether Slack throttles this app's reads to one a
+    minute (an app that is not internal), which would make sharing impossible."""
+    api = SlackThreadApi(slack, http, system_clock)
+    query = {"channel": slack.channel.strip(), "limit": "1"}
+    try:
+        async with asyncio.timeout(min(deadline, slack.timeout_seconds) * 2):
+            identity = await api.identity()
+            missing = identity.missing_scopes()
+            if missing:
+                return Check(
+                    "sync",
+                    False,
+                    f"the bot token lacks the scopes {', '.join(missing)}",
+                    "add them to the Slack app (`cockpit slack-manifest` lists them) and "
+                    "reinstall it",
+                )
+            for _ in range(2):  # a second read in a row shows a one-a-minute limit
+                await api.call("conversations.history", query, read=True)
+    except TimeoutError:
+        return Check("sync", False, "Slack did not answer in time", "check the network")
+    except MissingSecret as exc:
+        return Check("sync", False, str(exc), _secret_fix(exc))
+    except SlackFailure as exc:
+        if exc.throttled:
+            return Check(
+                "sync",
+                True,
+                f"Slack allows this app one read a minute ({exc.reason}): sharing cannot keep up",
+                "create an internal app from `cockpit slack-manifest` and use its token",
+                warning=True,
+            )
+        return Check(
+            "sync", False, one_line(exc.reason), "check slack.channel and the bot's scopes"
+        )
+    return Check("sync", True, f"thread reads allowed; scopes {', '.join(SYNC_SCOPES)} granted")
 
 
 def _shown(scrubber: Scrubber, text: str) -> str:

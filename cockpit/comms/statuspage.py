@@ -87,6 +87,7 @@ class Statuspage(Target):
             "key": message.key,
             "phase": message.phase,
             "incident": incident.ref,
+            "gid": incident.gid,
             "name": clean_line(incident.title, STATUSPAGE_NAME_LIMIT),
             "status": message.status.value,
             "body": truncate_text(clean(message.text), STATUSPAGE_BODY_LIMIT),
@@ -126,7 +127,13 @@ class Statuspage(Target):
             "status": payload["status"],
             "body": payload["body"],
             "deliver_notifications": payload["deliver_notifications"],
-            "metadata": {META_KEY: {"delivery": attempt.key, "incident": payload["incident"]}},
+            "metadata": {
+                META_KEY: {
+                    "delivery": attempt.key,
+                    "incident": payload["incident"],
+                    "gid": payload.get("gid", ""),
+                }
+            },
         }
         if create:
             body["name"] = payload["name"]

@@ -54,6 +54,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
 
     return {
         "id": incident.ref,
+        "gid": incident.gid,
         "number": incident.id,
         "title": clean_line(incident.title, 1000),
         "service": clean_line(incident.service, 1000),

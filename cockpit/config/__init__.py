@@ -21,6 +21,7 @@ from cockpit.config.services import (
     PagerdutyConfig,
     SlackConfig,
     StatuspageConfig,
+    SyncConfig,
     WebhookConfig,
 )
 from cockpit.config.starter import config_to_toml, starter_config, write_starter
@@ -70,6 +71,7 @@ __all__ = [
     "SeverityConfig",
     "SlackConfig",
     "StatuspageConfig",
+    "SyncConfig",
     "TemplatesConfig",
     "UserConfig",
     "WebhookConfig",

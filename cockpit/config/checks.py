@@ -145,3 +145,12 @@ def check_template(text: str, where: str) -> None:
             )
         if spec or conversion:
             raise ConfigError(f"{where}: placeholder {{{name}}} takes no format options")
+
+
+def check_sync(config: Config, where: str) -> None:
+    """`[sync] enabled = true` needs what sharing reads the thread with: Slack in bot mode."""
+    if config.sync.enabled and not config.sync_enabled:
+        raise ConfigError(
+            f"{where}: sync.enabled: sharing reads the incident's Slack thread, which needs "
+            "[slack] in bot mode (token_env and channel); set them or sync.enabled = false"
+        )

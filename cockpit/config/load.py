@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from cockpit.config.checks import check_semantics, keys_config
+from cockpit.config.checks import check_semantics, check_sync, keys_config
 from cockpit.config.coerce import build
 from cockpit.config.fields import ConfigError
 from cockpit.config.service_checks import check_secrets, check_services, check_targets
@@ -48,6 +48,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     config = dataclasses.replace(config, source=path, keys=keys)
     check_semantics(config, where)
     check_targets(config, where, path)
+    check_sync(config, where)
     check_services(config, where, path)
     check_secrets(config, where, path)
     return config

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cockpit.config.fields import TIMEOUT, secret_field
+from cockpit.config.fields import TIMEOUT, secret_field, within
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,16 @@ class PagerdutyConfig:
     page_severities: list[str] = field(default_factory=lambda: ["SEV-1"])
     source: str = "cockpit"
     timeout_seconds: float = field(default=10.0, metadata=TIMEOUT)
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """`[sync]`: share incidents with teammates' cockpits through the Slack thread (bot mode).
+
+    `enabled` left out means on when `[slack]` is in bot mode. `poll_seconds` is how often the
+    thread is read while the incident moves, `idle_poll_seconds` when nothing has for a while.
+    """
+
+    enabled: bool | None = None
+    poll_seconds: float = field(default=5.0, metadata=within(0.05, 600, "seconds"))
+    idle_poll_seconds: float = field(default=15.0, metadata=within(0.05, 3600, "seconds"))

@@ -43,6 +43,10 @@ _COMMENTS: dict[str, str] = {
         "Bot mode: token_env (a variable holding xoxb-...) and channel (its id)."
     ),
     "statuspage": "Atlassian Statuspage: page_id, api_key_env, component_ids, severity -> impact.",
+    "sync": (
+        "Team sync through the incident's Slack thread (bot mode; on by default there).\n"
+        "Seconds between reads of the thread while busy, and when idle."
+    ),
 }
 
 

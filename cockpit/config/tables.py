@@ -172,7 +172,15 @@ class Config:
     betterstack: services.BetterstackConfig | None = None
     webhook: services.WebhookConfig | None = None
     pagerduty: services.PagerdutyConfig | None = None
+    sync: services.SyncConfig = field(default_factory=services.SyncConfig)
     source: Path | None = None
+
+    @property
+    def sync_enabled(self) -> bool:
+        """Whether incidents are shared through the Slack thread: `[sync] enabled`, else on
+        exactly when `[slack]` is in bot mode (the only mode that can read the thread)."""
+        bot = self.slack is not None and self.slack.mode == "bot"
+        return bot if self.sync.enabled is None else self.sync.enabled and bot
 
     @property
     def author(self) -> str:

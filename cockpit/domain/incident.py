@@ -104,6 +104,8 @@ class Incident:
     """Stored values that could not be read (column -> raw text); shown flagged, never fatal."""
     drill: bool = False
     """A rehearsal in the drills database (`DRILL-n`), never a real incident."""
+    gid: str = ""
+    """The id every laptop knows the incident by (`INC-n` is only this database's alias)."""
 
     @property
     def ref(self) -> str:
@@ -130,6 +132,13 @@ class Entry:
     meta: Mapping[str, object] = field(default_factory=dict)
     unreadable: Mapping[str, str] = field(default_factory=dict)
     """Stored values that could not be read (column -> raw text); shown flagged, never fatal."""
+    uid: str = ""
+    """The id every laptop knows the entry by (`id` is this database's arrival order)."""
+    hlc: str = ""
+    """The hybrid logical clock stamped when it was written (text form: sorts as the clock)."""
+    origin: str = "local"
+    """Where this database got it: `local`, `slack`, `file`, or `notice` (said to this laptop
+    only: a conflict or late arrival it noticed)."""
 
     @property
     def backdated(self) -> bool:

@@ -11,9 +11,10 @@ from cockpit.store import Store
 
 
 def ticked_steps(entries: Iterable[Entry], runbook: str) -> set[int]:
-    """The step numbers of `runbook` that are ticked, from `step` entries; the latest wins."""
+    """The step numbers of `runbook` that are ticked, from `step` entries; the latest by the
+    clock wins (what every laptop holding the same entries computes)."""
     state: dict[int, bool] = {}
-    for entry in sorted(entries, key=lambda e: e.id):
+    for entry in sorted(entries, key=lambda e: (e.hlc, e.uid)):
         meta = entry.meta
         if entry.kind is not Kind.STEP or meta.get("runbook") != runbook:
             continue

@@ -4,7 +4,8 @@ Every change to an incident goes through a `Store` method, in one `BEGIN IMMEDIA
 committed before the method returns: the CLI and the TUI share these code paths. Modules:
 `schema` (tables and migrations), `guard` (the file checks before and while a store holds it),
 `errors` (one-line errors), `rows` (rows to domain objects), `connection` (opening and the write
-transaction), and the parts of `Store`: `timeline`, `incidents`, `outbox`, `postmortems`.
+transaction), `identity` and `backfill` (global ids and the clock), and the parts of `Store`:
+`timeline`, `incidents`, `outbox`, `syncing`, `postmortems`.
 Only the standard library and the domain are imported here (sqlite-utils is loaded when a
 migration or a query needs it), so `cockpit log` starts fast.
 """
@@ -28,6 +29,7 @@ from cockpit.store.guard import QUICK_CHECK_BUDGET, SQLITE_MAGIC
 from cockpit.store.rows import UnreadableRow
 from cockpit.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES_ADDED
 from cockpit.store.store import Store
+from cockpit.store.syncing import Peer, SyncThread
 
 __all__ = [
     "DELIVERY_STATES",
@@ -44,8 +46,10 @@ __all__ = [
     "IncidentEvent",
     "IncidentNotFound",
     "IncidentResolved",
+    "Peer",
     "Store",
     "StoreError",
+    "SyncThread",
     "TextTooLong",
     "UnknownRole",
     "UnreadableRow",

@@ -17,6 +17,7 @@ from cockpit.store.connection import guarded
 from cockpit.store.errors import IncidentNotFound, StoreError, UnknownRole, fits
 from cockpit.store.rows import to_incident
 from cockpit.store.timeline import Timeline
+from cockpit.sync.ids import new_gid
 
 
 class Incidents(Timeline, ABC):
@@ -58,7 +59,8 @@ class Incidents(Timeline, ABC):
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT INTO incidents (title, service, severity, status, runbook, "
-                "impact_started_at, declared_at, declared_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "impact_started_at, declared_at, declared_by, gid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     title,
                     service,
@@ -68,13 +70,23 @@ class Incidents(Timeline, ABC):
                     format_utc(impact),
                     stamp,
                     author,
+                    new_gid(),
                 ),
             )
             incident_id = int(cursor.lastrowid or 0)
             text = f"declared {severity}: {title}"
             if service:
                 text += f" ({service})"
-            meta: dict[str, Any] = {"event": "declared", "severity": severity}
+            # Title, service and runbook ride in the entry: another laptop builds the incident
+            # from its entries alone.
+            meta: dict[str, Any] = {
+                "event": "declared",
+                "severity": severity,
+                "title": title,
+                "service": service,
+            }
+            if runbook:
+                meta["runbook"] = runbook
             if impact_started_at is not None:
                 meta["impact_started_at"] = format_utc(impact)
             entry_id = self._insert_entry(

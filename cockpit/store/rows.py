@@ -76,6 +76,9 @@ def to_entry(row: Mapping[str, Any]) -> Entry:
             corrects=row["corrects"],
             reason=row["reason"],
             meta=_meta(row["meta"]) if row["meta"] else {},
+            uid=row["uid"] or "",
+            hlc=row["hlc"] or "",
+            origin=row["origin"] or "local",
         )
     except (ValueError, TypeError, RecursionError):
         return _flagged_entry(row)
@@ -98,6 +101,9 @@ def _flagged_entry(row: Mapping[str, Any]) -> Entry:
         reason=row["reason"],
         meta=meta,
         unreadable=bad,
+        uid=row["uid"] or "",
+        hlc=row["hlc"] or "",
+        origin=row["origin"] or "local",
     )
 
 
@@ -186,6 +192,7 @@ def to_incident(row: Mapping[str, Any], roles: Mapping[str, str]) -> Incident:
         declared_by=row["declared_by"] or "",
         roles=roles,
         unreadable=bad,
+        gid=row["gid"] or "",
     )
 
 

@@ -79,6 +79,17 @@ _POSTMORTEMS: dict[str, type] = {
     "updated_at": str,
     "updated_by": str,
 }
+_SYNC_NODE: dict[str, type] = {"id": int, "node": str, "hlc": str}
+_SYNC_THREADS: dict[str, type] = {
+    "incident_id": int,
+    "channel": str,
+    "root_ts": str,
+    "permalink": str,
+    "last_ts": str,
+    "last_read_at": str,
+    "last_full_scan_at": str,
+}
+_SLACK_USERS: dict[str, type] = {"user_id": str, "name": str, "fetched_at": str}
 _STARS: dict[str, type] = {
     "incident_id": int,
     "entry_id": int,
@@ -96,6 +107,7 @@ TABLES_ADDED: tuple[dict[str, dict[str, type]], ...] = (
     },
     {"remote_refs": _REMOTE_REFS},
     {"postmortems": _POSTMORTEMS, "stars": _STARS},
+    {"sync_node": _SYNC_NODE, "sync_threads": _SYNC_THREADS, "slack_users": _SLACK_USERS},
 )
 """The tables (and their columns) each migration adds: how a cockpit database is recognised."""
 
@@ -166,7 +178,68 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.executescript("CREATE INDEX action_items_by_incident ON action_items(incident_id, id);")
 
 
-MIGRATIONS = (_v1, _v2, _v3)
+_ENTRY_CONTENT = (
+    "id, incident_id, at, written_at, kind, author, text, corrects, reason, meta, "
+    "uid, node, hlc, origin, corrects_uid, supersedes"
+)
+"""The columns of an entry that never change once written (`remote_*` record where a copy
+was sent; a same-uid copy is swapped only through `sync_replacing`)."""
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    # Team sync (issue 15): global ids, the hybrid logical clock, where each entry came from,
+    # the incident's Slack thread and the Slack names read. Existing rows get their ids here,
+    # which needs the append-only trigger lifted for the length of this migration. Statement
+    # by statement: `executescript` would commit the migration's transaction half way.
+    from cockpit.store.backfill import backfill_identities
+
+    conn = db.conn
+    for statement in _V4_BEFORE:
+        conn.execute(statement)
+    backfill_identities(conn)
+    for statement in _V4_AFTER:
+        conn.execute(statement)
+
+
+_V4_BEFORE = (
+    "DROP TRIGGER entries_no_update",
+    "ALTER TABLE incidents ADD COLUMN gid TEXT",
+    "ALTER TABLE entries ADD COLUMN uid TEXT",
+    "ALTER TABLE entries ADD COLUMN node TEXT",
+    "ALTER TABLE entries ADD COLUMN hlc TEXT",
+    "ALTER TABLE entries ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'",
+    "ALTER TABLE entries ADD COLUMN remote_channel TEXT",
+    "ALTER TABLE entries ADD COLUMN remote_ts TEXT",
+    "ALTER TABLE entries ADD COLUMN corrects_uid TEXT",
+    "ALTER TABLE entries ADD COLUMN supersedes TEXT",
+    "CREATE TABLE sync_node (id INTEGER PRIMARY KEY CHECK (id = 1), node TEXT NOT NULL, hlc TEXT)",
+    "CREATE TABLE sync_threads (incident_id INTEGER PRIMARY KEY REFERENCES incidents(id), "
+    "channel TEXT NOT NULL, root_ts TEXT NOT NULL, permalink TEXT, last_ts TEXT, "
+    "last_read_at TEXT, last_full_scan_at TEXT)",
+    "CREATE TABLE slack_users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+    "fetched_at TEXT NOT NULL)",
+    # A same-uid copy is swapped for the one every laptop keeps only while its uid is listed here.
+    "CREATE TABLE sync_replacing (uid TEXT PRIMARY KEY)",
+)
+_V4_AFTER = (
+    "CREATE UNIQUE INDEX incidents_gid ON incidents(gid)",
+    "CREATE UNIQUE INDEX entries_uid ON entries(uid)",
+    "DROP INDEX entries_timeline",
+    "CREATE INDEX entries_timeline ON entries(incident_id, at, hlc, uid)",
+    "CREATE INDEX entries_unsent ON entries(incident_id, id) "
+    "WHERE origin = 'local' AND remote_ts IS NULL",
+    f"CREATE TRIGGER entries_no_update BEFORE UPDATE OF {_ENTRY_CONTENT} ON entries "
+    "WHEN NOT EXISTS (SELECT 1 FROM sync_replacing WHERE uid = OLD.uid) "
+    "BEGIN SELECT RAISE(ABORT, 'timeline entries are append-only'); END",
+    "CREATE TRIGGER entries_need_ids BEFORE INSERT ON entries "
+    "WHEN NEW.uid IS NULL OR NEW.node IS NULL OR NEW.hlc IS NULL "
+    "BEGIN SELECT RAISE(ABORT, 'a timeline entry needs its uid, node and clock'); END",
+    "CREATE TRIGGER incidents_need_gid BEFORE INSERT ON incidents WHEN NEW.gid IS NULL "
+    "BEGIN SELECT RAISE(ABORT, 'an incident needs its gid'); END",
+)
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4)
 """Forward migrations; `PRAGMA user_version` is the number applied."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,12 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cockpit.store.connection import guarded
-from cockpit.store.outbox import Outbox
 from cockpit.store.postmortems import Postmortems
 from cockpit.store.rows import UnreadableRow, to_action_item, to_delivery, to_entry
+from cockpit.store.syncing import Syncing
 
 
-class Store(Postmortems, Outbox):
+class Store(Postmortems, Syncing):
     """The incident database. Open with `Store.open(path)`; every write commits before returning.
 
     Every change to an incident goes through a method here, in one `BEGIN IMMEDIATE`

@@ -15,11 +15,22 @@ from cockpit.domain.resolved import KEPT_WHEN_RESOLVED
 from cockpit.domain.text import ENTRY_TEXT, REASON_TEXT, storable
 from cockpit.store.connection import StoreConnection, guarded
 from cockpit.store.errors import StoreError, fits
+from cockpit.store.identity import NOTICE, REGISTER_KINDS, next_stamp, node_id, uid_of
 from cockpit.store.rows import to_entry
+from cockpit.sync.ids import derived_uid, new_uid
 
 
 class Timeline(StoreConnection):
     """Timeline entries: appended once, never changed; corrections are new entries."""
+
+    _node: str | None = None
+
+    @property
+    def node(self) -> str:
+        """This database's node id: the laptop's identity in the incidents it shares."""
+        if self._node is None:
+            self._node = node_id(self.conn)
+        return self._node
 
     @guarded
     def append(
@@ -55,17 +66,16 @@ class Timeline(StoreConnection):
             entry_id = self._insert_entry(
                 conn, incident_id, kind, author, text, claimed, now, reason, corrects, meta
             )
-        return Entry(
-            entry_id, incident_id, claimed, now, kind, author, text, corrects, reason, meta or {}
-        )
+        return self.entry(entry_id)
 
     @classmethod
-    def _require_writable(cls, conn: sqlite3.Connection, incident_id: int, kind: Kind) -> None:
-        """The incident exists and takes an entry of `kind` (a resolved one keeps its state)."""
+    def _require_writable(
+        cls, conn: sqlite3.Connection, incident_id: int, kind: Kind
+    ) -> sqlite3.Row:
+        """The incident's row, if it takes an entry of `kind` (a resolved one keeps its state)."""
         if kind in KEPT_WHEN_RESOLVED:
-            cls._require_open(conn, incident_id, KEPT_WHEN_RESOLVED[kind])
-        else:
-            cls._require_incident(conn, incident_id)
+            return cls._require_open(conn, incident_id, KEPT_WHEN_RESOLVED[kind])
+        return cls._require_incident(conn, incident_id)
 
     def _insert_entry(
         self,
@@ -79,10 +89,24 @@ class Timeline(StoreConnection):
         reason: str | None = None,
         corrects: int | None = None,
         meta: Mapping[str, Any] | None = None,
+        *,
+        uid: str | None = None,
+        origin: str = "local",
     ) -> int:
+        """Insert a local write, stamped: its uid (random unless given), the next clock value,
+        this node, and for a change the write it supersedes (what the timeline compares to
+        show concurrent changes)."""
+        node = self.node
+        stamp = next_stamp(conn, node, written_at)
+        supersedes = None
+        if kind in REGISTER_KINDS:
+            from cockpit.store.shared import supersedes_for  # changes only: a note skips it
+
+            supersedes = supersedes_for(conn, incident_id, kind, meta, node, stamp, written_at)
         cursor = conn.execute(
             "INSERT INTO entries (incident_id, at, written_at, kind, author, text, corrects, "
-            "reason, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reason, meta, uid, node, hlc, origin, corrects_uid, supersedes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 incident_id,
                 format_utc(at),
@@ -93,9 +117,22 @@ class Timeline(StoreConnection):
                 corrects,
                 storable(reason) if reason else reason,
                 json.dumps(meta, separators=(",", ":")) if meta else None,
+                uid or new_uid(),
+                node,
+                str(stamp),
+                origin,
+                uid_of(conn, corrects),
+                supersedes,
             ),
         )
         return int(cursor.lastrowid or 0)
+
+    def _notice(self, conn: sqlite3.Connection, incident_id: int, text: str, meta: Any) -> int:
+        """A line on this laptop's timeline only (a conflict or late arrival it noticed)."""
+        now = self.now()
+        return self._insert_entry(
+            conn, incident_id, Kind.SYSTEM, "cockpit", text, now, now, meta=meta, origin=NOTICE
+        )
 
     @guarded
     def entries(
@@ -107,13 +144,15 @@ class Timeline(StoreConnection):
         kinds: Sequence[Kind] | None = None,
         contains: str | None = None,
     ) -> list[Entry]:
-        """Entries in timeline order (claimed time, then write order), optionally filtered."""
+        """Entries in timeline order (claimed time, then clock, then uid: the same on every
+        laptop), optionally filtered."""
         sql, params = self._entry_query("id", incident_id, kinds, contains)
-        sql += " ORDER BY at, id LIMIT ? OFFSET ?"
-        # Page on the covering (incident_id, at, id) index, then read only the rows kept: a deep
-        # OFFSET (the last page of 50,000 entries) skips index entries, not table rows.
+        sql += " ORDER BY at, hlc, uid LIMIT ? OFFSET ?"
+        # Page on the covering (incident_id, at, hlc, uid) index, then read only the rows kept: a
+        # deep OFFSET (the last page of 50,000 entries) skips index entries, not table rows.
         rows = self.conn.execute(
-            f"SELECT * FROM entries WHERE id IN ({sql}) ORDER BY at, id", (*params, limit, offset)
+            f"SELECT * FROM entries WHERE id IN ({sql}) ORDER BY at, hlc, uid",
+            (*params, limit, offset),
         )
         return [to_entry(row) for row in rows]
 
@@ -155,7 +194,7 @@ class Timeline(StoreConnection):
         """The incident's latest entry of `kind` in timeline order (one row off the index)."""
         row = self.conn.execute(
             "SELECT * FROM entries WHERE incident_id = ? AND kind = ? "
-            "ORDER BY at DESC, id DESC LIMIT 1",
+            "ORDER BY at DESC, hlc DESC, uid DESC LIMIT 1",
             (incident_id, kind.value),
         ).fetchone()
         return to_entry(row) if row else None
@@ -163,8 +202,9 @@ class Timeline(StoreConnection):
     def corrections(self, entry: Entry) -> list[Entry]:
         """The entries that correct `entry`, in timeline order."""
         rows = self.conn.execute(
-            "SELECT * FROM entries WHERE incident_id = ? AND corrects = ? ORDER BY at, id",
-            (entry.incident_id, entry.id),
+            "SELECT * FROM entries WHERE incident_id = ? AND corrects_uid = ? "
+            "ORDER BY at, hlc, uid",
+            (entry.incident_id, entry.uid),
         )
         return [to_entry(row) for row in rows]
 
@@ -224,6 +264,8 @@ class Timeline(StoreConnection):
         The check and the insert share one write transaction, so processes racing to record
         the same event (an escalation firing, a drill injection) write it exactly once; None
         when it existed. `at` dates it earlier than now (an event noticed late), with `reason`.
+        The entry's uid is derived from the incident's gid, the kind and the key's values, so
+        laptops that each record the event write one entry between them.
         """
         now = self.now()
         claimed = now if at is None else self._moment(at, "the entry's time")
@@ -234,10 +276,14 @@ class Timeline(StoreConnection):
         fits(reason or "", REASON_TEXT, "the reason for backdating")
         match = {name: meta[name] for name in key}
         sql, params = self._meta_query(incident_id, kind, match)
+        name = ":".join([kind.value, *(str(meta[field]) for field in key)])
         with self._write() as conn:
-            self._require_writable(conn, incident_id, kind)
+            row = self._require_writable(conn, incident_id, kind)
+            uid = derived_uid(row["gid"], name)
             if conn.execute(sql + " LIMIT 1", params).fetchone() is not None:
                 return None
+            if conn.execute("SELECT 1 FROM entries WHERE uid = ?", (uid,)).fetchone():
+                return None  # imported from a laptop that recorded it first
             entry_id = self._insert_entry(
                 conn,
                 incident_id,
@@ -248,6 +294,7 @@ class Timeline(StoreConnection):
                 now,
                 reason if at is not None else None,
                 meta=meta,
+                uid=uid,
             )
         return self.entry(entry_id)
 
@@ -273,7 +320,7 @@ class Timeline(StoreConnection):
         cursor.row_factory = None
         cursor.execute(
             "SELECT id, at, written_at, kind, author, text, reason, corrects FROM entries "
-            "WHERE incident_id = ? ORDER BY at, id",
+            "WHERE incident_id = ? ORDER BY at, hlc, uid",
             (incident_id,),
         )
         return cursor.fetchall()

@@ -29,6 +29,7 @@ from cockpit.tui.delivery_runner import DeliveryRunner
 from cockpit.tui.keymap import check_keymap
 from cockpit.tui.screens.cockpit import CockpitScreen
 from cockpit.tui.screens.too_small import TooSmall, too_small
+from cockpit.tui.team import TeamRunner
 from cockpit.tui.unsaved import QuitDialog, keep_in_file, unsaved_on
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -54,6 +55,7 @@ class CockpitApp(CockpitBase):
         # Pages and webhook events, and the configured role names, as the CLI installs them.
         configure(store, config)
         self.deliveries = DeliveryRunner(self)
+        self.team = TeamRunner(self)
         self._fitting = False  # the first Resize comes before the screens exist
         # `[keys]`: a clash is a configuration error before anything is on screen.
         if self.keymap:
@@ -65,6 +67,7 @@ class CockpitApp(CockpitBase):
     def on_mount(self) -> None:
         # After the first paint: delivering imports httpx, which start-up need not wait for.
         self.call_after_refresh(self.deliveries.start)
+        self.call_after_refresh(self.team.start)
         if self.store.notice:
             self.notify(f"{self.store.path}: {self.store.notice}", severity="warning", timeout=30)
         self._fitting = True

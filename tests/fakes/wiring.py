@@ -57,6 +57,8 @@ def wired_config(
     tables: dict[str, Any] = {}
     if slack is not None:
         tables["slack"] = slack_table(slack, mode, timeout)
+        # These configurations test delivery; team sync (on in bot mode) has its own tests.
+        tables["sync"] = {"enabled": False}
     if statuspage is not None:
         tables["statuspage"] = statuspage_table(statuspage, timeout)
     return config_from_dict(tables)

@@ -62,6 +62,7 @@ def tables(slack: FakeSlack, statuspage: FakeStatuspage, mode: str = "bot") -> d
         "database": {"busy_timeout_ms": 200},
         "slack": slack_table(slack, mode, timeout=5),
         "statuspage": statuspage_table(statuspage, timeout=5),
+        "sync": {"enabled": False},  # delivery here; team sync has tests of its own
     }
 
 
@@ -236,7 +237,11 @@ async def test_the_app_stays_responsive_while_a_target_hangs(
     store, clock, declared, slack, statuspage
 ):
     config = config_from_dict(
-        {"user": {"name": AUTHOR}, "slack": slack_table(slack, "bot", timeout=10)}
+        {
+            "user": {"name": AUTHOR},
+            "slack": slack_table(slack, "bot", timeout=10),
+            "sync": {"enabled": False},
+        }
     )
     slack.script("chat.postMessage", Hang(30))
     app = app_with(config, store, clock)

@@ -22,6 +22,7 @@ from cockpit.runbook_policy import due_escalations, record_due_escalations
 from cockpit.store import Store, StoreError
 from cockpit.tui.committing import Committing
 from cockpit.tui.keys import key_text
+from cockpit.tui.team import TeamLine
 from cockpit.tui.widgets.deliveries import DeliveryBar
 from cockpit.tui.widgets.panes import DatabaseLine, IncidentHeader, NextUpdatePane, RolesPane
 from cockpit.tui.widgets.runbook import RunbookPane
@@ -85,6 +86,7 @@ class IncidentView(Committing, Screen[None]):
             timeline.border_title = "Timeline"
             yield timeline
         yield DeliveryBar(id="deliveries")
+        yield TeamLine(id="team")
         yield DatabaseLine(id="database")
         yield Footer(compact=True)
 
@@ -176,6 +178,9 @@ class IncidentView(Committing, Screen[None]):
         self.query_one(IncidentHeader).show(self.board, now, rank)
         try:
             self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
+            team = getattr(self.app, "team", None)
+            status = team.statuses.get(self.incident_id) if team and self.incident_id else None
+            self.query_one(TeamLine).show(self.store, self.incident_id, status)
         except (StoreError, sqlite3.Error) as exc:
             self._read_failed(exc)
         overdue = self.query_one(NextUpdatePane).show(self.board, now)

@@ -1,0 +1,549 @@
+"""Team sync over the incident's Slack thread: post the root, echo this laptop's entries,
+read everyone else's (team-sync.md §3.2–3.4, §3.7).
+
+One round for one incident: make sure the thread exists (this laptop declared it: post the
+root with the declared entry in its metadata); read the thread from a little before the last
+message seen (or whole, now and then); import what it holds; then post this laptop's unsent
+entries in batches, one post per second per channel. Reading comes first so that an echo that
+landed although its post failed (a timeout, "stored, then 500", a laptop killed mid-post) is
+found and marked sent instead of being posted twice. A whole read also finds this laptop's
+echoes that never arrived (sent again), and people's messages that were deleted (a
+correction). Only messages from the cockpit's own app carry entries that change state; the
+import is the store's, idempotent, and queues no deliveries.
+
+Slack is never waited for by a key: the app runs this in a background task; `cockpit log`
+never calls it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cockpit.comms.slack_thread import Identity, SlackFailure, SlackThreadApi
+from cockpit.config import Config, ConfigError
+from cockpit.domain import Clock, Incident, one_line, system_clock
+from cockpit.plaintext import clean_line, slack_escape
+from cockpit.store import Store
+from cockpit.store.syncing import SyncThread
+from cockpit.sync.entry import SyncEntry, is_declared
+from cockpit.sync.permalink import ThreadRef
+from cockpit.sync.presence import SyncStatus
+from cockpit.sync.slack_text import (
+    SLACK_NODE,
+    ThreadSource,
+    deletion_entry,
+    is_ts,
+    message_entries,
+    ts_time,
+)
+from cockpit.sync.wire import (
+    BATCH_CAP_BYTES,
+    EVENT_INCIDENT,
+    WireError,
+    decode,
+    echo_text,
+    encode_batches,
+    encode_incident,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+OVERLAP = timedelta(seconds=60)
+"""How far before the last message seen each read starts: a message with a lower `ts` may
+become visible after a higher one."""
+FULL_SCAN_EVERY = timedelta(minutes=5)
+DOUBT_SETTLE = timedelta(seconds=5)
+"""After a post that may have landed, how long reads must miss it before it is posted again."""
+DELETION_SETTLE = timedelta(seconds=60)
+"""A person's message missing from a whole read counts as deleted only if older than this."""
+IDLE_AFTER = timedelta(minutes=2)
+TEAM_SIZE = 3
+"""Laptops the default poll is budgeted for (3 × 12 reads a minute within Tier 3's 50)."""
+POST_GAP = 1.0
+"""Seconds between two posts to one channel (Slack: one message per second per channel)."""
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class NotACockpitThread(Exception):
+    """The link points at a message that is not the root of a cockpit incident (one line)."""
+
+
+@dataclass
+class Round:
+    """What one round did: entries posted, uids imported, messages it could not read, and
+    the failure that ended it early (None when it went through)."""
+
+    sent: int = 0
+    imported: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    failure: SlackFailure | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing sent, nothing new read, nothing failed: this laptop and the thread agree."""
+        return self.failure is None and not self.sent and not self.imported
+
+
+@dataclass
+class _Health:
+    offline_since: datetime | None = None
+    reason: str | None = None
+    last_read_at: datetime | None = None
+    last_activity: datetime | None = None
+
+
+class ThreadSync:
+    """Syncs incidents through their Slack threads: `round` once, or `run` until cancelled."""
+
+    def __init__(
+        self,
+        store: Store,
+        api: SlackThreadApi,
+        channel: str,
+        *,
+        clock: Clock = system_clock,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        poll_seconds: float = 5.0,
+        idle_poll_seconds: float = 15.0,
+        full_scan_every: timedelta = FULL_SCAN_EVERY,
+        doubt_settle: timedelta = DOUBT_SETTLE,
+        post_gap: float = POST_GAP,
+        on_change: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.api = api
+        self.channel = channel
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
+        self.poll_seconds = poll_seconds
+        self.idle_poll_seconds = idle_poll_seconds
+        self.full_scan_every = full_scan_every
+        self.doubt_settle = doubt_settle
+        self.post_gap = post_gap
+        self.on_change = on_change
+        self._identity: Identity | None = None
+        self._names: dict[str, str | None] = {}
+        self._hold_until: datetime | None = None
+        self._next_post_at: datetime | None = None
+        self._doubt: dict[str, datetime] = {}  # uid -> when its post may have landed
+        self._health: dict[int, _Health] = {}
+        self._wake = asyncio.Event()
+
+    # -- what the screen shows
+
+    def status(self, incident_id: int) -> SyncStatus:
+        """How this incident's sync stands on this laptop."""
+        health = self._health.get(incident_id, _Health())
+        thread = self.store.thread_for(incident_id)
+        pending = self.store.sync_pending(incident_id)
+        last_read = health.last_read_at or (thread.last_read_at if thread else None)
+        if health.offline_since is not None:
+            return SyncStatus("offline", pending, health.offline_since, health.reason, last_read)
+        return SyncStatus("waiting" if pending else "live", pending, None, None, last_read)
+
+    def wake(self) -> None:
+        """Run a round soon (an entry was just written here)."""
+        self._wake.set()
+
+    # -- the loop
+
+    async def run(self, incidents: Callable[[], Iterable[int]]) -> None:
+        """Rounds for every incident `incidents()` names, until cancelled; the pause between
+        rounds grows when the team is idle or large, and follows Slack's Retry-After."""
+        while True:
+            busy = False
+            team = 1
+            for incident_id in list(incidents()):
+                done = await self.round(incident_id)
+                busy = busy or not done.quiet
+                laptops = [p for p in self.store.peers(incident_id) if p.node != SLACK_NODE]
+                team = max(team, 1 + len(laptops))
+            await self._pause(self.poll_interval(team, idle=not busy and self._idle()))
+
+    def poll_interval(self, laptops: int, *, idle: bool) -> float:
+        """Seconds between rounds: `poll_seconds` for up to three laptops, proportionally
+        more beyond (they share one read budget), `idle_poll_seconds` when nothing moves."""
+        base = self.idle_poll_seconds if idle else self.poll_seconds
+        return base * max(1.0, laptops / TEAM_SIZE)
+
+    def _idle(self) -> bool:
+        now = self.clock()
+        latest = max(
+            (h.last_activity for h in self._health.values() if h.last_activity), default=None
+        )
+        return latest is None or now - latest > IDLE_AFTER
+
+    async def _pause(self, seconds: float) -> None:
+        wait = seconds * (0.9 + 0.2 * self.jitter())
+        if self._hold_until is not None:
+            wait = max(wait, (self._hold_until - self.clock()).total_seconds())
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(wait, 0.0))
+
+    # -- one round
+
+    async def round(self, incident_id: int, *, full: bool = False) -> Round:
+        """Read the thread, import, send what this laptop has not sent; never raises for
+        Slack's failures (they are in the result and in `status`)."""
+        done = Round()
+        health = self._health.setdefault(incident_id, _Health())
+        now = self.clock()
+        if self._hold_until is not None and now < self._hold_until:
+            wait = (self._hold_until - now).total_seconds()
+            done.failure = SlackFailure(f"Slack asked to wait {wait:.0f} s more", after=wait)
+            return done
+        try:
+            thread = self.store.thread_for(incident_id)
+            if thread is None:
+                thread = await self._start_thread(incident_id)
+                if thread is None:
+                    return done  # not ours to start: joined incidents come with their thread
+                full = True
+            scan_due = (
+                thread.last_full_scan_at is None
+                or now - thread.last_full_scan_at >= self.full_scan_every
+            )
+            thread = await self._read(incident_id, thread, done, full=full or scan_due)
+            await self._send(incident_id, thread, done)
+        except SlackFailure as exc:
+            done.failure = exc
+            if exc.after is not None:
+                self._hold_until = self.clock() + timedelta(seconds=exc.after + self.jitter())
+            if health.offline_since is None:
+                health.offline_since = now
+            health.reason = _reason(exc)
+        else:
+            health.offline_since = None
+            health.reason = None
+        if done.sent or done.imported:
+            health.last_activity = self.clock()
+        if self.on_change is not None:
+            self.on_change(incident_id)
+        return done
+
+    async def identity(self) -> Identity:
+        """Who "we" are on Slack (auth.test, once)."""
+        if self._identity is None:
+            self._identity = await self.api.identity()
+        return self._identity
+
+    async def _start_thread(self, incident_id: int) -> SyncThread | None:
+        """Post the root of an incident declared on this laptop (found first if an earlier
+        post may have landed); None for an incident someone else declared."""
+        declared = next((e for e in self.store.sync_entries(incident_id) if is_declared(e)), None)
+        if declared is None or declared.node != self.store.node:
+            return None
+        incident = self.store.incident(incident_id)
+        gid = incident.gid
+        root_ts = None
+        if declared.uid in self._doubt:
+            root_ts = await self._find_root(gid)
+        if root_ts is None:
+            metadata = encode_incident(gid, declared, incident.ref)
+            await self._pace()
+            try:
+                root_ts = await self.api.post(self.channel, _root_text(incident), metadata)
+            except SlackFailure as exc:
+                if exc.maybe_landed:
+                    self._doubt[declared.uid] = self.clock()
+                raise
+        self._doubt.pop(declared.uid, None)
+        self.store.mark_sent([declared.uid], self.channel, root_ts)
+        self._share_root(incident_id, self.channel, root_ts)
+        permalink = await self.api.permalink(self.channel, root_ts)
+        return self.store.set_thread(incident_id, self.channel, root_ts, permalink=permalink)
+
+    async def join(self, ref: ThreadRef, link: str | None = None) -> tuple[Incident, Round]:
+        """Take up the incident whose thread `ref` names: check its root carries a cockpit
+        incident, create it here with the same gid, and read the whole thread.
+        NotACockpitThread when it is not one; SlackFailure when Slack cannot be read."""
+        identity = await self.identity()
+        where = f"the message {ref.root_ts} in {ref.channel}"
+        try:
+            messages = await self.api.replies(ref.channel, ref.root_ts)
+        except SlackFailure as exc:
+            if exc.error in ("thread_not_found", "message_not_found"):
+                raise NotACockpitThread(f"{where} is not in Slack any more (deleted?)") from None
+            if exc.error in ("channel_not_found", "not_in_channel"):
+                raise NotACockpitThread(
+                    f"the bot cannot read channel {ref.channel} ({exc.error}); invite it there"
+                ) from None
+            raise
+        root = next((m for m in messages if m.get("ts") == ref.root_ts), None)
+        if root is None:
+            raise NotACockpitThread(f"{where} is not in Slack any more (deleted?)")
+        metadata = root.get("metadata")
+        if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_INCIDENT:
+            raise NotACockpitThread(
+                f"{where} is not a cockpit incident's root (no incident in its metadata); "
+                "copy the link of the incident's first message"
+            )
+        probe = ThreadSource("0" * 32, ref.channel, identity.app_id, identity.bot_id)
+        if not probe.is_ours(root):
+            raise NotACockpitThread(f"{where} was posted by another Slack app than this one")
+        try:
+            received = decode(metadata)
+        except WireError as exc:
+            raise NotACockpitThread(f"{where}: {exc}") from None
+        self.store.import_entries(received.gid, [w.entry for w in received.entries], "slack")
+        incident = self.store.incident_by_gid(received.gid)
+        self.store.set_thread(incident.id, ref.channel, ref.root_ts, permalink=link)
+        self._share_root(incident.id, ref.channel, ref.root_ts)
+        return incident, await self.round(incident.id, full=True)
+
+    def _share_root(self, incident_id: int, channel: str, root_ts: str) -> None:
+        """Published updates reply in the same thread (the Slack delivery's root)."""
+        if channel == self.channel:
+            self.store.set_remote_ref(incident_id, "slack", f"root_ts:{channel}", root_ts)
+
+    async def _find_root(self, gid: str) -> str | None:
+        for message in await self.api.recent_roots(self.channel):
+            metadata = message.get("metadata")
+            if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_INCIDENT:
+                continue
+            try:
+                received = decode(metadata)
+            except WireError:
+                continue
+            ts = message.get("ts")
+            if received.gid == gid and isinstance(ts, str):
+                return ts
+        return None
+
+    async def _read(
+        self, incident_id: int, thread: SyncThread, done: Round, *, full: bool
+    ) -> SyncThread:
+        identity = await self.identity()
+        oldest = None if full or thread.last_ts is None else _ts_minus(thread.last_ts, OVERLAP)
+        started = self.clock()
+        messages = await self.api.replies(thread.channel, thread.root_ts, oldest)
+        gid = self.store.incident(incident_id).gid
+        await self._learn_names(messages)
+        source = ThreadSource(
+            gid=gid,
+            channel=thread.channel,
+            app_id=identity.app_id,
+            bot_id=identity.bot_id,
+            user_name=self._names.get,
+        )
+        entries: list[SyncEntry] = []
+        present: dict[str, str] = {}  # uid -> ts of the message that carries it
+        seen_ts: set[str] = set()
+        last_ts = thread.last_ts
+        for message in messages:
+            ts = message.get("ts")
+            if not is_ts(ts):
+                continue
+            assert isinstance(ts, str)
+            seen_ts.add(ts)
+            if last_ts is None or float(ts) > float(last_ts):
+                last_ts = ts
+            got = message_entries(message, source)
+            done.problems += got.problems
+            for wire in got.entries:
+                entries.append(wire.entry)
+                if source.is_ours(message):
+                    present[wire.entry.uid] = ts
+        if full:
+            entries += self._deletions(incident_id, gid, thread.channel, seen_ts, started)
+        if entries:
+            done.imported += self.store.import_entries(incident_id, entries, "slack")
+        self._confirm_own(incident_id, thread.channel, present)
+        if full:
+            self._requeue_missing(incident_id, present, started)
+        self._health.setdefault(incident_id, _Health()).last_read_at = self.clock()
+        self.store.note_read(incident_id, last_ts=last_ts, full_scan=full)
+        return self.store.thread_for(incident_id) or thread
+
+    def _confirm_own(self, incident_id: int, channel: str, present: Mapping[str, str]) -> None:
+        """Our echoes found in the thread are sent, whatever the post that made them heard."""
+        unsent = {e.uid for e in self.store.unsent_entries(incident_id)}
+        by_ts: dict[str, list[str]] = {}
+        for uid, ts in present.items():
+            self._doubt.pop(uid, None)
+            if uid in unsent:
+                by_ts.setdefault(ts, []).append(uid)
+        for ts, uids in by_ts.items():
+            self.store.mark_sent(uids, channel, ts)
+
+    def _requeue_missing(
+        self, incident_id: int, present: Mapping[str, str], started: datetime
+    ) -> None:
+        """Anti-entropy: own entries marked sent that a whole read does not find (a deleted
+        echo, a lost answer) are queued to be posted again on this round's send."""
+        unsent = {e.uid for e in self.store.unsent_entries(incident_id)}
+        missing = [
+            e.uid
+            for e in self.store.sync_entries(incident_id)
+            if e.node == self.store.node
+            and e.uid not in present
+            and e.uid not in unsent
+            and not is_declared(e)
+            and started - e.written_at > DELETION_SETTLE
+        ]
+        if missing:
+            self.store.mark_unsent(missing)
+
+    def _deletions(
+        self, incident_id: int, gid: str, channel: str, seen: set[str], started: datetime
+    ) -> list[SyncEntry]:
+        """Corrections for people's messages this laptop imported that a whole read no
+        longer finds (Slack removes a deleted reply without a trace)."""
+        found = []
+        corrected = set()
+        entries = self.store.sync_entries(incident_id)
+        for entry in entries:
+            if entry.corrects_uid and entry.meta.get("event") == "deleted":
+                corrected.add(entry.corrects_uid)
+        for entry in entries:
+            ts = entry.meta.get("ts")
+            if (
+                entry.node == SLACK_NODE
+                and entry.corrects_uid is None
+                and isinstance(ts, str)
+                and is_ts(ts)
+                and ts not in seen
+                and entry.uid not in corrected
+                and entry.meta.get("event") != "deleted"
+                and started - ts_time(ts) > DELETION_SETTLE
+            ):
+                found.append(deletion_entry(gid, channel, ts))
+        return found
+
+    async def _learn_names(self, messages: Iterable[Mapping[str, Any]]) -> None:
+        """`users.info` for every person the messages name that is not cached yet."""
+        import re
+
+        wanted: set[str] = set()
+        for message in messages:
+            user = message.get("user")
+            if isinstance(user, str) and user and not message.get("bot_id"):
+                wanted.add(user)
+            text = message.get("text")
+            if isinstance(text, str):
+                wanted.update(re.findall(r"<@([UW][A-Z0-9]+)", text))
+        for user in sorted(wanted - self._names.keys()):
+            name = self.store.slack_user(user)
+            if name is None:
+                name = await self.api.user_name(user)
+                if name is not None:
+                    self.store.set_slack_user(user, name)
+            self._names[user] = name
+
+    # -- sending
+
+    async def _send(self, incident_id: int, thread: SyncThread, done: Round) -> None:
+        now = self.clock()
+        gid = self.store.incident(incident_id).gid
+        waiting = [
+            e
+            for e in self.store.unsent_entries(incident_id)
+            if not is_declared(e)
+            and not (e.uid in self._doubt and now - self._doubt[e.uid] < self.doubt_settle)
+        ]
+        for batch in _batches(gid, waiting):
+            done.sent += await self._post_batch(gid, thread, batch)
+
+    async def _post_batch(self, gid: str, thread: SyncThread, batch: list[SyncEntry]) -> int:
+        """Post `batch` (split when Slack finds its metadata too large); entries sent."""
+        metadata = encode_batches(gid, batch, budget=10**9, most=len(batch))[0]
+        await self._pace()
+        try:
+            ts = await self.api.post(thread.channel, echo_text(batch), metadata, thread.root_ts)
+        except SlackFailure as exc:
+            if exc.error == "metadata_too_large" and len(batch) > 1:
+                half = len(batch) // 2
+                first = await self._post_batch(gid, thread, batch[:half])
+                return first + await self._post_batch(gid, thread, batch[half:])
+            if exc.maybe_landed:
+                moment = self.clock()
+                for entry in batch:
+                    self._doubt[entry.uid] = moment
+            raise
+        self.store.mark_sent([e.uid for e in batch], thread.channel, ts)
+        return len(batch)
+
+    async def _pace(self) -> None:
+        """At most one post per second per channel from this laptop."""
+        now = self.clock()
+        if self._next_post_at is not None and now < self._next_post_at:
+            await self.sleep((self._next_post_at - now).total_seconds())
+        self._next_post_at = max(now, self._next_post_at or now) + timedelta(seconds=self.post_gap)
+
+
+def _batches(gid: str, entries: Sequence[SyncEntry]) -> list[list[SyncEntry]]:
+    """Entries grouped as `encode_batches` would send them (same budget and count)."""
+    groups: list[list[SyncEntry]] = []
+    start = 0
+    for metadata in encode_batches(gid, entries, BATCH_CAP_BYTES):
+        payload = metadata["event_payload"]
+        assert isinstance(payload, dict)
+        items = payload.get("entries")
+        count = len(items) if isinstance(items, list) else 1
+        groups.append(list(entries[start : start + count]))
+        start += count
+    return groups
+
+
+def _root_text(incident: Incident) -> str:
+    title = slack_escape(clean_line(incident.title, 150))
+    severity = slack_escape(clean_line(incident.severity, 32))
+    lead = f"*{severity} · {incident.ref} · {title}*"
+    return f"{lead}\ncockpit incident: the team's timeline is in this thread"
+
+
+def _ts_minus(ts: str, delta: timedelta) -> str:
+    seconds = max(float(ts) - delta.total_seconds(), 0.0)
+    return f"{seconds:.6f}"
+
+
+def _reason(failure: SlackFailure) -> str:
+    if failure.throttled:
+        return (
+            f"{one_line(failure.reason)}; Slack allows this app one read a minute: make it an "
+            "internal app (cockpit slack-manifest)"
+        )
+    return one_line(failure.reason)
+
+
+def thread_sync(
+    store: Store,
+    config: Config,
+    http: httpx.AsyncClient,
+    *,
+    clock: Clock = system_clock,
+    on_change: Callable[[int], None] | None = None,
+) -> ThreadSync:
+    """The sync this configuration asks for; ConfigError (naming the key) when it is off."""
+    slack = config.slack
+    if not config.sync_enabled or slack is None:
+        raise ConfigError(
+            "team sync is off: it needs [slack] in bot mode (token_env and channel) and "
+            "sync.enabled not false"
+        )
+    return ThreadSync(
+        store,
+        SlackThreadApi(slack, http, clock),
+        slack.channel.strip(),
+        clock=clock,
+        poll_seconds=config.sync.poll_seconds,
+        idle_poll_seconds=config.sync.idle_poll_seconds,
+        on_change=on_change,
+    )
+
+
+def shared_incidents(store: Store) -> list[int]:
+    """The incidents a background sync keeps reading: every open one (a resolved incident's
+    thread is read once more by `cockpit sync --incident`)."""
+    return [incident.id for incident in store.incidents(open_only=True)]

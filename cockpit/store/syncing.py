@@ -1,0 +1,543 @@
+"""The sync part of the store: entries as every laptop shares them, importing other laptops'
+entries (idempotent, never queueing anything), what is still to send, and the incident's thread.
+
+An import recomputes the incident's row and roles from the fold over its entries
+(`cockpit.sync.fold`), so the same entries in any order give the same state everywhere. Local
+writes keep updating the row directly: a local write carries the largest clock value this
+database has seen, so it is the fold's winner too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cockpit.domain.incident import Incident, incident_ref
+from cockpit.domain.moments import format_utc, read_stored
+from cockpit.domain.text import storable
+from cockpit.store.connection import guarded
+from cockpit.store.errors import IncidentNotFound, StoreError
+from cockpit.store.identity import NOTICE, REGISTER_KINDS, receive_stamp
+from cockpit.store.outbox import Outbox
+from cockpit.sync.ids import is_id
+
+if TYPE_CHECKING:
+    from cockpit.sync.entry import Origin, SyncEntry
+    from cockpit.sync.fold import Conflict, IncidentState
+
+# The fold and the entry rules load with the first sync call (`cockpit log` never makes one).
+
+_REGISTER_KIND_VALUES = tuple(kind.value for kind in REGISTER_KINDS)
+_SHARED = f"origin != '{NOTICE}'"
+
+
+@dataclass(frozen=True)
+class SyncThread:
+    """The incident's Slack thread as this laptop knows it, and how far it has read it."""
+
+    incident_id: int
+    channel: str
+    root_ts: str
+    permalink: str | None = None
+    last_ts: str | None = None  # the newest message `ts` read
+    last_read_at: datetime | None = None  # when the thread was last read
+    last_full_scan_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another laptop working the incident: its node, who wrote from it, and its latest entry."""
+
+    node: str
+    authors: tuple[str, ...]
+    last_written_at: datetime
+
+
+class Syncing(Outbox):
+    """Entries shared between laptops: export, import, what is left to send, the thread."""
+
+    # -- reading the shared entries
+
+    @guarded
+    def incident_by_gid(self, gid: str) -> Incident:
+        """The incident every laptop knows as `gid`; IncidentNotFound if this one has not got it."""
+        row = self.conn.execute("SELECT * FROM incidents WHERE gid = ?", (gid,)).fetchone()
+        if row is None:
+            raise IncidentNotFound(f"no incident with gid {gid[:40]} on this laptop")
+        return self._incident(row)
+
+    @guarded
+    def sync_entries(self, incident_id: int) -> list[SyncEntry]:
+        """Every shared entry of the incident, in timeline order (for export and a rescan)."""
+        self.incident(incident_id)
+        return self._shared(self.conn, incident_id)
+
+    @guarded
+    def unsent_entries(self, incident_id: int) -> list[SyncEntry]:
+        """This laptop's entries of the incident not yet in its thread, in write order."""
+        self.incident(incident_id)
+        rows = self.conn.execute(
+            "SELECT * FROM entries WHERE incident_id = ? AND origin = 'local' "
+            "AND remote_ts IS NULL ORDER BY id",
+            (incident_id,),
+        )
+        return _readable(rows)
+
+    @guarded
+    def sync_pending(self, incident_id: int) -> int:
+        """How many of this laptop's entries of the incident wait to be sent."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM entries WHERE incident_id = ? AND origin = 'local' "
+            "AND remote_ts IS NULL",
+            (incident_id,),
+        ).fetchone()
+        return int(row[0])
+
+    @guarded
+    def mark_sent(self, uids: Iterable[str], channel: str, ts: str) -> None:
+        """Record that the entries `uids` went out in the message `ts` of `channel`."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE entries SET remote_channel = ?, remote_ts = ? WHERE uid = ?",
+                [(channel, ts, uid) for uid in uids],
+            )
+
+    @guarded
+    def mark_unsent(self, uids: Iterable[str]) -> None:
+        """Queue this laptop's entries `uids` to be sent again (their echo is not in the thread:
+        deleted, or the post was lost). Entries from elsewhere are left alone: their own laptop
+        sends them."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE entries SET remote_channel = NULL, remote_ts = NULL "
+                "WHERE uid = ? AND origin = 'local'",
+                [(uid,) for uid in uids],
+            )
+
+    @guarded
+    def sync_state(self, incident_id: int) -> IncidentState:
+        """The fold over the incident's entries: its state as every laptop computes it."""
+        from cockpit.sync.fold import fold
+
+        self.incident(incident_id)
+        return fold(self._register_entries(self.conn, incident_id))
+
+    @guarded
+    def conflicts(self, incident_id: int) -> tuple[Conflict, ...]:
+        """Changes made on different laptops without seeing each other, and which stands."""
+        return self.sync_state(incident_id).conflicts
+
+    @guarded
+    def peers(self, incident_id: int) -> list[Peer]:
+        """The other laptops whose entries this one holds, most recently heard first."""
+        rows = self.conn.execute(
+            "SELECT node, author, max(written_at) AS latest FROM entries "
+            f"WHERE incident_id = ? AND node != ? AND {_SHARED} GROUP BY node, author",
+            (incident_id, self.node),
+        ).fetchall()
+        found: dict[str, tuple[set[str], datetime]] = {}
+        for row in rows:
+            try:
+                latest = read_stored(row["latest"])
+            except ValueError:
+                continue
+            authors, seen = found.get(row["node"], (set(), latest))
+            authors.add(row["author"])
+            found[row["node"]] = (authors, max(seen, latest))
+        peers = [Peer(node, tuple(sorted(a)), latest) for node, (a, latest) in found.items()]
+        return sorted(peers, key=lambda p: (p.last_written_at, p.node), reverse=True)
+
+    # -- importing
+
+    @guarded
+    def import_entries(
+        self,
+        incident: int | str,
+        entries: Iterable[SyncEntry],
+        origin: Origin,
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+    ) -> list[str]:
+        """Add the entries of incident `incident` (its local id, or its gid) this laptop has not
+        got; return their uids, in timeline order. Idempotent: importing again adds nothing.
+
+        Imported entries never queue a delivery, a page or a webhook event: only the laptop
+        where a change was made delivers it. An unknown gid is created from its declared
+        entry. `channel` and `ts` say which Slack message carried them. The incident's row and
+        roles are recomputed from the fold; a concurrent change and late arrivals are announced
+        on this laptop's timeline. A malformed entry refuses the whole import.
+        """
+        from cockpit.sync.entry import ORIGINS, entry_problem
+        from cockpit.sync.fold import fold, preference, timeline_key, unique
+
+        if origin not in ORIGINS:
+            raise ValueError(f"unknown origin {origin!r}")
+        batch = list(entries)
+        for entry in batch:
+            problem = entry_problem(entry)
+            if problem:
+                raise StoreError(f"entry {str(entry.uid)[:40]}: {problem}; nothing was imported")
+        batch = [_storable(entry) for entry in batch]
+        now = self.now()
+        with self._write() as conn:
+            incident_id = self._import_target(conn, incident, batch)
+            newest = self._newest_at(conn, incident_id)
+            before = self._register_entries(conn, incident_id)
+            added: list[SyncEntry] = []
+            changed_state = False
+            for entry in sorted(unique(batch).values(), key=timeline_key):
+                held = self._held(conn, entry.uid)
+                if held is None:
+                    self._insert_imported(conn, incident_id, entry, origin, channel, ts)
+                    added.append(entry)
+                elif held[0] != incident_id:
+                    raise StoreError(
+                        f"entry {entry.uid} belongs to {incident_ref(held[0])} here, not to "
+                        f"{incident_ref(incident_id)}; nothing was imported"
+                    )
+                elif held[1] is not None and held[1] != entry:
+                    if preference(entry) >= preference(held[1]):
+                        continue
+                    self._replace(conn, entry)
+                else:
+                    continue
+                changed_state = changed_state or entry.kind in REGISTER_KINDS
+            if batch:
+                top = max(entry.hlc for entry in batch)
+                receive_stamp(conn, self.node, top, now)
+            if changed_state:
+                after = self._register_entries(conn, incident_id)
+                self._refold(conn, incident_id, fold(after), fold(before).conflicts)
+            self._announce_late(conn, incident_id, newest, added)
+        return [entry.uid for entry in added]
+
+    def _import_target(
+        self, conn: sqlite3.Connection, incident: int | str, batch: Sequence[SyncEntry]
+    ) -> int:
+        """The local id of the incident imported into, created from its declared entry when
+        the gid is new here."""
+        from cockpit.sync.entry import is_declared
+        from cockpit.sync.fold import fold
+
+        if isinstance(incident, int):
+            self._require_incident(conn, incident)
+            return incident
+        if not is_id(incident):
+            raise StoreError(f"{incident[:40]!r} is not an incident gid (32 hex digits)")
+        row = conn.execute("SELECT id FROM incidents WHERE gid = ?", (incident,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        declared = [entry for entry in batch if is_declared(entry)]
+        if not declared:
+            raise IncidentNotFound(
+                f"no incident with gid {incident} here, and these entries do not declare it: "
+                "import the whole incident (its first line) or join its thread"
+            )
+        state = fold(declared)
+        cursor = conn.execute(
+            "INSERT INTO incidents (title, service, severity, status, runbook, "
+            "impact_started_at, declared_at, declared_by, gid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                state.title,
+                state.service,
+                state.severity or "",
+                state.status.value,
+                state.runbook,
+                format_utc(state.impact_started_at or state.declared_at or self.now()),
+                format_utc(state.declared_at or self.now()),
+                state.declared_by,
+                incident,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def _held(conn: sqlite3.Connection, uid: str) -> tuple[int, SyncEntry | None] | None:
+        """The incident holding `uid` here and its copy (None if unreadable); None if new."""
+        from cockpit.store.shared import to_sync_entry
+
+        row = conn.execute("SELECT * FROM entries WHERE uid = ?", (uid,)).fetchone()
+        if row is None:
+            return None
+        return int(row["incident_id"]), to_sync_entry(row)
+
+    @staticmethod
+    def _insert_imported(
+        conn: sqlite3.Connection,
+        incident_id: int,
+        entry: SyncEntry,
+        origin: str,
+        channel: str | None,
+        ts: str | None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO entries (incident_id, at, written_at, kind, author, text, corrects, "
+            "reason, meta, uid, node, hlc, origin, remote_channel, remote_ts, corrects_uid, "
+            "supersedes) VALUES (?, ?, ?, ?, ?, ?, "
+            "(SELECT id FROM entries WHERE uid = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (incident_id, *_content(entry), origin, channel, ts, entry.corrects_uid,
+             entry.supersedes),
+        )  # fmt: skip
+
+    @staticmethod
+    def _replace(conn: sqlite3.Connection, entry: SyncEntry) -> None:
+        """Swap the stored copy of `entry.uid` for the one every laptop keeps (the fold's
+        `preference`): copies differ for events several laptops derive the same uid for."""
+        conn.execute("INSERT INTO sync_replacing (uid) VALUES (?)", (entry.uid,))
+        conn.execute(
+            "UPDATE entries SET at = ?, written_at = ?, kind = ?, author = ?, text = ?, "
+            "corrects = (SELECT e.id FROM entries e WHERE e.uid = ?), reason = ?, meta = ?, "
+            "uid = ?, node = ?, hlc = ?, corrects_uid = ?, supersedes = ? WHERE uid = ?",
+            (*_content(entry), entry.corrects_uid, entry.supersedes, entry.uid),
+        )
+        conn.execute("DELETE FROM sync_replacing WHERE uid = ?", (entry.uid,))
+
+    def _refold(
+        self,
+        conn: sqlite3.Connection,
+        incident_id: int,
+        state: IncidentState,
+        known_conflicts: Sequence[Conflict],
+    ) -> None:
+        """Rewrite the incident's row and roles from the fold, and announce new conflicts."""
+        from cockpit.sync.fold import describe_conflict
+
+        if state.declared_uid is not None:
+            conn.execute(
+                "UPDATE incidents SET title = ?, service = ?, severity = ?, status = ?, "
+                "runbook = ?, impact_started_at = ?, declared_at = ?, acknowledged_at = ?, "
+                "mitigated_at = ?, resolved_at = ?, declared_by = ? WHERE id = ?",
+                (
+                    state.title,
+                    state.service,
+                    state.severity or "",
+                    state.status.value,
+                    state.runbook,
+                    _stamp(state.impact_started_at),
+                    _stamp(state.declared_at),
+                    _stamp(state.acknowledged_at),
+                    _stamp(state.mitigated_at),
+                    _stamp(state.resolved_at),
+                    state.declared_by,
+                    incident_id,
+                ),
+            )
+        else:
+            conn.execute(
+                "UPDATE incidents SET severity = coalesce(?, severity), status = ?, "
+                "runbook = ?, acknowledged_at = coalesce(?, acknowledged_at), "
+                "mitigated_at = ?, resolved_at = ? WHERE id = ?",
+                (
+                    state.severity,
+                    state.status.value,
+                    state.runbook,
+                    _stamp(state.acknowledged_at),
+                    _stamp(state.mitigated_at),
+                    _stamp(state.resolved_at),
+                    incident_id,
+                ),
+            )
+        conn.execute("DELETE FROM roles WHERE incident_id = ?", (incident_id,))
+        for register, write in sorted(state.registers.items()):
+            if register.field == "role" and isinstance(write.value, str) and write.value:
+                conn.execute(
+                    "INSERT INTO roles (incident_id, role, person, since) VALUES (?, ?, ?, ?)",
+                    (incident_id, register.name, write.value, format_utc(write.at)),
+                )
+        known = {_conflict_key(conflict) for conflict in known_conflicts}
+        for conflict in state.conflicts:
+            if _conflict_key(conflict) in known:
+                continue
+            meta = {
+                "event": "conflict",
+                "winner": conflict.winner_uid,
+                "losers": list(conflict.loser_uids),
+            }
+            self._notice(conn, incident_id, describe_conflict(conflict), meta)
+
+    def _announce_late(
+        self,
+        conn: sqlite3.Connection,
+        incident_id: int,
+        newest: datetime | None,
+        added: Sequence[SyncEntry],
+    ) -> None:
+        """Say on the timeline that entries arrived dated well before what it already showed
+        (`cockpit.sync.fold.late_entries`' rule), instead of slipping them into the past."""
+        from cockpit.sync.fold import LATE_AFTER, describe_late
+
+        if newest is None:
+            return
+        late = [entry for entry in added if entry.at < newest - LATE_AFTER]
+        if late:
+            meta = {"event": "late", "uids": [entry.uid for entry in late]}
+            self._notice(conn, incident_id, describe_late(late), meta)
+
+    @staticmethod
+    def _newest_at(conn: sqlite3.Connection, incident_id: int) -> datetime | None:
+        row = conn.execute(
+            f"SELECT max(at) FROM entries WHERE incident_id = ? AND {_SHARED}", (incident_id,)
+        ).fetchone()
+        try:
+            return read_stored(row[0]) if row[0] else None
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _shared(conn: sqlite3.Connection, incident_id: int) -> list[SyncEntry]:
+        rows = conn.execute(
+            f"SELECT * FROM entries WHERE incident_id = ? AND {_SHARED} ORDER BY at, hlc, uid",
+            (incident_id,),
+        )
+        return _readable(rows)
+
+    @staticmethod
+    def _register_entries(conn: sqlite3.Connection, incident_id: int) -> list[SyncEntry]:
+        """The entries the fold's state depends on (notes change nothing): fewer to read."""
+        marks = ", ".join("?" for _ in _REGISTER_KIND_VALUES)
+        rows = conn.execute(
+            f"SELECT * FROM entries WHERE incident_id = ? AND kind IN ({marks}) AND {_SHARED}",
+            (incident_id, *_REGISTER_KIND_VALUES),
+        )
+        return _readable(rows)
+
+    # -- the thread
+
+    @guarded
+    def thread_for(self, incident_id: int) -> SyncThread | None:
+        """The incident's Slack thread, if this laptop knows it."""
+        row = self.conn.execute(
+            "SELECT * FROM sync_threads WHERE incident_id = ?", (incident_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return SyncThread(
+            incident_id=row["incident_id"],
+            channel=row["channel"],
+            root_ts=row["root_ts"],
+            permalink=row["permalink"],
+            last_ts=row["last_ts"],
+            last_read_at=_time(row["last_read_at"]),
+            last_full_scan_at=_time(row["last_full_scan_at"]),
+        )
+
+    @guarded
+    def set_thread(
+        self, incident_id: int, channel: str, root_ts: str, *, permalink: str | None = None
+    ) -> SyncThread:
+        """Record the incident's thread root (posted here, or joined); a new root starts
+        reading from the beginning."""
+        with self._write() as conn:
+            self._require_incident(conn, incident_id)
+            conn.execute(
+                "INSERT INTO sync_threads (incident_id, channel, root_ts, permalink) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET "
+                "permalink = coalesce(excluded.permalink, permalink), "
+                "last_ts = CASE WHEN channel = excluded.channel AND root_ts = excluded.root_ts "
+                "THEN last_ts END, "
+                "last_full_scan_at = CASE WHEN channel = excluded.channel AND "
+                "root_ts = excluded.root_ts THEN last_full_scan_at END, "
+                "channel = excluded.channel, root_ts = excluded.root_ts",
+                (incident_id, channel, root_ts, permalink),
+            )
+        thread = self.thread_for(incident_id)
+        assert thread is not None
+        return thread
+
+    @guarded
+    def note_read(
+        self,
+        incident_id: int,
+        *,
+        last_ts: str | None = None,
+        full_scan: bool = False,
+    ) -> None:
+        """Record a read of the thread now: the newest `ts` seen (never moved back), and
+        whether it was a full rescan."""
+        stamp = format_utc(self.now())
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE sync_threads SET last_read_at = ?, "
+                "last_ts = CASE WHEN last_ts IS NULL OR CAST(? AS REAL) > CAST(last_ts AS REAL) "
+                "THEN coalesce(?, last_ts) ELSE last_ts END, "
+                "last_full_scan_at = CASE WHEN ? THEN ? ELSE last_full_scan_at END "
+                "WHERE incident_id = ?",
+                (stamp, last_ts, last_ts, full_scan, stamp, incident_id),
+            )
+
+    # -- Slack names
+
+    @guarded
+    def slack_user(self, user_id: str) -> str | None:
+        """The name cached for a Slack user id, if any."""
+        row = self.conn.execute(
+            "SELECT name FROM slack_users WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    @guarded
+    def set_slack_user(self, user_id: str, name: str) -> None:
+        """Cache a Slack user's name (from `users.info`)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO slack_users (user_id, name, fetched_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, "
+                "fetched_at = excluded.fetched_at",
+                (user_id, name, format_utc(self.now())),
+            )
+
+
+def _content(entry: SyncEntry) -> tuple[Any, ...]:
+    """at … hlc of `entry` as stored, with the uid of what it corrects first looked up."""
+    return (
+        format_utc(entry.at),
+        format_utc(entry.written_at),
+        entry.kind.value,
+        entry.author,
+        entry.text,
+        entry.corrects_uid,
+        entry.reason,
+        json.dumps(dict(entry.meta), separators=(",", ":")) if entry.meta else None,
+        entry.uid,
+        entry.node,
+        str(entry.hlc),
+    )
+
+
+def _storable(entry: SyncEntry) -> SyncEntry:
+    """`entry` as this store can hold it (lone surrogates in text become U+FFFD, as for a local
+    write): every laptop stores the same copy."""
+    author, text = storable(entry.author), storable(entry.text)
+    reason = storable(entry.reason) if entry.reason else entry.reason
+    if (author, text, reason) == (entry.author, entry.text, entry.reason):
+        return entry
+    return replace(entry, author=author, text=text, reason=reason)
+
+
+def _readable(rows: Iterable[Mapping[str, Any]]) -> list[SyncEntry]:
+    from cockpit.store.shared import to_sync_entry
+
+    found = (to_sync_entry(row) for row in rows)
+    return [entry for entry in found if entry is not None]
+
+
+def _conflict_key(conflict: Conflict) -> tuple[object, ...]:
+    return (conflict.register, conflict.supersedes, conflict.winner_uid, conflict.loser_uids)
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return format_utc(moment) if moment else None
+
+
+def _time(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return read_stored(raw)
+    except ValueError:
+        return None
