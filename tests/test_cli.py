@@ -248,3 +248,36 @@ def test_core_modules_do_not_import_textual():
     assert _loaded_after_importing(core, ("textual", "rich", "httpx")) == []
     assert _loaded_after_importing(cli, ("textual", "rich", "httpx")) == []
     assert _loaded_after_importing(comms, ("textual",)) == []
+
+
+def test_every_command_is_in_the_table_under_the_name_it_registers():
+    """`COMMANDS` names each subcommand without importing it: the table must say what each
+    module registers, or a command would be unreachable except through --help."""
+    import argparse
+
+    from cockpit.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    registered = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(registered.choices) == list(COMMANDS)
+    for name in COMMANDS:
+        only = build_parser(["--db", "x", name])
+        sub = next(a for a in only._actions if isinstance(a, argparse._SubParsersAction))
+        assert list(sub.choices) == [name]
+
+
+def test_log_imports_its_own_command_module_and_no_other(db: Path):
+    run_cli("declare", "x", "-s", "SEV-2", db=db)
+    probe = (
+        "import sys; sys.argv = ['cockpit', '--db', sys.argv[1], 'log', 'probe'];"
+        "import cockpit.cli as c; rc = c.main();"
+        "print(rc, sorted(m for m in sys.modules if m.startswith('cockpit.cli.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(db)],
+        capture_output=True,
+        text=True,
+        env=cli_env(db),
+        cwd=ROOT,
+    )
+    assert done.stdout.strip() == "0 ['cockpit.cli.context', 'cockpit.cli.log']"

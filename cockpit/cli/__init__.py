@@ -2,76 +2,80 @@
 
 `cockpit X` lives in `cockpit/cli/X.py` (`app.py` is `cockpit` alone, opening the app); each
 exposes `register(subparsers)`. What they share (`Context`, `UsageError`, the incident
-resolvers, argument types) is `context.py`, one floor below them. Every command module is
-imported to build the parser, so each keeps its module-level imports light (standard library,
-config, store, domain); heavy modules (Textual, httpx, the report renderer, the runbook parser)
-are imported inside the handlers that need them, so `cockpit log` starts as fast as the store
-allows.
+resolvers, argument types) is `context.py`, one floor below them. Only the module of the
+command given is imported to build the parser (every one for help), and each keeps its
+module-level imports light (standard library, config, store, domain); heavy modules (Textual,
+httpx, the report renderer, the runbook parser) are imported inside the handlers that need
+them, so `cockpit log` starts as fast as the store allows.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from cockpit import __version__
-from cockpit.cli import (
-    app,
-    assign,
-    declare,
-    deliver,
-    demo,
-    doctor,
-    drill,
-    export,
-    init,
-    join,
-    log,
-    oncall,
-    outbox,
-    postmortem,
-    runbooks,
-    severity,
-    show,
-    slack_manifest,
-    status,
-    sync,
-    update,
-)
-from cockpit.cli import list as list_  # the module; the name `list` stays the builtin
 from cockpit.cli.context import WRITE, Context, UsageError
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, one_line, system_clock
 from cockpit.store import StoreError, TextTooLong, UnknownRole
 
-COMMANDS = (
-    init,
-    declare,
-    log,
-    status,
-    severity,
-    assign,
-    list_,
-    show,
-    demo,
-    runbooks,
-    drill,
-    update,
-    deliver,
-    outbox,
-    export,
-    postmortem,
-    oncall,
-    join,
-    sync,
-    slack_manifest,
-    doctor,
-)
-"""The subcommand modules, in the order `cockpit --help` lists them."""
+COMMANDS = {
+    "init": "init",
+    "declare": "declare",
+    "log": "log",
+    "status": "status",
+    "severity": "severity",
+    "assign": "assign",
+    "list": "list",
+    "show": "show",
+    "demo": "demo",
+    "runbooks": "runbooks",
+    "drill": "drill",
+    "update": "update",
+    "deliver": "deliver",
+    "outbox": "outbox",
+    "export": "export",
+    "postmortem": "postmortem",
+    "oncall": "oncall",
+    "join": "join",
+    "sync": "sync",
+    "slack-manifest": "slack_manifest",
+    "doctor": "doctor",
+}
+"""Each subcommand's name -> its module under `cockpit.cli`, in the order `cockpit --help`
+lists them. Only the module of the command given is imported (all of them for help or a name
+that is none of these): `cockpit log` loads one command module, not twenty."""
+
+_GLOBAL_OPTIONS = ("--config", "--db")
+"""The options before the command that take a value (`cockpit --db X log`)."""
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"cockpit.cli.{COMMANDS[name]}")
+
+
+def _commands_needed(argv: Sequence[str]) -> list[str]:
+    """The subcommands to build parsers for: the one `argv` names; none for `cockpit` alone
+    (the app); every one for help, a mistake (argparse then lists them) or an unknown name."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_OPTIONS:
+            skip = True
+        elif arg.startswith("-"):
+            if arg.split("=", 1)[0] not in _GLOBAL_OPTIONS:
+                return list(COMMANDS)  # --help, --version, or a mistake
+        else:
+            return [arg] if arg in COMMANDS else list(COMMANDS)
+    return [] if not skip else list(COMMANDS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,7 +85,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"cockpit: error: {one_line(message)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: with `argv`, only the subcommand it names (when it names
+    one), so a command imports its own module and no other."""
     parser = _Parser(
         prog="cockpit",
         description="A terminal incident cockpit. Without a command, opens the app.",
@@ -94,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="FILE", help="database file (default: $COCKPIT_DB or user data dir)"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in COMMANDS:
-        command.register(subparsers)
+    for name in COMMANDS if argv is None else _commands_needed(argv):
+        _command_module(name).register(subparsers)
     _accept_global_options_anywhere(parser)
     return parser
 
@@ -131,14 +137,17 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
 
 
 def _run(argv: Sequence[str] | None, clock: Clock) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(given)
+    args = parser.parse_args(given)
     ctx = Context(args, clock=clock, access=getattr(args, "access", WRITE))
     handler = getattr(args, "handler", None)
     try:
         ctx.enter_drill()
         if handler is None:
-            return app.open_app(ctx)
+            from cockpit.cli.app import open_app  # `cockpit` alone: the app
+
+            return open_app(ctx)
         status = int(handler(ctx) or 0)
         ctx.record_drill_deliveries()
         return status
