@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cockpit.domain.incident import Incident, incident_ref
-from cockpit.domain.moments import format_utc, read_stored
+from cockpit.domain.moments import check_moment, format_utc, read_stored
 from cockpit.domain.text import storable
 from cockpit.store.connection import guarded
 from cockpit.store.errors import IncidentNotFound, StoreError
@@ -179,7 +179,7 @@ class Syncing(Outbox):
             raise ValueError(f"unknown origin {origin!r}")
         batch = list(entries)
         for entry in batch:
-            problem = entry_problem(entry)
+            problem = entry_problem(entry) or _out_of_range(entry)
             if problem:
                 raise StoreError(f"entry {str(entry.uid)[:40]}: {problem}; nothing was imported")
         batch = [_storable(entry) for entry in batch]
@@ -204,6 +204,7 @@ class Syncing(Outbox):
                     if preference(entry) >= preference(held[1]):
                         continue
                     self._replace(conn, entry)
+                    changed_state = changed_state or held[1].kind in REGISTER_KINDS
                 else:
                     continue
                 changed_state = changed_state or entry.kind in REGISTER_KINDS
@@ -507,6 +508,17 @@ def _content(entry: SyncEntry) -> tuple[Any, ...]:
         entry.node,
         str(entry.hlc),
     )
+
+
+def _out_of_range(entry: SyncEntry) -> str | None:
+    """Why a time of `entry` is one this store would not read back (the range local writes
+    keep to), or None."""
+    for name, moment in (("at", entry.at), ("written_at", entry.written_at)):
+        try:
+            check_moment(moment, f"its {name} {format_utc(moment)}")
+        except ValueError as exc:
+            return str(exc)
+    return None
 
 
 def _storable(entry: SyncEntry) -> SyncEntry:
