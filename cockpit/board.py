@@ -194,7 +194,14 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
         "sync": {
             "pending": store.sync_pending(incident.id),
             "last_read_at": _stamp(thread.last_read_at) if thread else None,
-            "peers": None,
+            "peers": [
+                {
+                    "node": p.node,
+                    "authors": list(p.authors),
+                    "last_at": format_utc(p.last_written_at),
+                }
+                for p in store.peers(incident.id)
+            ],
         },
         "deliveries": [
             {
