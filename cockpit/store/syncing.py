@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cockpit.domain.incident import Incident, incident_ref
 from cockpit.domain.moments import check_moment, format_utc, read_stored
@@ -35,8 +35,7 @@ _REGISTER_KIND_VALUES = tuple(kind.value for kind in REGISTER_KINDS)
 _SHARED = f"origin != '{NOTICE}'"
 
 
-@dataclass(frozen=True)
-class SyncThread:
+class SyncThread(NamedTuple):
     """The incident's Slack thread as this laptop knows it, and how far it has read it."""
 
     incident_id: int
@@ -48,8 +47,7 @@ class SyncThread:
     last_full_scan_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Peer:
+class Peer(NamedTuple):
     """Another laptop working the incident: its node, who wrote from it, and its latest entry."""
 
     node: str
@@ -185,6 +183,8 @@ class Syncing(Outbox):
         batch = [_storable(entry) for entry in batch]
         now = self.now()
         with self._write() as conn:
+            if batch:
+                receive_stamp(conn, self.node, max(entry.hlc for entry in batch), now)
             incident_id = self._import_target(conn, incident, batch)
             newest = self._newest_at(conn, incident_id)
             before = self._register_entries(conn, incident_id)
@@ -208,9 +208,6 @@ class Syncing(Outbox):
                 else:
                     continue
                 changed_state = changed_state or entry.kind in REGISTER_KINDS
-            if batch:
-                top = max(entry.hlc for entry in batch)
-                receive_stamp(conn, self.node, top, now)
             if changed_state:
                 after = self._register_entries(conn, incident_id)
                 self._refold(conn, incident_id, fold(after), fold(before).conflicts)
