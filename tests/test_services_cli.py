@@ -59,11 +59,11 @@ def test_declare_pages_through_the_outbox_and_the_timeline_says_so(setup):
     shown = json.loads(cli(setup, "show", "--json").stdout)
     external = [e["text"] for e in shown["entries"] if e["kind"] == "external"]
     assert external == [
-        "PagerDuty page sent (dedup key INC-1): [SEV-1] INC-1 Checkout API errors (checkout)"
+        f"PagerDuty page sent (dedup key {gid}): [SEV-1] INC-1 Checkout API errors (checkout)"
     ]
 
     done = cli(setup, "update", "--status", "resolved", "--dry-run")
-    assert "── PagerDuty · resolve the alert INC-1" in done.stdout
+    assert f"── PagerDuty · resolve the alert {gid}" in done.stdout
     assert "── Webhook · incident.resolved event, signed" in done.stdout
     done = cli(setup, "status", "resolved")
     assert "queued webhook resolved, pagerduty resolve" in done.stderr

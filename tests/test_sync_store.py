@@ -367,3 +367,65 @@ def sqlite3_error() -> type[Exception]:
     import sqlite3
 
     return sqlite3.IntegrityError
+
+
+def test_entries_dated_outside_the_stored_range_are_refused(tmp_path: Path, clock: FakeClock):
+    from dataclasses import replace
+
+    from cockpit.domain import EARLIEST
+
+    a, b = two(tmp_path, clock)
+    inc = a.declare("x", "SEV-2", "alice")
+    entries = a.sync_entries(inc.id)
+    for name in ("at", "written_at"):
+        bad = replace(entries[0], **{name: EARLIEST - timedelta(days=1)})
+        with pytest.raises(StoreError, match="nothing was imported"):
+            b.import_entries(inc.gid, [bad], "slack")
+    assert b.incidents() == []
+
+
+def test_export_then_import_across_two_databases_through_the_cli(tmp_path: Path):
+    import json
+
+    from tests.conftest import run_cli
+
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    for args in (
+        ("declare", "Checkout down", "-s", "SEV-2", "--service", "checkout"),
+        ("log", 'rolled back <api> & "v142" 😀\nsecond line'),
+        ("severity", "SEV-1"),
+        ("assign", "commander", "alice"),
+        ("status", "monitoring"),
+    ):
+        done = run_cli(*args, db=a)
+        assert done.returncode == 0, done.stderr
+    sync_file = tmp_path / "inc.jsonl"
+    done = run_cli("sync", "export", "-o", str(sync_file), db=a)
+    assert done.returncode == 0, done.stderr
+    for expected in ("INC-1: 5 new entries imported, 0 already here",
+                     "INC-1: 0 new entries imported, 5 already here"):  # fmt: skip
+        done = run_cli("sync", "import", str(sync_file), db=b)
+        assert (done.returncode, done.stdout.strip()) == (0, expected), done.stderr
+
+    def shown(db: Path) -> dict[str, object]:
+        data = json.loads(run_cli("show", "--json", db=db).stdout)
+        for entry in data["entries"]:
+            del entry["origin"]
+        return {k: v for k, v in data.items() if k not in ("next_update_due", "update_overdue",
+                                                           "sync", "deliveries")}  # fmt: skip
+
+    assert shown(a) == shown(b)
+    sync = json.loads(run_cli("show", "--json", db=b).stdout)["sync"]
+    assert (sync["pending"], sync["last_read_at"]) == (0, None)
+    assert [peer["authors"] for peer in sync["peers"]] == [[shown(a)["entries"][0]["author"]]]
+    assert json.loads(run_cli("show", "--json", db=a).stdout)["sync"]["peers"] == []
+    # what b exports, a already has
+    done = run_cli("sync", "export", db=b)
+    done = run_cli("sync", "import", "-", db=a, input=done.stdout)
+    assert done.stdout.strip() == "INC-1: 0 new entries imported, 5 already here"
+    # a line that is not a sync payload refuses the whole file
+    (tmp_path / "bad.jsonl").write_text(sync_file.read_text() + "not json\n")
+    done = run_cli("sync", "import", str(tmp_path / "bad.jsonl"), db=tmp_path / "c.db")
+    assert (
+        done.returncode == 2 and "line 6" in done.stderr and "nothing was imported" in done.stderr
+    )

@@ -2,8 +2,8 @@
 local write gets (uid, hybrid logical clock, node).
 
 Everything here runs inside the caller's write transaction, on plain sqlite3: `cockpit log`
-pays one read and one write of the clock row for a note, nothing more (what a change
-supersedes is `shared`'s, loaded only for changes).
+pays two one-row reads for a note, and no write beyond its own row (what a change supersedes
+is `shared`'s, loaded only for changes).
 """
 
 from __future__ import annotations
@@ -31,20 +31,26 @@ def node_id(conn: sqlite3.Connection) -> str:
 
 
 def clock_value(conn: sqlite3.Connection) -> Hlc | None:
-    """The largest clock value this database has stamped or seen, if any."""
-    row = conn.execute("SELECT hlc FROM sync_node WHERE id = 1").fetchone()
-    return parse_hlc(row[0]) if row and row[0] else None
+    """The largest clock value this database has stamped or seen, if any.
+
+    A local write's value lives only in its own row (the newest by id), so writing a note costs
+    no second page; an import moves the stored value past what it brought (`receive_stamp`).
+    """
+    stored = conn.execute("SELECT hlc FROM sync_node WHERE id = 1").fetchone()
+    newest = conn.execute("SELECT hlc FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+    values = [parse_hlc(row[0]) for row in (stored, newest) if row and row[0]]
+    return max(values, default=None)
 
 
 def next_stamp(conn: sqlite3.Connection, node: str, now: datetime) -> Hlc:
-    """Advance and persist the clock for one local write at `now` (in the caller's transaction)."""
-    value = tick(clock_value(conn), wall_ms(now), node)
-    conn.execute("UPDATE sync_node SET hlc = ? WHERE id = 1", (str(value),))
-    return value
+    """The clock value for one local write at `now` (in the caller's transaction): after every
+    value this database has stamped or seen."""
+    return tick(clock_value(conn), wall_ms(now), node)
 
 
 def receive_stamp(conn: sqlite3.Connection, node: str, remote: Hlc, now: datetime) -> Hlc:
-    """Move the clock past an imported value, so what is written after seeing it wins."""
+    """Move the clock past an imported value, so what is written after seeing it wins. Called
+    before the import changes any row (a swapped copy may lower the newest row's value)."""
     value = receive(clock_value(conn), remote, wall_ms(now), node)
     conn.execute("UPDATE sync_node SET hlc = ? WHERE id = 1", (str(value),))
     return value

@@ -226,8 +226,6 @@ _V4_AFTER = (
     "CREATE UNIQUE INDEX entries_uid ON entries(uid)",
     "DROP INDEX entries_timeline",
     "CREATE INDEX entries_timeline ON entries(incident_id, at, hlc, uid)",
-    "CREATE INDEX entries_unsent ON entries(incident_id, id) "
-    "WHERE origin = 'local' AND remote_ts IS NULL",
     f"CREATE TRIGGER entries_no_update BEFORE UPDATE OF {_ENTRY_CONTENT} ON entries "
     "WHEN NOT EXISTS (SELECT 1 FROM sync_replacing WHERE uid = OLD.uid) "
     "BEGIN SELECT RAISE(ABORT, 'timeline entries are append-only'); END",

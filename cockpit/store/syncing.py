@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cockpit.domain.incident import Incident, incident_ref
-from cockpit.domain.moments import format_utc, read_stored
+from cockpit.domain.moments import check_moment, format_utc, read_stored
 from cockpit.domain.text import storable
 from cockpit.store.connection import guarded
 from cockpit.store.errors import IncidentNotFound, StoreError
@@ -35,8 +35,7 @@ _REGISTER_KIND_VALUES = tuple(kind.value for kind in REGISTER_KINDS)
 _SHARED = f"origin != '{NOTICE}'"
 
 
-@dataclass(frozen=True)
-class SyncThread:
+class SyncThread(NamedTuple):
     """The incident's Slack thread as this laptop knows it, and how far it has read it."""
 
     incident_id: int
@@ -48,8 +47,7 @@ class SyncThread:
     last_full_scan_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Peer:
+class Peer(NamedTuple):
     """Another laptop working the incident: its node, who wrote from it, and its latest entry."""
 
     node: str
@@ -179,12 +177,14 @@ class Syncing(Outbox):
             raise ValueError(f"unknown origin {origin!r}")
         batch = list(entries)
         for entry in batch:
-            problem = entry_problem(entry)
+            problem = entry_problem(entry) or _out_of_range(entry)
             if problem:
                 raise StoreError(f"entry {str(entry.uid)[:40]}: {problem}; nothing was imported")
         batch = [_storable(entry) for entry in batch]
         now = self.now()
         with self._write() as conn:
+            if batch:
+                receive_stamp(conn, self.node, max(entry.hlc for entry in batch), now)
             incident_id = self._import_target(conn, incident, batch)
             newest = self._newest_at(conn, incident_id)
             before = self._register_entries(conn, incident_id)
@@ -204,12 +204,10 @@ class Syncing(Outbox):
                     if preference(entry) >= preference(held[1]):
                         continue
                     self._replace(conn, entry)
+                    changed_state = changed_state or held[1].kind in REGISTER_KINDS
                 else:
                     continue
                 changed_state = changed_state or entry.kind in REGISTER_KINDS
-            if batch:
-                top = max(entry.hlc for entry in batch)
-                receive_stamp(conn, self.node, top, now)
             if changed_state:
                 after = self._register_entries(conn, incident_id)
                 self._refold(conn, incident_id, fold(after), fold(before).conflicts)
@@ -507,6 +505,17 @@ def _content(entry: SyncEntry) -> tuple[Any, ...]:
         entry.node,
         str(entry.hlc),
     )
+
+
+def _out_of_range(entry: SyncEntry) -> str | None:
+    """Why a time of `entry` is one this store would not read back (the range local writes
+    keep to), or None."""
+    for name, moment in (("at", entry.at), ("written_at", entry.written_at)):
+        try:
+            check_moment(moment, f"its {name} {format_utc(moment)}")
+        except ValueError as exc:
+            return str(exc)
+    return None
 
 
 def _storable(entry: SyncEntry) -> SyncEntry:

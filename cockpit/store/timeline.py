@@ -17,6 +17,7 @@ from cockpit.store.connection import StoreConnection, guarded
 from cockpit.store.errors import StoreError, fits
 from cockpit.store.identity import NOTICE, REGISTER_KINDS, next_stamp, node_id, uid_of
 from cockpit.store.rows import to_entry
+from cockpit.sync.hlc import Hlc
 from cockpit.sync.ids import derived_uid, new_uid
 
 
@@ -61,12 +62,18 @@ class Timeline(StoreConnection):
             raise StoreError("an entry needs some text")
         fits(text, ENTRY_TEXT)
         fits(reason or "", REASON_TEXT, "the reason for backdating")
+        uid = new_uid()
         with self._write() as conn:
             self._require_writable(conn, incident_id, kind)
+            stamp = next_stamp(conn, self.node, now)
             entry_id = self._insert_entry(
-                conn, incident_id, kind, author, text, claimed, now, reason, corrects, meta
-            )
-        return self.entry(entry_id)
+                conn, incident_id, kind, author, text, claimed, now, reason, corrects, meta,
+                uid=uid, stamp=stamp,
+            )  # fmt: skip
+        return Entry(
+            entry_id, incident_id, claimed, now, kind, author, text, corrects, reason, meta or {},
+            uid=uid, hlc=str(stamp),
+        )  # fmt: skip
 
     @classmethod
     def _require_writable(
@@ -92,12 +99,13 @@ class Timeline(StoreConnection):
         *,
         uid: str | None = None,
         origin: str = "local",
+        stamp: Hlc | None = None,
     ) -> int:
-        """Insert a local write, stamped: its uid (random unless given), the next clock value,
-        this node, and for a change the write it supersedes (what the timeline compares to
-        show concurrent changes)."""
+        """Insert a local write, stamped: its uid (random unless given), the next clock value
+        (unless given), this node, and for a change the write it supersedes (what the timeline
+        compares to show concurrent changes)."""
         node = self.node
-        stamp = next_stamp(conn, node, written_at)
+        stamp = stamp or next_stamp(conn, node, written_at)
         supersedes = None
         if kind in REGISTER_KINDS:
             from cockpit.store.shared import supersedes_for  # changes only: a note skips it

@@ -22,11 +22,15 @@ def bulk_incident(store: Store, clock: FakeClock, count: int) -> int:
         (incident, format_utc(start + timedelta(seconds=n)), "note", "bot", f"entry {n:05d}")
         for n in range(1, count)
     ]
+    node = store.node
     store.conn.execute("BEGIN IMMEDIATE")
     store.conn.executemany(
-        "INSERT INTO entries (incident_id, at, written_at, kind, author, text) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(i, at, at, kind, author, text) for i, at, kind, author, text in rows],
+        "INSERT INTO entries (incident_id, at, written_at, kind, author, text, uid, node, hlc) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (i, at, at, kind, author, text, f"{n:032x}", node, f"{n:013d}-0000-{node}")
+            for n, (i, at, kind, author, text) in enumerate(rows, start=1)
+        ],
     )
     store.conn.execute("COMMIT")
     clock.advance(seconds=count + 1)
