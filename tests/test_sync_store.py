@@ -417,7 +417,7 @@ def test_export_then_import_across_two_databases_through_the_cli(tmp_path: Path)
     assert shown(a) == shown(b)
     sync = json.loads(run_cli("show", "--json", db=b).stdout)["sync"]
     assert (sync["pending"], sync["last_read_at"]) == (0, None)
-    assert [peer["authors"] for peer in sync["peers"]] == [[shown(a)["entries"][0]["author"]]]
+    assert [peer["names"] for peer in sync["peers"]] == [[shown(a)["entries"][0]["author"]]]
     assert json.loads(run_cli("show", "--json", db=a).stdout)["sync"]["peers"] == []
     # what b exports, a already has
     done = run_cli("sync", "export", db=b)

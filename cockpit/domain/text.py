@@ -91,3 +91,11 @@ NAME_TEXT = TextLimit("a name", 200)
 """People (role holders, owners, the author), services."""
 REASON_TEXT = TextLimit("a reason", 2_000)
 """Why an entry is backdated."""
+
+
+def is_file_stem(name: str) -> bool:
+    """Whether `name` can only name a file in the folder it is looked up in (a runbook, a
+    scenario): not empty, no separator, no NUL, not `.` or `..`. Names that arrive from another
+    laptop or a hand-edited database are checked before they become a path."""
+    stripped = name.strip()
+    return bool(stripped) and stripped not in (".", "..") and not any(c in name for c in "/\\\0")

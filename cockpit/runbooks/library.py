@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from cockpit.domain import is_file_stem
 from cockpit.runbooks.model import SUFFIX, Runbook, RunbookError
 from cockpit.runbooks.parse import read_runbook
 
@@ -118,7 +119,7 @@ def load_runbooks(
 def find_runbook(dirs: Sequence[Path], name: str, cache: RunbookCache = CACHE) -> Runbook:
     """The runbook called `name` (file name without `.md`); LookupError says what exists."""
     wanted = name.strip().removesuffix(SUFFIX)
-    if not wanted or "/" in wanted or "\\" in wanted:
+    if not is_file_stem(wanted):
         raise LookupError(f"not a runbook name: {name!r} (use the file name without .md)")
     for directory in dirs:
         path = directory / f"{wanted}{SUFFIX}"
@@ -142,6 +143,8 @@ def linked_runbook(
     linked. A few `stat` calls when nothing changed: cheap enough for a per-second tick."""
     if not name:
         return None
+    if not is_file_stem(name):  # from another laptop or a hand-edited database: never a path
+        return RunbookError(Path("runbook"), f"not a runbook name: {name!r}")
     for directory in dirs:
         loaded = cache.load(directory / f"{name}{SUFFIX}")
         if isinstance(loaded, Runbook) or loaded.problem != _MISSING:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, get_args
 
-from cockpit.domain import Kind, Status, parse_utc
+from cockpit.domain import Kind, Status, is_file_stem, parse_utc
 from cockpit.sync.hlc import Hlc
 from cockpit.sync.ids import is_id, is_node
 
@@ -141,10 +141,10 @@ def meta_problem(kind: Kind, meta: Mapping[str, object]) -> str | None:
                 or _need(meta, "title", _STR)
                 or _may(meta, "service", _STR)
                 or _may(meta, "impact_started_at", _STAMP_SHAPE)
-                or _may(meta, "runbook", _OPTIONAL_STR)
+                or _may(meta, "runbook", _OPTIONAL_RUNBOOK)
             )
         if event == "runbook":
-            return _may(meta, "to", _OPTIONAL_STR)
+            return _may(meta, "to", _OPTIONAL_RUNBOOK)
         return None
     if kind is Kind.SEVERITY:
         return _need(meta, "to", _NON_EMPTY)
@@ -154,14 +154,14 @@ def meta_problem(kind: Kind, meta: Mapping[str, object]) -> str | None:
         return _need(meta, "role", _NON_EMPTY) or _need(meta, "to", _STR)
     if kind is Kind.STEP:
         return (
-            _need(meta, "runbook", _NON_EMPTY)
+            _need(meta, "runbook", _RUNBOOK)
             or _need(meta, "step", _STEP)
             or _need(meta, "done", _BOOL)
         )
     if kind is Kind.UPDATE:
         return _may(meta, "status", _STATUS) or _may(meta, "targets", _STR_LIST)
     if kind is Kind.ESCALATION:
-        return _need(meta, "runbook", _NON_EMPTY)
+        return _need(meta, "runbook", _RUNBOOK)
     return None
 
 
@@ -172,6 +172,11 @@ _STR: _Shape = ("a string", lambda v: isinstance(v, str))
 _BOOL: _Shape = ("true or false", lambda v: isinstance(v, bool))
 _OPTIONAL_STR: _Shape = ("a string or null", lambda v: v is None or isinstance(v, str))
 _NON_EMPTY: _Shape = ("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))
+_RUNBOOK: _Shape = ("a runbook's file name", lambda v: isinstance(v, str) and is_file_stem(v))
+_OPTIONAL_RUNBOOK: _Shape = (
+    "a runbook's file name or null",
+    lambda v: v is None or (isinstance(v, str) and is_file_stem(v)),
+)
 _STATUS: _Shape = (
     f"one of {', '.join(s.value for s in Status)}",
     lambda v: isinstance(v, str) and v in _STATUSES,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
-from cockpit.domain import Kind, Status, format_utc
+from cockpit.domain import Kind, Status, format_utc, is_file_stem
 from cockpit.sync.entry import SyncEntry
 from cockpit.sync.hlc import MAX_COUNTER, MAX_WALL_MS, Hlc
 
@@ -20,6 +20,8 @@ AWKWARD = st.sampled_from(
 )  # fmt: skip
 TEXTS = st.lists(st.one_of(st.text(ANY_CHAR, max_size=6), AWKWARD), max_size=12).map("".join)
 NAMES = st.text(ANY_CHAR, min_size=1, max_size=12)
+RUNBOOK_NAMES = NAMES.filter(is_file_stem)
+"""What a runbook link may name: a file in a runbook folder, never a path."""
 IDS = st.binary(min_size=16, max_size=16).map(bytes.hex)
 NODES = st.binary(min_size=4, max_size=16).map(bytes.hex)
 MOMENTS = st.integers(0, 7_258_118_399_999).map(
@@ -58,7 +60,7 @@ META_FOR_KIND: dict[Kind, st.SearchStrategy[dict[str, object]]] = {
             {"targets": st.lists(TEXTS, max_size=3)}, optional={"status": STATUSES}
         )
     ),
-    Kind.ESCALATION: _with(st.fixed_dictionaries({"runbook": NAMES.filter(str.strip)})),
+    Kind.ESCALATION: _with(st.fixed_dictionaries({"runbook": RUNBOOK_NAMES})),
     Kind.SYSTEM: st.one_of(
         _with(
             st.fixed_dictionaries(
@@ -66,11 +68,13 @@ META_FOR_KIND: dict[Kind, st.SearchStrategy[dict[str, object]]] = {
                 optional={
                     "service": TEXTS,
                     "impact_started_at": MOMENTS.map(format_utc),
-                    "runbook": st.none() | NAMES,
+                    "runbook": st.none() | RUNBOOK_NAMES,
                 },
             )
         ),
-        _with(st.fixed_dictionaries({"event": st.just("runbook"), "to": st.none() | NAMES})),
+        _with(
+            st.fixed_dictionaries({"event": st.just("runbook"), "to": st.none() | RUNBOOK_NAMES})
+        ),
         st.just({"event": "hook"}),
     ),
 }

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -44,3 +46,25 @@ def test_the_whole_core_imports_neither_storage_nor_network_nor_textual():
         "cockpit.sync.slack_text",
         "cockpit.sync.wire",
     }
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "a/b", "a\\b", "nul\x00", "..", ".", " "])
+def test_a_runbook_named_as_a_path_is_refused_from_another_laptop(name: str) -> None:
+    """A runbook link, step or escalation from another laptop names a file in a runbook folder,
+    never a path: a hostile or broken peer cannot make this laptop open another file."""
+    from cockpit.domain import Kind
+    from cockpit.sync.entry import meta_problem
+
+    assert meta_problem(Kind.SYSTEM, {"event": "runbook", "to": name}) is not None
+    assert meta_problem(Kind.STEP, {"runbook": name, "step": 1, "done": True}) is not None
+    assert meta_problem(Kind.ESCALATION, {"runbook": name}) is not None
+    assert meta_problem(Kind.SYSTEM, {"event": "runbook", "to": "api-high-error-rate"}) is None
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "nul\x00", ".."])
+def test_a_stored_runbook_link_that_is_a_path_is_never_opened(tmp_path, name: str) -> None:
+    from cockpit.runbooks import RunbookError, linked_runbook
+
+    found = linked_runbook([tmp_path], name)
+    assert isinstance(found, RunbookError)
+    assert "not a runbook name" in found.problem
