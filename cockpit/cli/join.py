@@ -39,7 +39,8 @@ async def _join(ctx: Context, ref: Any, link: str) -> int:
 
     from cockpit.comms import transport
     from cockpit.comms.slack_thread import SlackFailure
-    from cockpit.comms.sync import NotACockpitThread, thread_sync
+    from cockpit.comms.sync import thread_sync
+    from cockpit.comms.sync_messages import NotACockpitThread
     from cockpit.comms.target import MissingSecret
 
     async with transport.client() as http:

@@ -87,7 +87,8 @@ async def _sync(ctx: Context) -> int:
     import time
 
     from cockpit.comms import transport
-    from cockpit.comms.sync import Round, shared_incidents, thread_sync
+    from cockpit.comms.sync import shared_incidents, thread_sync
+    from cockpit.comms.sync_messages import Round
     from cockpit.comms.target import MissingSecret
 
     if ctx.args.incident is not None:

@@ -20,17 +20,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cockpit.comms.slack_thread import Identity, SlackFailure, SlackThreadApi
+from cockpit.comms.sync_messages import (
+    NotACockpitThread,
+    Round,
+    batches,
+    reason,
+    root_text,
+    ts_minus,
+)
 from cockpit.config import Config, ConfigError
-from cockpit.domain import Clock, Incident, one_line, system_clock
-from cockpit.plaintext import clean_line, slack_escape
-from cockpit.store import Store
-from cockpit.store.syncing import SyncThread
+from cockpit.domain import Clock, Incident, system_clock
+from cockpit.store import Store, SyncThread
 from cockpit.sync.entry import SyncEntry, is_declared
 from cockpit.sync.permalink import ThreadRef
 from cockpit.sync.presence import SyncStatus
@@ -43,7 +49,6 @@ from cockpit.sync.slack_text import (
     ts_time,
 )
 from cockpit.sync.wire import (
-    BATCH_CAP_BYTES,
     EVENT_INCIDENT,
     WireError,
     decode,
@@ -70,26 +75,6 @@ POST_GAP = 1.0
 """Seconds between two posts to one channel (Slack: one message per second per channel)."""
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class NotACockpitThread(Exception):
-    """The link points at a message that is not the root of a cockpit incident (one line)."""
-
-
-@dataclass
-class Round:
-    """What one round did: entries posted, uids imported, messages it could not read, and
-    the failure that ended it early (None when it went through)."""
-
-    sent: int = 0
-    imported: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    failure: SlackFailure | None = None
-
-    @property
-    def quiet(self) -> bool:
-        """Nothing sent, nothing new read, nothing failed: this laptop and the thread agree."""
-        return self.failure is None and not self.sent and not self.imported
 
 
 @dataclass
@@ -222,7 +207,7 @@ class ThreadSync:
                 self._hold_until = self.clock() + timedelta(seconds=exc.after + self.jitter())
             if health.offline_since is None:
                 health.offline_since = now
-            health.reason = _reason(exc)
+            health.reason = reason(exc)
         else:
             health.offline_since = None
             health.reason = None
@@ -253,7 +238,7 @@ class ThreadSync:
             metadata = encode_incident(gid, declared, incident.ref)
             await self._pace()
             try:
-                root_ts = await self.api.post(self.channel, _root_text(incident), metadata)
+                root_ts = await self.api.post(self.channel, root_text(incident), metadata)
             except SlackFailure as exc:
                 if exc.maybe_landed:
                     self._doubt[declared.uid] = self.clock()
@@ -325,7 +310,7 @@ class ThreadSync:
         self, incident_id: int, thread: SyncThread, done: Round, *, full: bool
     ) -> SyncThread:
         identity = await self.identity()
-        oldest = None if full or thread.last_ts is None else _ts_minus(thread.last_ts, OVERLAP)
+        oldest = None if full or thread.last_ts is None else ts_minus(thread.last_ts, OVERLAP)
         started = self.clock()
         messages = await self.api.replies(thread.channel, thread.root_ts, oldest)
         gid = self.store.incident(incident_id).gid
@@ -452,7 +437,7 @@ class ThreadSync:
             if not is_declared(e)
             and not (e.uid in self._doubt and now - self._doubt[e.uid] < self.doubt_settle)
         ]
-        for batch in _batches(gid, waiting):
+        for batch in batches(gid, waiting):
             done.sent += await self._post_batch(gid, thread, batch)
 
     async def _post_batch(self, gid: str, thread: SyncThread, batch: list[SyncEntry]) -> int:
@@ -480,41 +465,6 @@ class ThreadSync:
         if self._next_post_at is not None and now < self._next_post_at:
             await self.sleep((self._next_post_at - now).total_seconds())
         self._next_post_at = max(now, self._next_post_at or now) + timedelta(seconds=self.post_gap)
-
-
-def _batches(gid: str, entries: Sequence[SyncEntry]) -> list[list[SyncEntry]]:
-    """Entries grouped as `encode_batches` would send them (same budget and count)."""
-    groups: list[list[SyncEntry]] = []
-    start = 0
-    for metadata in encode_batches(gid, entries, BATCH_CAP_BYTES):
-        payload = metadata["event_payload"]
-        assert isinstance(payload, dict)
-        items = payload.get("entries")
-        count = len(items) if isinstance(items, list) else 1
-        groups.append(list(entries[start : start + count]))
-        start += count
-    return groups
-
-
-def _root_text(incident: Incident) -> str:
-    title = slack_escape(clean_line(incident.title, 150))
-    severity = slack_escape(clean_line(incident.severity, 32))
-    lead = f"*{severity} · {incident.ref} · {title}*"
-    return f"{lead}\ncockpit incident: the team's timeline is in this thread"
-
-
-def _ts_minus(ts: str, delta: timedelta) -> str:
-    seconds = max(float(ts) - delta.total_seconds(), 0.0)
-    return f"{seconds:.6f}"
-
-
-def _reason(failure: SlackFailure) -> str:
-    if failure.throttled:
-        return (
-            f"{one_line(failure.reason)}; Slack allows this app one read a minute: make it an "
-            "internal app (cockpit slack-manifest)"
-        )
-    return one_line(failure.reason)
 
 
 def thread_sync(

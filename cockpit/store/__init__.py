@@ -29,7 +29,8 @@ from cockpit.store.guard import QUICK_CHECK_BUDGET, SQLITE_MAGIC
 from cockpit.store.rows import UnreadableRow
 from cockpit.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES_ADDED
 from cockpit.store.store import Store
-from cockpit.store.syncing import Peer, SyncThread
+from cockpit.store.syncing import Peer
+from cockpit.store.threads import SyncThread
 
 __all__ = [
     "DELIVERY_STATES",

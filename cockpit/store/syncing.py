@@ -22,7 +22,7 @@ from cockpit.domain.text import storable
 from cockpit.store.connection import guarded
 from cockpit.store.errors import IncidentNotFound, StoreError
 from cockpit.store.identity import NOTICE, REGISTER_KINDS, receive_stamp
-from cockpit.store.outbox import Outbox
+from cockpit.store.threads import Threads
 from cockpit.sync.ids import is_id
 
 if TYPE_CHECKING:
@@ -35,18 +35,6 @@ _REGISTER_KIND_VALUES = tuple(kind.value for kind in REGISTER_KINDS)
 _SHARED = f"origin != '{NOTICE}'"
 
 
-class SyncThread(NamedTuple):
-    """The incident's Slack thread as this laptop knows it, and how far it has read it."""
-
-    incident_id: int
-    channel: str
-    root_ts: str
-    permalink: str | None = None
-    last_ts: str | None = None  # the newest message `ts` read
-    last_read_at: datetime | None = None  # when the thread was last read
-    last_full_scan_at: datetime | None = None
-
-
 class Peer(NamedTuple):
     """Another laptop working the incident: its node, who wrote from it, and its latest entry."""
 
@@ -55,7 +43,7 @@ class Peer(NamedTuple):
     last_written_at: datetime
 
 
-class Syncing(Outbox):
+class Syncing(Threads):
     """Entries shared between laptops: export, import, what is left to send, the thread."""
 
     # -- reading the shared entries
@@ -404,91 +392,6 @@ class Syncing(Outbox):
         )
         return _readable(rows)
 
-    # -- the thread
-
-    @guarded
-    def thread_for(self, incident_id: int) -> SyncThread | None:
-        """The incident's Slack thread, if this laptop knows it."""
-        row = self.conn.execute(
-            "SELECT * FROM sync_threads WHERE incident_id = ?", (incident_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        return SyncThread(
-            incident_id=row["incident_id"],
-            channel=row["channel"],
-            root_ts=row["root_ts"],
-            permalink=row["permalink"],
-            last_ts=row["last_ts"],
-            last_read_at=_time(row["last_read_at"]),
-            last_full_scan_at=_time(row["last_full_scan_at"]),
-        )
-
-    @guarded
-    def set_thread(
-        self, incident_id: int, channel: str, root_ts: str, *, permalink: str | None = None
-    ) -> SyncThread:
-        """Record the incident's thread root (posted here, or joined); a new root starts
-        reading from the beginning."""
-        with self._write() as conn:
-            self._require_incident(conn, incident_id)
-            conn.execute(
-                "INSERT INTO sync_threads (incident_id, channel, root_ts, permalink) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET "
-                "permalink = coalesce(excluded.permalink, permalink), "
-                "last_ts = CASE WHEN channel = excluded.channel AND root_ts = excluded.root_ts "
-                "THEN last_ts END, "
-                "last_full_scan_at = CASE WHEN channel = excluded.channel AND "
-                "root_ts = excluded.root_ts THEN last_full_scan_at END, "
-                "channel = excluded.channel, root_ts = excluded.root_ts",
-                (incident_id, channel, root_ts, permalink),
-            )
-        thread = self.thread_for(incident_id)
-        assert thread is not None
-        return thread
-
-    @guarded
-    def note_read(
-        self,
-        incident_id: int,
-        *,
-        last_ts: str | None = None,
-        full_scan: bool = False,
-    ) -> None:
-        """Record a read of the thread now: the newest `ts` seen (never moved back), and
-        whether it was a full rescan."""
-        stamp = format_utc(self.now())
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE sync_threads SET last_read_at = ?, "
-                "last_ts = CASE WHEN last_ts IS NULL OR CAST(? AS REAL) > CAST(last_ts AS REAL) "
-                "THEN coalesce(?, last_ts) ELSE last_ts END, "
-                "last_full_scan_at = CASE WHEN ? THEN ? ELSE last_full_scan_at END "
-                "WHERE incident_id = ?",
-                (stamp, last_ts, last_ts, full_scan, stamp, incident_id),
-            )
-
-    # -- Slack names
-
-    @guarded
-    def slack_user(self, user_id: str) -> str | None:
-        """The name cached for a Slack user id, if any."""
-        row = self.conn.execute(
-            "SELECT name FROM slack_users WHERE user_id = ?", (user_id,)
-        ).fetchone()
-        return str(row[0]) if row else None
-
-    @guarded
-    def set_slack_user(self, user_id: str, name: str) -> None:
-        """Cache a Slack user's name (from `users.info`)."""
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO slack_users (user_id, name, fetched_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, "
-                "fetched_at = excluded.fetched_at",
-                (user_id, name, format_utc(self.now())),
-            )
-
 
 def _content(entry: SyncEntry) -> tuple[Any, ...]:
     """at … hlc of `entry` as stored, with the uid of what it corrects first looked up."""
@@ -541,12 +444,3 @@ def _conflict_key(conflict: Conflict) -> tuple[object, ...]:
 
 def _stamp(moment: datetime | None) -> str | None:
     return format_utc(moment) if moment else None
-
-
-def _time(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        return read_stored(raw)
-    except ValueError:
-        return None

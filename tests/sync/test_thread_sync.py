@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from cockpit.comms.slack_thread import SlackFailure, SlackThreadApi
-from cockpit.comms.sync import NotACockpitThread, ThreadSync
+from cockpit.comms.sync import ThreadSync
+from cockpit.comms.sync_messages import NotACockpitThread
 from cockpit.comms.transport import client
 from cockpit.config import SlackConfig
 from cockpit.domain import Kind, Status, system_clock
