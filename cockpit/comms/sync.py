@@ -37,6 +37,7 @@ from cockpit.comms.sync_messages import (
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, Incident, system_clock
 from cockpit.store import Store, SyncThread
+from cockpit.store.drills import DrillStore
 from cockpit.sync.entry import SyncEntry, is_declared
 from cockpit.sync.permalink import ThreadRef
 from cockpit.sync.presence import SyncStatus
@@ -477,6 +478,8 @@ def thread_sync(
 ) -> ThreadSync:
     """The sync this configuration asks for; ConfigError (naming the key) when it is off."""
     slack = config.slack
+    if isinstance(store, DrillStore):  # practice: nothing leaves this laptop, not even to the team
+        raise ConfigError("a drill shares nothing with the team: team sync is for real incidents")
     if not config.sync_enabled or slack is None:
         raise ConfigError(
             "team sync is off: it needs [slack] in bot mode (token_env and channel) and "

@@ -161,3 +161,21 @@ def test_the_same_configuration_does_send_for_a_real_incident(
     assert cockpit(tmp_path, config_path, wall, "update", "-m", "Investigating") == 0
     assert cockpit(tmp_path, config_path, wall, "deliver", "--wait", "0") == 0
     assert set(requests_made(fakes)) == set(EVERY_TARGET)
+
+
+def test_team_sync_refuses_a_drill_and_nothing_reaches_slack(
+    tmp_path: Path,
+    config_path: Path,
+    fakes: dict[str, FakeServer],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Slack in bot mode turns team sync on; a drill still shares nothing: `cockpit sync` on a
+    drill is refused in one line before any request, and the drill's deliveries stay recorded."""
+    wall = FakeClock(ZERO)
+    assert cockpit(tmp_path, config_path, wall, "drill", "start", "api-high-error-rate") == 0
+    assert cockpit(tmp_path, config_path, wall, "log", "--incident", "DRILL-1", "rolled back") == 0
+    capsys.readouterr()
+    assert cockpit(tmp_path, config_path, wall, "sync", "--incident", "DRILL-1") == 1
+    err = capsys.readouterr().err
+    assert err == "cockpit: a drill shares nothing with the team: team sync is for real incidents\n"
+    assert requests_made(fakes) == {}
