@@ -281,3 +281,18 @@ def test_log_imports_its_own_command_module_and_no_other(db: Path):
         cwd=ROOT,
     )
     assert done.stdout.strip() == "0 ['cockpit.cli.context', 'cockpit.cli.log']"
+
+
+def test_commands_run_one_after_another_in_one_process(
+    db: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Each command imports its module on demand; `cockpit list` imports `cockpit.cli.list`,
+    which must not break the next command run in the same process."""
+    from cockpit.cli import main
+
+    assert main(["--db", str(db), "declare", "One", "-s", "SEV-2"]) == 0
+    assert main(["--db", str(db), "list"]) == 0
+    assert main(["--db", str(db), "log", "after list"]) == 0
+    assert main(["--db", str(db), "sync", "export"]) == 0
+    assert main(["--db", str(db), "show"]) == 0
+    assert "after list" in capsys.readouterr().out

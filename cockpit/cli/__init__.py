@@ -51,7 +51,9 @@ COMMANDS = {
 }
 """Each subcommand's name -> its module under `cockpit.cli`, in the order `cockpit --help`
 lists them. Only the module of the command given is imported (all of them for help or a name
-that is none of these): `cockpit log` loads one command module, not twenty."""
+that is none of these): `cockpit log` loads one command module, not twenty. Importing
+`cockpit.cli.list` makes `list` an attribute of this package: this module never calls the
+builtin `list` by name."""
 
 _GLOBAL_OPTIONS = ("--config", "--db")
 """The options before the command that take a value (`cockpit --db X log`)."""
@@ -72,10 +74,10 @@ def _commands_needed(argv: Sequence[str]) -> list[str]:
             skip = True
         elif arg.startswith("-"):
             if arg.split("=", 1)[0] not in _GLOBAL_OPTIONS:
-                return list(COMMANDS)  # --help, --version, or a mistake
+                return [*COMMANDS]  # --help, --version, or a mistake
         else:
-            return [arg] if arg in COMMANDS else list(COMMANDS)
-    return [] if not skip else list(COMMANDS)
+            return [arg] if arg in COMMANDS else [*COMMANDS]
+    return [] if not skip else [*COMMANDS]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,7 +139,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> i
 
 
 def _run(argv: Sequence[str] | None, clock: Clock) -> int:
-    given = sys.argv[1:] if argv is None else list(argv)
+    given = sys.argv[1:] if argv is None else [*argv]
     parser = build_parser(given)
     args = parser.parse_args(given)
     ctx = Context(args, clock=clock, access=getattr(args, "access", WRITE))
