@@ -174,6 +174,15 @@ OWNER = textwrap.dedent(
 )
 
 
+def start_owner(db_path: Path, lease_end: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(db_path), lease_end],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 async def test_a_live_process_keeps_its_delivery_and_a_dead_ones_is_taken_over(
     db_path: Path, clock, statuspage
 ):
@@ -183,12 +192,7 @@ async def test_a_live_process_keeps_its_delivery_and_a_dead_ones_is_taken_over(
         publish(store, config, incident.id, "Investigating.", None, "alice", clock)
         # Another cockpit claims it for an hour (its lease) and is still running.
         lease_end = (clock() + timedelta(hours=1)).isoformat()
-        owner = subprocess.Popen(
-            [sys.executable, "-c", OWNER, str(db_path), lease_end],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        owner = start_owner(db_path, lease_end)
         try:
             assert owner.stdout is not None and owner.stdout.readline() == "claimed\n"
             (claimed,) = store.deliveries()
