@@ -1,0 +1,267 @@
+"""Mutation testing: how much of the core's behaviour the tests pin down.
+
+Every mutant (one small change: a flipped comparison, a dropped statement, a weakened SQL
+condition, see `mutants.py`) runs against the tests that execute its lines, in a temporary copy
+of the repository. A mutant is killed when a test fails or it hangs past its timeout; it
+survives when every test passes. Each survivor is judged in `verdicts.toml`: equivalent (the
+program behaves the same; left out of the score) or accepted (a real difference no test pins,
+and why that is fine); anything else is printed as unjudged.
+
+Run: .venv/bin/python -m bench.mutation [--target NAME ...] [--jobs N] [--json FILE]
+     [--markdown] [--rerun FILE] [--min-score PERCENT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.mutation.mutants import Mutant, mutants_of, name_uses
+from bench.mutation.runner import (
+    CoverageMap,
+    Outcome,
+    copy_repository,
+    coverage_map,
+    run_mutants,
+    serve,
+)
+from bench.mutation.targets import TARGETS, Target
+
+ROOT = Path(__file__).resolve().parents[2]
+VERDICTS = Path(__file__).with_name("verdicts.toml")
+KILLED = ("killed", "timeout")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str  # equivalent or accepted
+    reason: str
+
+
+def key(target: str, mutant: Mutant) -> tuple[str, str, str]:
+    """What identifies a mutant across edits: its target, source line and change."""
+    return (target, mutant.original, mutant.mutation)
+
+
+def load_verdicts(path: Path) -> dict[tuple[str, str, str], Verdict]:
+    if not path.exists():
+        return {}
+    found: dict[tuple[str, str, str], Verdict] = {}
+    for entry in tomllib.loads(path.read_text())["survivor"]:
+        if entry["verdict"] not in ("equivalent", "accepted"):
+            raise SystemExit(f"{path}: verdict must be equivalent or accepted: {entry}")
+        found[(entry["target"], entry["line"], entry["mutation"])] = Verdict(
+            entry["verdict"], entry["reason"]
+        )
+    return found
+
+
+def target_files(target: Target) -> list[str]:
+    files: list[str] = []
+    for pattern in target.files:
+        for path in sorted(glob.glob(pattern, root_dir=ROOT)):
+            if path.endswith(".py") and path not in files:
+                files.append(path)
+    return files
+
+
+def generate(target: Target) -> list[Mutant]:
+    mutants: list[Mutant] = []
+    for path in target_files(target):
+        mutants += mutants_of(path, (ROOT / path).read_text(), target.functions)
+    return mutants
+
+
+def uses_index() -> dict[str, list[tuple[str, int]]]:
+    """For each name, every line of the package that reads it."""
+    index: dict[str, list[tuple[str, int]]] = {}
+    for path in sorted(glob.glob("cockpit/**/*.py", root_dir=ROOT, recursive=True)):
+        for name, lines in name_uses((ROOT / path).read_text()).items():
+            index.setdefault(name, []).extend((path, line) for line in lines)
+    return index
+
+
+def select_tests(
+    mutant: Mutant, cov: CoverageMap, uses: dict[str, list[tuple[str, int]]], allowed: set[str]
+) -> list[str]:
+    """The tests that execute the mutant's lines (for a module constant: the lines that read
+    it; for a default: its function), fastest first."""
+    found = cov.tests_for(mutant.path, mutant.lines)
+    if not found and mutant.fallback_lines:
+        found = cov.tests_for(mutant.path, mutant.fallback_lines)
+    if not found and mutant.uses:
+        for name in mutant.uses:
+            for path, line in uses.get(name, ()):
+                found |= cov.tests_for(path, (line,))
+    found = {test for test in found if test.split("::")[0] in allowed}
+    return sorted(found, key=lambda test: (cov.durations.get(test, 1.0), test))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.mutation", description=__doc__)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--target", action="append", choices=[t.name for t in TARGETS])
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1)")
+    parser.add_argument("--json", type=Path, help="write every outcome to this file")
+    parser.add_argument("--rerun", type=Path, help="only the survivors of an earlier --json")
+    parser.add_argument("--markdown", action="store_true", help="survivors as a Markdown table")
+    parser.add_argument("--min-score", type=float, default=90.0, help="exit 1 below (percent)")
+    parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve()
+        return 0
+
+    started = time.monotonic()
+    targets = [t for t in TARGETS if not args.target or t.name in args.target]
+    mutants = {t.name: generate(t) for t in targets}
+    if args.rerun:
+        earlier = json.loads(args.rerun.read_text())
+        wanted = {
+            (o["target"], o["original"], o["mutation"])
+            for o in earlier
+            if o["status"] not in KILLED
+        }
+        mutants = {
+            name: [m for m in found if key(name, m) in wanted] for name, found in mutants.items()
+        }
+    if args.list:
+        for name, found in mutants.items():
+            for m in found:
+                print(f"{name:8} {m.path}:{m.line}  {m.mutation}")
+        return 0
+    verdicts = load_verdicts(VERDICTS)
+
+    with tempfile.TemporaryDirectory(prefix="cockpit-mutate-") as tmp:
+        copies = [copy_repository(ROOT, Path(tmp) / f"copy{n}") for n in range(args.jobs)]
+        tests = sorted({test for t in targets for test in t.tests if (ROOT / test).exists()})
+        log = Path(tmp) / "coverage-pass.log"
+        print(f"coverage pass: {len(tests)} test files …", file=sys.stderr, flush=True)
+        cov = coverage_map(copies[0], tests, log)
+        if cov.failed:
+            print(f"tests failing without any mutant (left out): {sorted(cov.failed)}")
+        print(f"coverage pass: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        uses = uses_index()
+        owner: dict[int, str] = {}
+        for target in targets:
+            allowed = set(target.tests)
+            for m in mutants[target.name]:
+                m.tests = select_tests(m, cov, uses, allowed)
+                owner[id(m)] = target.name
+        everything = [m for t in targets for m in mutants[t.name]]
+        total = len(everything)
+        done = Counter[str]()
+
+        def timeout_for(mutant: Mutant) -> float:
+            return 15.0 + 3.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
+
+        def progress(outcome: Outcome) -> None:
+            done[outcome.status] += 1
+            count = sum(done.values())
+            if count % 50 == 0 or count == total:
+                summary = ", ".join(f"{n} {s}" for s, n in sorted(done.items()))
+                elapsed = time.monotonic() - started
+                print(f"{count}/{total} ({summary}) {elapsed:.0f} s", file=sys.stderr, flush=True)
+
+        outcomes = run_mutants(everything, copies, timeout_for, progress)
+
+    by_target: dict[str, list[Outcome]] = {t.name: [] for t in targets}
+    for outcome in outcomes:
+        by_target[owner[id(outcome.mutant)]].append(outcome)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "target": owner[id(o.mutant)],
+                        "path": o.mutant.path,
+                        "line": o.mutant.line,
+                        "function": o.mutant.function,
+                        "mutation": o.mutant.mutation,
+                        "original": o.mutant.original,
+                        "status": o.status,
+                        "seconds": round(o.seconds, 2),
+                        "tests": len(o.mutant.tests),
+                    }
+                    for o in outcomes
+                ],
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
+    ok = report(by_target, verdicts, args.markdown, args.min_score)
+    print(f"\n{total} mutants in {time.monotonic() - started:.0f} s with {args.jobs} jobs")
+    return 0 if ok else 1
+
+
+def report(
+    by_target: dict[str, list[Outcome]],
+    verdicts: dict[tuple[str, str, str], Verdict],
+    markdown: bool,
+    min_score: float,
+) -> bool:
+    """Print the score per target and every survivor; whether every target reaches the bar."""
+    ok = True
+    rows: list[tuple[str, Outcome, Verdict | None]] = []
+    print(
+        f"\n{'target':8} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} "
+        f"{'equivalent':>10} {'accepted':>8} {'unjudged':>8} {'score':>7}"
+    )
+    for name, outcomes in by_target.items():
+        counts = Counter(o.status for o in outcomes)
+        survivors = sorted(
+            (o for o in outcomes if o.status not in KILLED),
+            key=lambda o: (o.mutant.path, o.mutant.line, o.mutant.mutation),
+        )
+        judged = Counter[str]()
+        for outcome in survivors:
+            verdict = verdicts.get(key(name, outcome.mutant))
+            judged[verdict.verdict if verdict else "unjudged"] += 1
+            rows.append((name, outcome, verdict))
+        killed = counts["killed"] + counts["timeout"]
+        counted = len(outcomes) - judged["equivalent"]
+        score = 100.0 * killed / counted if counted else 100.0
+        ok = ok and score >= min_score
+        print(
+            f"{name:8} {len(outcomes):7} {counts['killed']:6} {counts['timeout']:7} "
+            f"{len(survivors):8} {judged['equivalent']:10} {judged['accepted']:8} "
+            f"{judged['unjudged']:8} {score:6.1f}%"
+        )
+    print("\nscore = killed / (mutants - equivalent); survivors include mutants no test runs")
+    if markdown:
+        print("\n| Target | Where | Mutation | Verdict | Why |\n|---|---|---|---|---|")
+    else:
+        print("\nSurvivors:")
+    for name, outcome, verdict in rows:
+        m = outcome.mutant
+        label = verdict.verdict if verdict else "UNJUDGED"
+        if outcome.status == "uncovered":
+            label += " (no test runs it)"
+        elif outcome.status == "error":
+            label += " (error)"
+        if markdown:
+            cell = m.mutation.replace("|", "\\|")
+            why = (verdict.reason if verdict else "").replace("|", "\\|")
+            print(f"| {name} | `{m.path}:{m.line}` | {cell} | {label} | {why} |")
+        else:
+            print(f"{m.path}:{m.line}  {m.mutation}\n    {m.original}\n    [{label}]", end="")
+            print(f" {verdict.reason}" if verdict else "")
+    stale = set(verdicts) - {key(n, o.mutant) for n, o, _ in rows}
+    if stale and not markdown:
+        print(f"\n{len(stale)} verdicts in {VERDICTS.name} match no survivor (killed now?):")
+        for target, line, mutation in sorted(stale):
+            print(f"  {target}: {mutation}  |  {line}")
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())
