@@ -6,6 +6,8 @@ real process."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -18,7 +20,7 @@ import pytest
 
 from cockpit.comms.outbox import DOUBT_KEY, OWNER_KEY
 from cockpit.comms.publish import publish
-from cockpit.comms.worker import DeliveryWorker
+from cockpit.comms.worker import LEASE, DeliveryWorker, owner_alive, owner_id
 from cockpit.config import config_from_dict
 from cockpit.domain import Incident, Status
 from cockpit.store import Store
@@ -215,3 +217,36 @@ async def test_a_live_process_keeps_its_delivery_and_a_dead_ones_is_taken_over(
         assert len(statuspage.calls("unresolved")) == 1
         (page,) = statuspage.incidents.values()
         assert len(page["incident_updates"]) == 1
+
+
+def test_whether_an_owner_may_still_be_sending():
+    host = socket.gethostname()
+    assert owner_alive(f"{host}:{os.getpid()}")  # this very process
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped
+    assert not owner_alive(f"{host}:{gone.pid}")
+    # What cannot be checked from here counts as alive: the lease decides.
+    assert owner_alive(f"other-{host}:{gone.pid}")  # another host
+    assert owner_alive(f"{host}:not-a-pid")
+    assert owner_alive(f":{gone.pid}")  # no host at all
+    assert owner_alive("")
+    assert owner_alive(f"{host}:1")  # init: not ours to signal, but alive
+    assert owner_id() == f"{host}:{os.getpid()}"
+
+
+async def test_a_claim_holds_for_the_lease_or_four_timeouts_whichever_is_longer(
+    store, clock, statuspage
+):
+    seen: list[Any] = []
+    for timeout, held_for in ((0.5, LEASE), (120.0, timedelta(seconds=4 * 125))):
+        config = config_from_dict({"statuspage": statuspage_table(statuspage, timeout=timeout)})
+        incident = declare(store)
+        publish(store, config, incident.id, "Investigating.", None, "alice", clock)
+        start = clock()
+        worker = DeliveryWorker(
+            store, config, clock=clock, sleep=FakeSleep(clock), on_change=seen.append
+        )
+        await worker.run(until_idle=True)
+        sending = next(d for d in seen if d.incident_id == incident.id and d.state == "sending")
+        assert sending.next_attempt_at == start + held_for
+        assert sending.payload[OWNER_KEY] == owner_id() and sending.payload[DOUBT_KEY] is False
