@@ -36,6 +36,8 @@ TARGETS: tuple[Target, ...] = (
             "tests/test_bad_input.py",
             "tests/test_store.py",
             "tests/test_postmortem_metrics.py",
+            "tests/test_postmortem_store.py",
+            "tests/test_postmortem_export.py",
             "tests/test_resolution_update.py",
         ),
     ),
