@@ -9,6 +9,9 @@ and why that is fine); anything else is printed as unjudged.
 
 Run: .venv/bin/python -m bench.mutation [--target NAME ...] [--jobs N] [--json FILE]
      [--markdown] [--rerun FILE] [--min-score PERCENT]
+
+`--rerun FILE` (an earlier `--json`) runs again only what that run did not kill, and counts
+what it killed as killed.
 """
 
 from __future__ import annotations
@@ -124,15 +127,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     targets = [t for t in TARGETS if not args.target or t.name in args.target]
     mutants = {t.name: generate(t) for t in targets}
+    carried: list[tuple[str, Outcome]] = []  # killed in the earlier run: not run again
     if args.rerun:
-        earlier = json.loads(args.rerun.read_text())
-        wanted = {
-            (o["target"], o["original"], o["mutation"])
-            for o in earlier
-            if o["status"] not in KILLED
+        earlier = {
+            (o["target"], o["original"], o["mutation"]): o["status"]
+            for o in json.loads(args.rerun.read_text())
         }
+        for name, found in mutants.items():
+            for m in found:
+                if earlier.get(key(name, m)) in KILLED:
+                    carried.append((name, Outcome(m, earlier[key(name, m)], 0.0)))
+        done_before = {id(outcome.mutant) for _, outcome in carried}
         mutants = {
-            name: [m for m in found if key(name, m) in wanted] for name, found in mutants.items()
+            name: [m for m in found if id(m) not in done_before] for name, found in mutants.items()
         }
     if args.list:
         for name, found in mutants.items():
@@ -174,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         outcomes = run_mutants(everything, copies, timeout_for, progress)
 
+    for name, outcome in carried:
+        owner[id(outcome.mutant)] = name
+        outcomes.append(outcome)
     by_target: dict[str, list[Outcome]] = {t.name: [] for t in targets}
     for outcome in outcomes:
         by_target[owner[id(outcome.mutant)]].append(outcome)
