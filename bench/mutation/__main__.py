@@ -150,7 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="cockpit-mutate-") as tmp:
         copies = [copy_repository(ROOT, Path(tmp) / f"copy{n}") for n in range(args.jobs)]
-        tests = sorted({test for t in targets for test in t.tests if (ROOT / test).exists()})
+        tests = sorted(
+            {test for t in targets if mutants[t.name] for test in t.tests if (ROOT / test).exists()}
+        )
         log = Path(tmp) / "coverage-pass.log"
         print(f"coverage pass: {len(tests)} test files …", file=sys.stderr, flush=True)
         cov = coverage_map(copies[0], tests, log)
