@@ -11,7 +11,8 @@ Run: .venv/bin/python -m bench.mutation [--target NAME ...] [--jobs N] [--json F
      [--markdown] [--rerun FILE] [--min-score PERCENT]
 
 `--rerun FILE` (an earlier `--json`) runs again only what that run did not kill, and counts
-what it killed as killed.
+what it killed as killed; with `--tests` only against the test files added or changed since
+(the rest already let those mutants live).
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="survivors as a Markdown table")
     parser.add_argument("--min-score", type=float, default=90.0, help="exit 1 below (percent)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        metavar="FILE",
+        help="only these test files (with --rerun: the ones added or changed since)",
+    )
     args = parser.parse_args(argv)
     if args.serve:
         serve()
@@ -150,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="cockpit-mutate-") as tmp:
         copies = [copy_repository(ROOT, Path(tmp) / f"copy{n}") for n in range(args.jobs)]
-        tests = sorted(
+        tests = args.tests or sorted(
             {test for t in targets if mutants[t.name] for test in t.tests if (ROOT / test).exists()}
         )
         log = Path(tmp) / "coverage-pass.log"
@@ -162,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         uses = uses_index()
         owner: dict[int, str] = {}
         for target in targets:
-            allowed = set(target.tests)
+            allowed = set(args.tests or target.tests)
             for m in mutants[target.name]:
                 m.tests = select_tests(m, cov, uses, allowed)
                 owner[id(m)] = target.name

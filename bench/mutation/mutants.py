@@ -16,7 +16,7 @@ layout, line numbers up to the change) stays as written. The operators:
   assignment, an assignment to an attribute, an item or a name already bound), `await x` → `x`,
   `return x` → `return None`.
 
-Docstrings, annotations, decorators, imports and f-strings are left alone.
+Docstrings, annotations, decorators, imports, `__all__` and f-strings are left alone.
 """
 
 from __future__ import annotations
@@ -207,6 +207,8 @@ class _Walker:
             # Module and class level: only the constants, found again where they are used.
             if in_scope and isinstance(node, ast.Assign | ast.AnnAssign) and node.value:
                 names = tuple(t.id for t in _targets(node) if isinstance(t, ast.Name))
+                if "__all__" in names:
+                    return  # the names a package exports: mypy and the imports check them
                 start = len(self.mutants)
                 self._constants(node.value, function="", fallback=())
                 for mutant in self.mutants[start:]:
