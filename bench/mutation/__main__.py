@@ -126,6 +126,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="FILE",
         help="only these test files (with --rerun: the ones added or changed since)",
     )
+    parser.add_argument(
+        "--coverage",
+        type=Path,
+        metavar="DIR",
+        help="reuse the coverage pass saved in DIR (sources unchanged since), or save it there",
+    )
+    parser.add_argument(
+        "--first",
+        type=int,
+        default=25,
+        metavar="N",
+        help="run each mutant against its N fastest tests first, all of them only if it lives",
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=1,
+        metavar="K",
+        help="every K-th mutant of each target only (a quicker, rougher figure)",
+    )
     args = parser.parse_args(argv)
     if args.serve:
         serve()
@@ -133,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.monotonic()
     targets = [t for t in TARGETS if not args.target or t.name in args.target]
-    mutants = {t.name: generate(t) for t in targets}
+    mutants = {t.name: generate(t)[:: max(args.sample, 1)] for t in targets}
     carried: list[tuple[str, Outcome]] = []  # killed in the earlier run: not run again
     if args.rerun:
         earlier = {
@@ -162,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         log = Path(tmp) / "coverage-pass.log"
         print(f"coverage pass: {len(tests)} test files …", file=sys.stderr, flush=True)
-        cov = coverage_map(copies[0], tests, log)
+        cov = coverage_map(copies[0], tests, log, args.coverage)
         if cov.failed:
             print(f"tests failing without any mutant (left out): {sorted(cov.failed)}")
         print(f"coverage pass: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
@@ -178,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         done = Counter[str]()
 
         def timeout_for(mutant: Mutant) -> float:
-            return 15.0 + 3.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
+            return 10.0 + 2.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
 
         def progress(outcome: Outcome) -> None:
             done[outcome.status] += 1
@@ -188,7 +208,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 elapsed = time.monotonic() - started
                 print(f"{count}/{total} ({summary}) {elapsed:.0f} s", file=sys.stderr, flush=True)
 
+        # Most mutants die at their first few tests: run those first, then every test that
+        # covers a mutant only for the ones that lived.
+        complete = {id(m): m.tests for m in everything}
+        for m in everything:
+            m.tests = m.tests[: args.first]
         outcomes = run_mutants(everything, copies, timeout_for, progress)
+        again = [
+            o.mutant
+            for o in outcomes
+            if o.status == "survived" and len(complete[id(o.mutant)]) > len(o.mutant.tests)
+        ]
+        if again:
+            print(f"{len(again)} lived through their first tests: all tests", file=sys.stderr)
+            for m in again:
+                m.tests = complete[id(m)]
+            retried = {id(m) for m in again}
+            outcomes = [o for o in outcomes if id(o.mutant) not in retried]
+            total = len(again)
+            done.clear()
+            outcomes += run_mutants(again, copies, timeout_for, progress)
 
     for name, outcome in carried:
         owner[id(outcome.mutant)] = name

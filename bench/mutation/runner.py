@@ -99,10 +99,11 @@ class CoverageMap:
         return found - self.failed
 
 
-def coverage_map(copy: Path, tests: Sequence[str], log: Path) -> CoverageMap:
-    """Run `tests` once in `copy`, in one process, with every line's tests recorded."""
-    import coverage
-
+def coverage_map(copy: Path, tests: Sequence[str], log: Path, saved: Path | None) -> CoverageMap:
+    """Run `tests` once in `copy`, in one process, with every line's tests recorded. With
+    `saved`, reuse what an earlier pass left there (same sources), or keep this pass's data."""
+    if saved is not None and any(saved.glob("tests-*.json")):
+        return read_coverage(saved)
     data = copy / ".mutate-data"
     data.mkdir(exist_ok=True)
     env = {**os.environ, "COCKPIT_MUTATE_DATA": str(data)}
@@ -124,17 +125,26 @@ def coverage_map(copy: Path, tests: Sequence[str], log: Path) -> CoverageMap:
     ]
     with log.open("w") as out:
         subprocess.run(command, cwd=copy, env=env, stdout=out, stderr=subprocess.STDOUT)
-    files = [str(path) for path in data.glob("coverage.*")]
-    if not files:
-        raise SystemExit(f"the coverage pass recorded nothing; see {log}")
+    if not any(data.glob("coverage.*")):
+        raise SystemExit(f"the coverage pass recorded nothing: {log.read_text()[-2000:]}")
+    if saved is not None:
+        shutil.copytree(data, saved, dirs_exist_ok=True)
+    return read_coverage(data)
+
+
+def read_coverage(data: Path) -> CoverageMap:
+    """The coverage map from a pass's data directory (paths made relative to the repository:
+    the copy it ran in is gone)."""
+    import coverage
+
     merged = coverage.CoverageData(basename=str(data / "merged"))
-    for name in files:
-        part = coverage.CoverageData(basename=name)
+    for name in data.glob("coverage.*"):
+        part = coverage.CoverageData(basename=str(name))
         part.read()
         merged.update(part)
     contexts: dict[str, dict[int, set[str]]] = {}
     for measured in merged.measured_files():
-        relative = str(Path(measured).resolve().relative_to(copy.resolve()))
+        relative = measured[measured.index("/cockpit/") + 1 :]
         by_line = merged.contexts_by_lineno(measured)
         contexts[relative] = {line: {c for c in found if c} for line, found in by_line.items()}
     durations: dict[str, float] = {}
