@@ -18,6 +18,7 @@ what it killed as killed; with `--tests` only against the test files added or ch
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import json
 import sys
@@ -99,7 +100,9 @@ def select_tests(
 ) -> list[str]:
     """The tests that execute the mutant's lines (for a module constant: the lines that read
     it; for a default: its function), fastest first."""
-    found = cov.tests_for(mutant.path, mutant.lines)
+    # Coverage records a statement at its first line: a literal on a later line of a long
+    # statement counts as run when the statement is.
+    found = cov.tests_for(mutant.path, (*mutant.lines, mutant.statement))
     if not found and mutant.fallback_lines:
         found = cov.tests_for(mutant.path, mutant.fallback_lines)
     if not found and mutant.uses:
@@ -107,7 +110,18 @@ def select_tests(
             for path, line in uses.get(name, ()):
                 found |= cov.tests_for(path, (line,))
     found = {test for test in found if test.split("::")[0] in allowed}
+    if not found and mutant.uses:
+        # A constant read only where the module is imported (a default, another constant):
+        # the tests that run the module and name the constant themselves.
+        files = {f for f in allowed if any(n in _text(f) for n in mutant.uses)}
+        every = cov.tests_for(mutant.path, range(1, mutant.source.count("\n") + 2))
+        found = {test for test in every if test.split("::")[0] in files}
     return sorted(found, key=lambda test: (cov.durations.get(test, 1.0), test))
+
+
+@functools.cache
+def _text(path: str) -> str:
+    return (ROOT / path).read_text() if (ROOT / path).exists() else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

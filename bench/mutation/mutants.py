@@ -68,6 +68,7 @@ class Mutant:
     source: str  # the whole mutated file
     lines: tuple[int, ...]  # the lines the change sits on
     fallback_lines: tuple[int, ...] = ()  # a default's function body: where it is used
+    statement: int = 0  # the first line of the statement it sits in (what coverage records)
     uses: tuple[str, ...] = ()  # a module constant: the names to look for in every module
     tests: list[str] = field(default_factory=list)
 
@@ -136,6 +137,7 @@ class _Walker:
         self.skip: set[int] = set()
         self.tree = ast.parse(source.text)
         self.skip |= _docstring_nodes(self.tree)
+        self.statement = 0
 
     # -- scope
 
@@ -175,6 +177,7 @@ class _Walker:
     ) -> None:
         if isinstance(node, ast.Import | ast.ImportFrom) or id(node) in self.skip:
             return
+        self.statement = node.lineno
         if isinstance(node, ast.ClassDef):
             self._body(
                 node.body,
@@ -390,6 +393,7 @@ class _Walker:
                 source=source,
                 lines=tuple(range(first, last + 1)),
                 fallback_lines=tuple(sorted(set(fallback))),
+                statement=self.statement,
             )
         )
 
