@@ -23,7 +23,7 @@ from cockpit.comms.publish import publish
 from cockpit.comms.worker import LEASE, DeliveryWorker, owner_alive, owner_id
 from cockpit.config import config_from_dict
 from cockpit.domain import Incident, Status
-from cockpit.store import Store
+from cockpit.store import Store, StoreError
 from tests.fakes.instatus import FakeInstatus
 from tests.fakes.statuspage import FakeStatuspage
 from tests.fakes.wiring import (
@@ -237,8 +237,9 @@ def test_whether_an_owner_may_still_be_sending():
 async def test_a_claim_holds_for_the_lease_or_four_timeouts_whichever_is_longer(
     store, clock, statuspage
 ):
+    assert timedelta(minutes=5) == LEASE  # the default the tests below see the worker use
     seen: list[Any] = []
-    for timeout, held_for in ((0.5, LEASE), (120.0, timedelta(seconds=4 * 125))):
+    for timeout, held_for in ((0.5, timedelta(minutes=5)), (120.0, timedelta(seconds=4 * 125))):
         config = config_from_dict({"statuspage": statuspage_table(statuspage, timeout=timeout)})
         incident = declare(store)
         publish(store, config, incident.id, "Investigating.", None, "alice", clock)
@@ -250,3 +251,32 @@ async def test_a_claim_holds_for_the_lease_or_four_timeouts_whichever_is_longer(
         sending = next(d for d in seen if d.incident_id == incident.id and d.state == "sending")
         assert sending.next_attempt_at == start + held_for
         assert sending.payload[OWNER_KEY] == owner_id() and sending.payload[DOUBT_KEY] is False
+
+
+def test_an_empty_update_and_an_unknown_delivery_field_are_refused(store):
+    incident = declare(store)
+    for blank in ("", "   \n\t"):
+        with pytest.raises(StoreError, match="a status update needs some text"):
+            store.publish(incident.id, blank, "alice", deliveries=[("statuspage", "update", {})])
+    assert store.deliveries() == []
+    first = store.enqueue(incident.id, "statuspage", "update", {"n": 1})
+    with pytest.raises(ValueError, match=r"unknown delivery fields: \['colour'\]"):
+        store.update_delivery(first, colour="red")
+    store.update_delivery(
+        first,
+        state="retrying",
+        attempts=3,
+        next_attempt_at=LEASE_END,
+        last_error="HTTP 500",
+        remote_id="r-1",
+        sent_at=LEASE_END,
+        payload={"n": 2},
+    )
+    after = store.delivery(first)
+    assert (after.state, after.attempts, after.next_attempt_at, after.last_error) == (
+        "retrying",
+        3,
+        LEASE_END,
+        "HTTP 500",
+    )
+    assert (after.remote_id, after.sent_at, after.payload) == ("r-1", LEASE_END, {"n": 2})

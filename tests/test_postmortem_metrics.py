@@ -448,3 +448,25 @@ def test_a_history_mixing_known_and_unknown_severities():
     assert got.updates.missed == (MissedDeadline(1, m(30), m(40), "severity", "SEV-2"),)
     assert got.updates.required == 1 and got.updates.met == 0
     assert not got.updates.resolution_required  # nobody was told, and SEV-7 has no cadence
+
+
+def test_without_a_declared_entry_the_first_change_or_the_row_names_the_first_severity():
+    t = Timeline("SEV-2")
+    t.entries.clear()  # written before the declaration recorded its severity
+    t.severity_change(m(10), "SEV-3", "SEV-1")
+    t.severity_change(m(20), "SEV-1", "SEV-2")
+    got = t.metrics(now=m(30))
+    assert got.initial_severity == "SEV-3" and got.final_severity == "SEV-2"
+    assert got.time_at_severity() == {"SEV-3": mins(10), "SEV-1": mins(10), "SEV-2": mins(10)}
+
+    bare = Timeline("SEV-1")
+    bare.entries.clear()
+    bare.add(Kind.SEVERITY, m(5), meta={"to": "SEV-2"})  # no `from`: says nothing about before
+    assert bare.metrics(now=m(10)).initial_severity == "SEV-1"  # the incident row's
+
+
+def test_a_change_to_the_severity_already_in_force_does_not_split_its_span():
+    t = Timeline("SEV-2")
+    t.severity_change(m(10), "SEV-2", "SEV-2")
+    got = t.metrics(now=m(30))
+    assert got.severities == (Span("SEV-2", m(0), m(30)),)

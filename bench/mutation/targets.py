@@ -27,6 +27,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/domain/*.py",),
         tests=(
             "tests/test_domain.py",
+            "tests/test_domain_edges.py",
             "tests/test_typed_times.py",
             "tests/test_stored_times.py",
             "tests/test_numbers.py",
@@ -71,6 +72,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/comms/worker.py",),
         tests=(
             "tests/test_outbox_claim.py",
+            "tests/test_worker_paths.py",
             "tests/test_delivery_timing.py",
             "tests/test_comms_delivery.py",
             "tests/test_services_delivery.py",
