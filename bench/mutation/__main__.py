@@ -155,10 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--sample",
-        type=int,
-        default=1,
-        metavar="K",
-        help="every K-th mutant of each target only (a quicker, rougher figure)",
+        action="append",
+        default=[],
+        metavar="[TARGET=]K",
+        help="every K-th mutant only (of every target, or of one): a quicker, rougher figure",
     )
     args = parser.parse_args(argv)
     if args.serve:
@@ -167,7 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.monotonic()
     targets = [t for t in TARGETS if not args.target or t.name in args.target]
-    mutants = {t.name: generate(t)[:: max(args.sample, 1)] for t in targets}
+    every = {name: 1 for name in (t.name for t in targets)}
+    for spec in args.sample:
+        name, _, k = spec.rpartition("=")
+        for target in [name] if name else list(every):
+            every[target] = max(int(k), 1)
+    mutants = {t.name: generate(t)[:: every[t.name]] for t in targets}
     carried: list[tuple[str, Outcome]] = []  # killed in the earlier run: not run again
     if args.rerun:
         earlier = {
@@ -212,7 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         done = Counter[str]()
 
         def timeout_for(mutant: Mutant) -> float:
-            return 10.0 + 2.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
+            # Generous: a timeout counts as killed, and on a loaded machine importing the test
+            # modules alone can take half a minute.
+            return 90.0 + 4.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
 
         def progress(outcome: Outcome) -> None:
             done[outcome.status] += 1
