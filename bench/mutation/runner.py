@@ -145,8 +145,9 @@ def read_coverage(data: Path) -> CoverageMap:
     contexts: dict[str, dict[int, set[str]]] = {}
     for measured in merged.measured_files():
         relative = measured[measured.index("/cockpit/") + 1 :]
-        by_line = merged.contexts_by_lineno(measured)
-        contexts[relative] = {line: {c for c in found if c} for line, found in by_line.items()}
+        lines = contexts.setdefault(relative, {})  # passes run in other copies: one file
+        for line, found in merged.contexts_by_lineno(measured).items():
+            lines.setdefault(line, set()).update(c for c in found if c)
     durations: dict[str, float] = {}
     failed: set[str] = set()
     for report in data.glob("tests-*.json"):
