@@ -52,21 +52,20 @@ class Verdict:
     reason: str
 
 
-def key(target: str, mutant: Mutant) -> tuple[str, str, str]:
+def key(target: str, mutant: Mutant) -> tuple[str, str, str, str]:
     """What identifies a mutant across edits: its target, source line and change."""
-    return (target, mutant.original, mutant.mutation)
+    return (target, mutant.function, mutant.original, mutant.mutation)
 
 
-def load_verdicts(path: Path) -> dict[tuple[str, str, str], Verdict]:
+def load_verdicts(path: Path) -> dict[tuple[str, str, str, str], Verdict]:
     if not path.exists():
         return {}
-    found: dict[tuple[str, str, str], Verdict] = {}
+    found: dict[tuple[str, str, str, str], Verdict] = {}
     for entry in tomllib.loads(path.read_text())["survivor"]:
         if entry["verdict"] not in ("equivalent", "accepted"):
             raise SystemExit(f"{path}: verdict must be equivalent or accepted: {entry}")
-        found[(entry["target"], entry["line"], entry["mutation"])] = Verdict(
-            entry["verdict"], entry["reason"]
-        )
+        where = (entry["target"], entry["function"], entry["line"], entry["mutation"])
+        found[where] = Verdict(entry["verdict"], entry["reason"])
     return found
 
 
@@ -162,10 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="[TARGET=]K",
         help="every K-th mutant only (of every target, or of one): a quicker, rougher figure",
     )
+    parser.add_argument("--report", type=Path, help="judge an earlier --json again, run nothing")
     args = parser.parse_args(argv)
     if args.serve:
         serve()
         return 0
+    if args.report:
+        return 0 if report_again(args.report, args.markdown, args.min_score) else 1
 
     started = time.monotonic()
     targets = [t for t in TARGETS if not args.target or t.name in args.target]
@@ -178,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     carried: list[tuple[str, Outcome]] = []  # killed in the earlier run: not run again
     if args.rerun:
         earlier = {
-            (o["target"], o["original"], o["mutation"]): o["status"]
+            (o["target"], o["function"], o["original"], o["mutation"]): o["status"]
             for o in json.loads(args.rerun.read_text())
         }
         for name, found in mutants.items():
@@ -284,9 +286,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+def report_again(path: Path, markdown: bool, min_score: float) -> bool:
+    """The report of an earlier run's `--json`, against today's verdicts."""
+    by_target: dict[str, list[Outcome]] = {}
+    for o in json.loads(path.read_text()):
+        mutant = Mutant(
+            o["path"], o["function"], o["line"], o["mutation"], o["original"], "", (o["line"],)
+        )
+        by_target.setdefault(o["target"], []).append(Outcome(mutant, o["status"], o["seconds"]))
+    return report(by_target, load_verdicts(VERDICTS), markdown, min_score)
+
+
 def report(
     by_target: dict[str, list[Outcome]],
-    verdicts: dict[tuple[str, str, str], Verdict],
+    verdicts: dict[tuple[str, str, str, str], Verdict],
     markdown: bool,
     min_score: float,
 ) -> bool:
@@ -339,8 +352,8 @@ def report(
     stale = set(verdicts) - {key(n, o.mutant) for n, o, _ in rows}
     if stale and not markdown:
         print(f"\n{len(stale)} verdicts in {VERDICTS.name} match no survivor (killed now?):")
-        for target, line, mutation in sorted(stale):
-            print(f"  {target}: {mutation}  |  {line}")
+        for target, function, line, mutation in sorted(stale):
+            print(f"  {target} {function}: {mutation}  |  {line}")
     return ok
 
 
