@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NPM := $(shell command -v npm 2>/dev/null)
 JS := tests/js/node_modules/.package-lock.json
 
-.PHONY: run demo test lint format typecheck bench clean
+.PHONY: run demo test lint format typecheck bench mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ test: lint typecheck $(if $(NPM),$(JS))
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Mutation testing of domain, metrics, the store's outbox and the delivery worker: each mutant
+# against the tests that run its lines, one process, `-x`. Slow (tens of minutes), so not part of
+# `make test`; prints the score per module and every surviving mutant (bench/mutation/).
+mutate: $(STAMP)
+	$(BIN)/python -m bench.mutation $(MUTATE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache tests/js/node_modules

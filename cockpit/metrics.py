@@ -9,7 +9,7 @@ names the severity the incident started at. Pure: no I/O and no clock of its own
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -399,12 +399,3 @@ def _resolution_update(
         resolution_required=True,
         resolution_sent_at=sent_at,
     )
-
-
-def roles_at(tenures: Iterable[Tenure], moment: datetime) -> Mapping[str, str]:
-    """Who held each role at `moment`."""
-    held: dict[str, str] = {}
-    for tenure in tenures:
-        if tenure.start <= moment and (tenure.end is None or moment < tenure.end):
-            held[tenure.role] = tenure.person
-    return held

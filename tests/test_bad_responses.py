@@ -214,9 +214,10 @@ NASTY: dict[str, Raw] = {
 )
 @pytest.mark.parametrize("name", list(NASTY))
 async def test_a_broken_answer_ends_in_retry_or_permanent(hostile, tmp_path, which, name):
-    errors, took = await attempt_with(hostile, tmp_path, NASTY[name], which)
+    errors, _ = await attempt_with(hostile, tmp_path, NASTY[name], which)
     assert errors
-    assert took < 10
+    # Judged from the broken answer itself, not by waiting out a timeout (no stopwatch).
+    assert not any("no answer within" in error for error in errors), errors
 
 
 async def test_an_endless_body_is_cut_at_the_cap_without_filling_memory(hostile, tmp_path):

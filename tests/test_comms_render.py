@@ -164,6 +164,7 @@ def test_bad_webhook_url_error_does_not_echo_the_url():
     with pytest.raises(ConfigError) as caught:
         config_from_dict({"slack": {"webhook_url": "hooks.slack.com/services/T/B/SECRETPART"}})
     assert "SECRETPART" not in str(caught.value)
+    assert "slack.webhook_url" in str(caught.value)
 
 
 def test_literal_secret_only_in_a_file_its_owner_alone_can_read(tmp_path):
@@ -174,7 +175,8 @@ def test_literal_secret_only_in_a_file_its_owner_alone_can_read(tmp_path):
         load_config(path)
     assert "sp-literal-key" not in str(caught.value)
     os.chmod(path, 0o600)
-    assert load_config(path).statuspage is not None
+    page = load_config(path).statuspage
+    assert page is not None and (page.page_id, page.api_key) == ("abc123", "sp-literal-key")
 
 
 def test_statuspage_mappings_are_checked_against_severities_and_enums():

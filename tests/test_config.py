@@ -59,7 +59,20 @@ def test_starter_refuses_to_overwrite(tmp_path: Path):
 
 def test_example_file_documents_a_valid_configuration():
     config = load_config(EXAMPLE)
-    assert isinstance(config, Config)
+    assert config.source == EXAMPLE
+    assert [
+        (s.name, s.first_update_minutes, s.update_every_minutes) for s in config.severities
+    ] == [
+        ("SEV-1", 15, 30),
+        ("SEV-2", 30, 30),
+        ("SEV-3", None, None),
+    ]
+    assert config.roles.names == ["commander", "communicator"]
+    assert config.declare.default_severity == "SEV-2"
+    assert config.postmortem.due_hours == 48
+    assert "{next_update_minutes}" in config.templates.acknowledge
+    # Every delivery target is shown commented out: the example sends nothing anywhere.
+    assert config.slack is config.statuspage is config.webhook is config.pagerduty is None
 
 
 @pytest.mark.parametrize(
@@ -173,7 +186,11 @@ def _keys(cls: type, prefix: str = "") -> list[str]:
 
 def test_example_documents_every_key():
     text = EXAMPLE.read_text()
-    for key in _keys(Config):
+    keys = _keys(Config)
+    # The walk reaches nested tables and optional ones, so the loop below checks something.
+    assert {"user.name", "severity.first_update_minutes", "statuspage.page_id"} <= set(keys)
+    assert "webhook.secret_env" in keys and "pagerduty.routing_key_env" in keys
+    for key in keys:
         table, _, name = key.rpartition(".")
         if table:
             assert f"[{table}]" in text or f"[[{table}]]" in text, f"table [{table}] undocumented"

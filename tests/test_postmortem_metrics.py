@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from cockpit.board import build_board
 from cockpit.config import Config
 from cockpit.domain import DEFAULT_SEVERITIES, Entry, Incident, Kind, Status, format_duration
-from cockpit.metrics import MissedDeadline, Tenure, compute_metrics, roles_at
+from cockpit.metrics import MissedDeadline, Span, Tenure, compute_metrics
 from cockpit.store import Store
 from tests.conftest import FakeClock
 
@@ -166,8 +166,10 @@ def test_backdated_entries_count_when_they_say_they_happened():
     assert [d.late_by for d in got.updates.missed] == [mins(5), mins(15)]
     bob = next(r for r in got.roles if r.person == "bob")
     assert bob.start == m(5) and bob.held_for(got.end) == mins(85)
-    assert roles_at(got.roles, m(6)) == {"commander": "alice", "communicator": "bob"}
-    assert roles_at(got.roles, m(4)) == {"commander": "alice"}
+    assert got.roles == (
+        Tenure("commander", "alice", m(0), None),
+        Tenure("communicator", "bob", m(5), None),
+    )
 
 
 def test_resolved_without_ever_reaching_monitoring():
@@ -393,3 +395,78 @@ def test_what_happens_after_resolution_and_odd_entries_do_not_count():
     assert got.roles == (Tenure("commander", "zoe", m(50), None),)
     assert got.initial_severity == got.peak_severity == got.final_severity == "SEV-9"
     assert got.detection == timedelta(0)
+
+
+def test_a_role_handed_back_is_listed_in_order_and_a_repeat_once():
+    t = Timeline("SEV-1")
+    t.role(m(0), "commander", "", "alice")
+    t.role(m(10), "commander", "alice", "bob")
+    t.role(m(20), "commander", "bob", "alice")  # handed back
+    t.role(m(5), "communicator", "", "carol")
+    t.role(m(15), "communicator", "carol", "carol")  # re-assigned to the same person
+
+    got = t.metrics(now=m(30))
+
+    assert got.holders("commander") == ["alice", "bob", "alice"]
+    assert got.holders("communicator") == ["carol"]
+    assert got.holders("scribe") == []
+    assert [(r.person, r.start, r.end) for r in got.roles if r.role == "commander"] == [
+        ("alice", m(0), m(10)),
+        ("bob", m(10), m(20)),
+        ("alice", m(20), None),
+    ]
+
+
+def test_a_severity_change_after_resolution_does_not_extend_time_at_severity():
+    t = Timeline("SEV-2")
+    t.status(m(30), Status.INVESTIGATING, Status.RESOLVED)
+    t.severity_change(m(30), "SEV-2", "SEV-1")  # at the resolution itself
+    t.severity_change(m(40), "SEV-1", "SEV-3")  # after it
+
+    got = t.metrics(now=m(99))
+
+    assert got.end == m(30)
+    assert got.severities == (Span("SEV-2", m(0), m(30)),)
+    assert got.time_at_severity() == {"SEV-2": mins(30)}
+    assert sum(got.time_at_severity().values(), timedelta(0)) == got.duration
+
+
+def test_a_history_mixing_known_and_unknown_severities():
+    t = Timeline("SEV-9")  # no longer in the taxonomy: ranks last, holds nobody to a cadence
+    t.severity_change(m(10), "SEV-9", "SEV-2")  # first update due at +30
+    t.severity_change(m(40), "SEV-2", "SEV-7")  # overdue, then lifted by an unknown level
+    t.status(m(50), Status.INVESTIGATING, Status.RESOLVED)
+
+    got = t.metrics(now=m(50))
+
+    assert (got.initial_severity, got.peak_severity, got.final_severity) == (
+        "SEV-9",
+        "SEV-2",
+        "SEV-7",
+    )
+    assert got.time_at_severity() == {"SEV-9": mins(10), "SEV-2": mins(30), "SEV-7": mins(10)}
+    assert got.updates.missed == (MissedDeadline(1, m(30), m(40), "severity", "SEV-2"),)
+    assert got.updates.required == 1 and got.updates.met == 0
+    assert not got.updates.resolution_required  # nobody was told, and SEV-7 has no cadence
+
+
+def test_without_a_declared_entry_the_first_change_or_the_row_names_the_first_severity():
+    t = Timeline("SEV-2")
+    t.entries.clear()  # written before the declaration recorded its severity
+    t.severity_change(m(10), "SEV-3", "SEV-1")
+    t.severity_change(m(20), "SEV-1", "SEV-2")
+    got = t.metrics(now=m(30))
+    assert got.initial_severity == "SEV-3" and got.final_severity == "SEV-2"
+    assert got.time_at_severity() == {"SEV-3": mins(10), "SEV-1": mins(10), "SEV-2": mins(10)}
+
+    bare = Timeline("SEV-1")
+    bare.entries.clear()
+    bare.add(Kind.SEVERITY, m(5), meta={"to": "SEV-2"})  # no `from`: says nothing about before
+    assert bare.metrics(now=m(10)).initial_severity == "SEV-1"  # the incident row's
+
+
+def test_a_change_to_the_severity_already_in_force_does_not_split_its_span():
+    t = Timeline("SEV-2")
+    t.severity_change(m(10), "SEV-2", "SEV-2")
+    got = t.metrics(now=m(30))
+    assert got.severities == (Span("SEV-2", m(0), m(30)),)

@@ -613,9 +613,15 @@ def test_a_failing_hook_still_declares_and_the_timeline_says_so(store):
     assert "page people by hand" in note.text
 
 
-def test_no_hook_without_a_target_that_takes_events(fakes):
+def test_no_hook_without_a_target_that_takes_events(store, fakes):
     assert hook_for(config_for(fakes, "instatus", "betterstack")) is None
-    assert hook_for(config_for(fakes, "webhook")) is not None
+    hook = hook_for(config_for(fakes, "webhook"))
+    assert hook is not None
+    store.events = hook
+    incident = store.declare("Checkout API errors", "SEV-1", "alice")
+    assert [(d.target, d.action) for d in store.deliveries(incident.id)] == [
+        ("webhook", "declared")
+    ]
 
 
 # ---- previews and probes ------------------------------------------------------------------

@@ -111,6 +111,8 @@ class FakeServer:
         self.flaky_hang = 20.0
         self.rng = random.Random(seed)
         self.hanging = threading.Event()  # set while a scripted hang holds a client
+        # Set once a scripted hang has let go: a client that stopped before it did, did not wait.
+        self.hang_over = threading.Event()
         self.log: Callable[[str], None] | None = None
         self._released = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -238,6 +240,7 @@ class FakeServer:
             deadline = time.monotonic() + action.seconds
             while not self._released.is_set() and time.monotonic() < deadline:
                 self._released.wait(0.05)
+            self.hang_over.set()
         handler.close_connection = True  # Hang and Drop: no answer at all
 
     @staticmethod

@@ -4,7 +4,6 @@ responsive while a service hangs."""
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -217,20 +216,16 @@ async def test_retrying_a_delivery_that_did_not_fail_says_why(
 
 async def _log_notes(
     pilot: Pilot[int], app: CockpitApp, store: Store, incident: int, n: int
-) -> list[float]:
-    """Log `n` notes with the keyboard; how long each took from `n` until it is on screen."""
+) -> None:
+    """Log `n` notes with the keyboard, each until it is stored and on screen."""
     timeline = app.query_one(Timeline)
-    took = []
     for i in range(n):
-        started = time.perf_counter()
         await pilot.press("n", str(i), "enter")
         while not (
             store.entries(incident)[-1].text == str(i)
             and timeline.count == store.entry_count(incident)
         ):
             await pilot.pause(0.001)
-        took.append(time.perf_counter() - started)
-    return took
 
 
 async def test_the_app_stays_responsive_while_a_target_hangs(
@@ -247,16 +242,15 @@ async def test_the_app_stays_responsive_while_a_target_hangs(
     app = app_with(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
-        baseline = await _log_notes(pilot, app, store, declared, 4)
+        await _log_notes(pilot, app, store, declared, 4)
         publish(store, config, declared, "Investigating.", None, AUTHOR, clock)
         app.deliveries.wake()
         await until(pilot, slack.hanging.is_set)
-        during = await _log_notes(pilot, app, store, declared, 4)
-        # Every key went through while the request was still hanging.
-        assert slack.hanging.is_set()
+        await _log_notes(pilot, app, store, declared, 4)
+        # Every key went through while the service was still holding the request: none of
+        # them waited for it (no stopwatch needed).
+        assert slack.hanging.is_set() and not slack.hang_over.is_set()
         assert store.deliveries()[0].state == "sending"
-    assert statistics.median(during) <= 3 * statistics.median(baseline) + 0.05, (baseline, during)
-    assert max(during) < 5.0  # never waited for the request (it may take 10 s)
 
 
 async def test_u_is_in_the_footer_and_both_keys_in_the_palette(store, clock, declared):
