@@ -121,5 +121,5 @@ def test_a_severity_with_only_a_first_update_owes_nothing_after_it() -> None:
     assert first.every_minutes is None
     assert next_update_deadline(_incident(), first_only, NOW + timedelta(minutes=3), 1) is None
     # A runbook cadence gives it one.
-    later = next_update_deadline(_incident(), first_only, NOW, 1, every_minutes_override=15)
+    later = next_update_deadline(_incident(), first_only, NOW, 1, runbook_minutes=15)
     assert later is not None and later.due_at == NOW + timedelta(minutes=15)
