@@ -22,12 +22,12 @@ from cockpit.comms.target import (
     Attempt,
     Credential,
     Found,
+    KeyedTarget,
     Message,
     Outcome,
     Preview,
     Retry,
     Sent,
-    Target,
     http_outcome,
     json_answer,
     same_moment,
@@ -46,29 +46,18 @@ MESSAGE_LIMIT = 25_000  # undocumented; Statuspage's limit, to stay well clear o
 _LIST_PAGES = 20  # a retry looks this many pages back for what it created
 
 
-class Betterstack(Target):
+class Betterstack(KeyedTarget):
     """The Better Stack Uptime API v2 (`Authorization: Bearer <token>`)."""
 
     name = "betterstack"
     can_check = True
 
     def __init__(self, config: BetterstackConfig) -> None:
-        super().__init__(config.timeout_seconds)
+        key = Credential("betterstack.api_key", config.api_key, config.api_key_env, header=True)
+        super().__init__(config.timeout_seconds, key, config.api_url)
         self.config = config
-        self._key = Credential(
-            "betterstack.api_key", config.api_key, config.api_key_env, header=True
-        )
         self.page = f"{config.api_url.rstrip('/')}/api/v2/status-pages/{config.status_page_id}"
         self.reports = f"{self.page}/status-reports"
-
-    def api_key(self) -> str:
-        return self._key.value()
-
-    def credentials(self) -> list[Credential]:
-        return [self._key]
-
-    def urls(self) -> list[str]:
-        return [self.config.api_url]
 
     # -- rendering
 
@@ -107,7 +96,7 @@ class Betterstack(Target):
     # -- sending
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key()}", "Content-Type": "application/json"}
+        return {"Authorization": f"Bearer {self.secret()}", "Content-Type": "application/json"}
 
     async def post(self, http: httpx.AsyncClient, attempt: Attempt) -> Outcome:
         payload = attempt.payload

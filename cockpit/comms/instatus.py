@@ -22,13 +22,13 @@ from cockpit.comms.target import (
     Attempt,
     Credential,
     Found,
+    KeyedTarget,
     Message,
     Outcome,
     Permanent,
     Preview,
     Retry,
     Sent,
-    Target,
     http_outcome,
     json_answer,
     same_moment,
@@ -47,26 +47,17 @@ MESSAGE_LIMIT = 25_000  # undocumented; Statuspage's limit, to stay well clear o
 _LIST_PAGES = 5  # of 100 incidents: a retry looks this far back for what it created
 
 
-class Instatus(Target):
+class Instatus(KeyedTarget):
     """The Instatus REST API (`Authorization: Bearer <key>`)."""
 
     name = "instatus"
     can_check = True
 
     def __init__(self, config: InstatusConfig) -> None:
-        super().__init__(config.timeout_seconds)
+        key = Credential("instatus.api_key", config.api_key, config.api_key_env, header=True)
+        super().__init__(config.timeout_seconds, key, config.api_url)
         self.config = config
-        self._key = Credential("instatus.api_key", config.api_key, config.api_key_env, header=True)
         self.base = f"{config.api_url.rstrip('/')}/v1/{config.page_id}"
-
-    def api_key(self) -> str:
-        return self._key.value()
-
-    def credentials(self) -> list[Credential]:
-        return [self._key]
-
-    def urls(self) -> list[str]:
-        return [self.config.api_url]
 
     # -- rendering
 
@@ -107,7 +98,7 @@ class Instatus(Target):
     # -- sending
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key()}", "Content-Type": "application/json"}
+        return {"Authorization": f"Bearer {self.secret()}", "Content-Type": "application/json"}
 
     async def post(self, http: httpx.AsyncClient, attempt: Attempt) -> Outcome:
         payload = attempt.payload

@@ -20,13 +20,13 @@ from uuid import uuid4
 from cockpit.comms.target import (
     Attempt,
     Credential,
+    KeyedTarget,
     Message,
     Outcome,
     Permanent,
     Preview,
     Retry,
     Sent,
-    Target,
     http_outcome,
     retry_after,
     service_error,
@@ -46,26 +46,17 @@ DEFAULT_WAIT = 30.0
 """PagerDuty suggests retrying a 429 after 30 s when it says nothing else."""
 
 
-class PagerDuty(Target):
+class PagerDuty(KeyedTarget):
     """Trigger and resolve one alert per incident (`dedup_key` = the incident's gid)."""
 
     name = "pagerduty"
     receives_updates = False
 
     def __init__(self, config: PagerdutyConfig, severities: Sequence[Severity] = ()) -> None:
-        super().__init__(config.timeout_seconds)
+        key = Credential("pagerduty.routing_key", config.routing_key, config.routing_key_env)
+        super().__init__(config.timeout_seconds, key, config.events_url)
         self.config = config
         self.most_severe = severities[0].name if severities else ""
-        self._key = Credential("pagerduty.routing_key", config.routing_key, config.routing_key_env)
-
-    def routing_key(self) -> str:
-        return self._key.value()
-
-    def credentials(self) -> list[Credential]:
-        return [self._key]
-
-    def urls(self) -> list[str]:
-        return [self.config.events_url]
 
     # -- rendering
 
@@ -159,7 +150,7 @@ class PagerDuty(Target):
     async def post(self, http: httpx.AsyncClient, attempt: Attempt) -> Outcome:
         payload = attempt.payload
         body: dict[str, Any] = {
-            "routing_key": self.routing_key(),
+            "routing_key": self.secret(),
             "event_action": payload["event_action"],
             "dedup_key": payload["dedup_key"],
             "client": "cockpit",
@@ -188,7 +179,7 @@ class PagerDuty(Target):
     async def probe(self, http: httpx.AsyncClient) -> Outcome | None:
         """No call: the Events API is write-only and an accepted event acts (a test trigger
         pages someone). Only the routing key's shape is checked, without the network."""
-        key = self.routing_key()
+        key = self.secret()
         if len(key) != 32:
             return Permanent(
                 f"PagerDuty: the routing key is {len(key)} characters, an integration key "

@@ -22,6 +22,7 @@ from cockpit.comms.target import (
     Attempt,
     Credential,
     Found,
+    KeyedTarget,
     Message,
     Outcome,
     Permanent,
@@ -144,27 +145,18 @@ class SlackWebhook(Target):
         return None
 
 
-class SlackBot(Target):
+class SlackBot(KeyedTarget):
     """Bot mode: a root message per incident kept current, each update a reply in its thread."""
 
     name = "slack"
     can_check = True
 
     def __init__(self, config: SlackConfig) -> None:
-        super().__init__(config.timeout_seconds)
+        token = Credential("slack.token", config.token, config.token_env, header=True)
+        super().__init__(config.timeout_seconds, token, config.api_url)
         self.config = config
         self.channel = config.channel.strip()
         self.api = config.api_url.rstrip("/")
-        self._token = Credential("slack.token", config.token, config.token_env, header=True)
-
-    def token(self) -> str:
-        return self._token.value()
-
-    def credentials(self) -> list[Credential]:
-        return [self._token]
-
-    def urls(self) -> list[str]:
-        return [self.config.api_url]
 
     # -- rendering
 
@@ -345,7 +337,7 @@ class SlackBot(Target):
     ) -> dict[str, Any] | Outcome:
         """One Web API call: the decoded answer when `ok`, otherwise the outcome it means
         (`attempt` is None for a probe, which never waits for a Retry-After)."""
-        headers = {"Authorization": f"Bearer {self.token()}"}
+        headers = {"Authorization": f"Bearer {self.secret()}"}
         url = f"{self.api}/{method}"
         if read:
             response = await http.get(url, params=body, headers=headers, timeout=self.timeouts())

@@ -17,13 +17,13 @@ from cockpit.comms.target import (
     Attempt,
     Credential,
     Found,
+    KeyedTarget,
     Message,
     Outcome,
     Permanent,
     Preview,
     Retry,
     Sent,
-    Target,
     retry_after,
     service_error,
 )
@@ -44,30 +44,19 @@ BY_RANK = (
 """Impact and component status for severities the configuration does not map, by rank."""
 
 
-class Statuspage(Target):
+class Statuspage(KeyedTarget):
     """The Statuspage REST API v1 (`Authorization: OAuth <key>`)."""
 
     name = "statuspage"
     can_check = True
 
     def __init__(self, config: StatuspageConfig, severities: Sequence[Severity] = ()) -> None:
-        super().__init__(config.timeout_seconds)
+        key = Credential("statuspage.api_key", config.api_key, config.api_key_env, header=True)
+        super().__init__(config.timeout_seconds, key, config.api_url)
         self.config = config
-        self._key = Credential(
-            "statuspage.api_key", config.api_key, config.api_key_env, header=True
-        )
         self.severities = tuple(severities) or DEFAULT_SEVERITIES
         self.page_url = f"{config.api_url.rstrip('/')}/pages/{config.page_id}"
         self.base = f"{self.page_url}/incidents"
-
-    def api_key(self) -> str:
-        return self._key.value()
-
-    def credentials(self) -> list[Credential]:
-        return [self._key]
-
-    def urls(self) -> list[str]:
-        return [self.config.api_url]
 
     # -- rendering
 
@@ -117,7 +106,7 @@ class Statuspage(Target):
 
     def _headers(self) -> dict[str, str]:
         return {
-            "Authorization": f"OAuth {self.api_key()}",
+            "Authorization": f"OAuth {self.secret()}",
             "Content-Type": "application/json",
         }
 

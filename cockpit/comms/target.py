@@ -249,6 +249,27 @@ class Target(ABC):
         return scrubber_for([self]).scrub(text)
 
 
+class KeyedTarget(Target):
+    """A target that sends one configured secret to one configured API (every status page,
+    the pager, Slack's bot): the secret and the address are what `cockpit doctor`, the scrubber
+    and a process without the secret look at."""
+
+    def __init__(self, timeout: float, key: Credential, api_url: str) -> None:
+        super().__init__(timeout)
+        self.key = key
+        self.api_url = api_url
+
+    def secret(self) -> str:
+        """The secret's value (MissingSecret when this process lacks it)."""
+        return self.key.value()
+
+    def credentials(self) -> list[Credential]:
+        return [self.key]
+
+    def urls(self) -> list[str]:
+        return [self.api_url]
+
+
 def scrubber_for(targets: Iterable[Target]) -> Scrubber:
     """One scrubber for every secret of these targets (all configured ones, usually): the
     text one target keeps may echo another's secret (a bug report, a shared proxy)."""
