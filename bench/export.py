@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,11 +80,12 @@ def build(path: Path, count: int) -> int:
                 json.dumps(meta) if meta else None,
             )
         )
+    node = store.node  # stamped as the store stamps a write: uid, clock, node
     with store._write() as conn:
         conn.executemany(
-            "INSERT INTO entries (incident_id, at, written_at, kind, author, text, reason, meta) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            "INSERT INTO entries (incident_id, at, written_at, kind, author, text, reason, meta, "
+            "uid, node, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, uuid.uuid4().hex, node, f"{n:013d}-0000-{node}") for n, row in enumerate(rows)],
         )
         conn.executemany(
             "INSERT INTO stars (incident_id, entry_id, starred_at, starred_by) "

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import termios
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,11 +175,12 @@ def seed_large(path: Path, count: int) -> None:
             rows.append((incident.id, at, at, kind, "bench", f"entry {n:06d} of the timeline"))
         last = format_utc(now - timedelta(seconds=30))
         rows.append((incident.id, last, last, "note", "bench", f"entry {count:06d} newest"))
+        node = store.node  # stamped as the store stamps a write: uid, clock, node
         store.conn.execute("BEGIN IMMEDIATE")
         store.conn.executemany(
-            "INSERT INTO entries (incident_id, at, written_at, kind, author, text) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
+            "INSERT INTO entries (incident_id, at, written_at, kind, author, text, uid, node, hlc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, uuid.uuid4().hex, node, f"{n:013d}-0000-{node}") for n, row in enumerate(rows)],
         )
         store.conn.execute("COMMIT")
 

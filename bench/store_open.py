@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,11 +62,12 @@ def seed(path: Path, entries: int) -> None:
             (format_utc(now + timedelta(seconds=n)), f"entry {n:06d} of the timeline")
             for n in range(entries)
         ]
+        node = store.node  # stamped as the store stamps a write: uid, clock, node
         store.conn.execute("BEGIN IMMEDIATE")
         store.conn.executemany(
-            "INSERT INTO entries (incident_id, at, written_at, kind, author, text) "
-            "VALUES (1, ?1, ?1, 'note', 'bench', ?2)",
-            rows,
+            "INSERT INTO entries (incident_id, at, written_at, kind, author, text, uid, node, hlc) "
+            "VALUES (1, ?1, ?1, 'note', 'bench', ?2, ?3, ?4, ?5)",
+            [(*row, uuid.uuid4().hex, node, f"{n:013d}-0000-{node}") for n, row in enumerate(rows)],
         )
         store.conn.execute("COMMIT")
 

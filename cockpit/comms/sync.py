@@ -39,10 +39,10 @@ from cockpit.domain import Clock, Incident, system_clock
 from cockpit.store import Store, SyncThread
 from cockpit.store.drills import DrillStore
 from cockpit.sync.entry import SyncEntry, is_declared
+from cockpit.sync.ids import SLACK_NODE
 from cockpit.sync.permalink import ThreadRef
 from cockpit.sync.presence import SyncStatus
 from cockpit.sync.slack_text import (
-    SLACK_NODE,
     ThreadSource,
     deletion_entry,
     is_ts,

@@ -68,3 +68,8 @@ def slack_edit_uid(gid: str, channel: str, ts: str, edited_ts: str) -> str:
 def slack_deleted_uid(gid: str, channel: str, ts: str) -> str:
     """The correction saying a Slack message was deleted."""
     return derived_uid(gid, f"slack:{channel}:{ts}:deleted")
+
+
+SLACK_NODE = "0" * 16
+"""The node of entries derived from Slack messages: no laptop wrote them, every laptop derives
+them."""

@@ -25,12 +25,9 @@ from datetime import UTC, datetime, timedelta
 from cockpit.domain import Kind
 from cockpit.sync.entry import SyncEntry
 from cockpit.sync.hlc import Hlc
-from cockpit.sync.ids import slack_deleted_uid, slack_edit_uid, slack_message_uid
+from cockpit.sync.ids import SLACK_NODE, slack_deleted_uid, slack_edit_uid, slack_message_uid
 from cockpit.sync.wire import EVENT_TYPES, WireEntry, WireError, decode
 
-SLACK_NODE = "0" * 16
-"""The node of entries derived from Slack messages: no laptop wrote them, every laptop derives
-them."""
 SLACK_AUTHOR = "Slack"
 """The author of a deletion: Slack does not say who deleted a message."""
 

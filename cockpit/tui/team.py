@@ -20,8 +20,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.store import Store, StoreError
+from cockpit.sync.ids import SLACK_NODE
 from cockpit.sync.presence import SyncStatus
-from cockpit.sync.slack_text import SLACK_NODE
 
 
 class TeamRunner:
