@@ -44,11 +44,15 @@ def linked_runbook_minutes(config: Config, incident: Incident) -> int | None:
 def due_escalations(store: Store, config: Config, now: datetime) -> list[tuple[Incident, Runbook]]:
     """The open incidents whose linked runbook's escalation is due at `now` and not recorded
     yet, with that runbook. Reads only: cheap enough for a front end's per-second tick."""
-    # Deferred: the runbook parser loads when an incident needs it, not at start-up.
+    linking = [i for i in reversed(store.incidents(open_only=True)) if i.runbook]  # oldest first
+    if not linking:
+        return []
+    # Deferred: the runbook parser loads when an incident links a runbook, not at start-up (the
+    # app's first tick comes before its first frame).
     from cockpit.runbooks import Runbook, escalation_for, escalation_recorded, linked_runbook
 
     due: list[tuple[Incident, Runbook]] = []
-    for incident in reversed(store.incidents(open_only=True)):  # oldest first
+    for incident in linking:
         linked = linked_runbook(config.runbook_dirs, incident.runbook)
         if not isinstance(linked, Runbook):
             continue

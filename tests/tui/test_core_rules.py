@@ -158,3 +158,30 @@ async def test_an_escalation_is_recorded_with_no_incident_on_screen(
         screen.tick()
         await settle(pilot)
         assert store.entry_count(first, kinds=[Kind.ESCALATION]) == 1
+
+
+def test_the_escalation_check_loads_no_runbook_parser_when_nothing_links_a_runbook(
+    tmp_path: Path,
+) -> None:
+    """The app checks escalations on its first tick, before its first frame: on an empty
+    database (no incident, so no runbook either) it must not import the runbook library."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from cockpit.config import Config\n"
+        "from cockpit.store import Store\n"
+        "from cockpit.tui.app import CockpitApp\n"
+        f"store = Store.open(Path({str(tmp_path / 'c.db')!r}))\n"
+        "async def run():\n"
+        "    async with CockpitApp(Config(), store).run_test() as pilot:\n"
+        "        await pilot.pause()\n"
+        "asyncio.run(run())\n"
+        "print('cockpit.runbooks' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.strip() == "False", done.stderr
