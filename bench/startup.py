@@ -12,7 +12,11 @@ Runs are interleaved so every case sees the same machine noise; medians are prin
 ratio to the minimal app. Peak memory is the app's own high-water mark (VmHWM), half a second
 after its first frame.
 
-Run: .venv/bin/python bench/startup.py [--runs N] [--size 120x40]
+With `--against REV` the cockpit cases of another revision of this repository (`git archive`,
+its own bench seeding its own database) run in the same interleaved rounds, so "no slower than
+REV" is read from one run on one machine.
+
+Run: .venv/bin/python bench/startup.py [--runs N] [--size 120x40] [--against REV]
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class Case:
     name: str
     argv: list[str]
     marker: bytes
+    root: Path = ROOT  # the tree whose code runs (its working directory and PYTHONPATH)
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
 
@@ -90,8 +95,8 @@ def run_once(case: Case, env: dict[str, str], cols: int, rows: int, timeout: flo
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env=env,
-        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(case.root)},
+        cwd=case.root,
         start_new_session=True,
     )
     os.close(slave)
@@ -185,11 +190,38 @@ def seed_large(path: Path, count: int) -> None:
         store.conn.execute("COMMIT")
 
 
+_SEED_OTHER = """
+import sys
+from pathlib import Path
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/bench"]
+import startup
+startup.Store.open(Path(sys.argv[2])).close()
+startup.seed_large(Path(sys.argv[3]), startup.ENTRIES)
+"""
+
+
+def other_tree(rev: str, workdir: Path) -> tuple[Path, Path, Path]:
+    """`rev` of this repository unpacked under `workdir`, compiled, with an empty and a large
+    database seeded by its own code (its schema may differ from this tree's)."""
+    tree = workdir / "against"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "cockpit")], check=True)
+    empty, large = workdir / "against-empty.db", workdir / "against-large.db"
+    seed = [sys.executable, "-c", _SEED_OTHER, str(tree), str(empty), str(large)]
+    subprocess.run(seed, check=True, env={**os.environ, "PYTHONPATH": str(tree)})
+    return tree, empty, large
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--size", default="120x40", help="terminal COLSxROWS")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--against", metavar="REV", help="also run this revision's cockpit")
     args = parser.parse_args()
     cols, rows = (int(part) for part in args.size.split("x"))
     # An installed cockpit has bytecode (pip compiles it), like Textual in site-packages; a
@@ -235,6 +267,17 @@ def main() -> None:
                 f"entry {ENTRIES:06d} newest".encode(),
             ),
         ]
+        if args.against:
+            tree, other_empty, other_large = other_tree(args.against, workdir)
+            cases += [
+                Case(f"{args.against} (a)", [*cockpit, str(other_empty)], b"no incident", tree),
+                Case(
+                    f"{args.against} (b)",
+                    [*cockpit, str(other_large)],
+                    f"entry {ENTRIES:06d} newest".encode(),
+                    tree,
+                ),
+            ]
         run_once(cases[0], env, cols, rows, args.timeout)  # warm the OS file cache once
         cases[0].seconds.clear()
         cases[0].peak_mb.clear()
@@ -260,6 +303,10 @@ def main() -> None:
     print(f"target (a) <= 1.3x minimal: {a:.2f}x {'ok' if a <= 1.3 else 'MISSED'}")
     print(f"target (b) <= 1.5x minimal: {b:.2f}x {'ok' if b <= 1.5 else 'MISSED'}")
     print(f"target (b) peak < 150 MB:   {b_mem:.0f} MB {'ok' if b_mem < 150 else 'MISSED'}")
+    if args.against:
+        for mine, theirs in ((cases[2], cases[4]), (cases[3], cases[5])):
+            ratio = statistics.median(mine.seconds) / statistics.median(theirs.seconds)
+            print(f"{mine.name} / {theirs.name}: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
