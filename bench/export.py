@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from cockpit.config import Config  # noqa: E402
 from cockpit.domain import Kind, Status, format_utc  # noqa: E402
-from cockpit.postmortem import export_markdown  # noqa: E402
+from cockpit.postmortem.export import export_markdown  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 
 T0 = datetime(2026, 11, 27, 2, 14, tzinfo=UTC)

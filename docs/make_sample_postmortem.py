@@ -20,8 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cockpit.demo import demo_config, seed_demo  # noqa: E402
-from cockpit.domain import Kind, Status  # noqa: E402
-from cockpit.postmortem import ItemState, export_markdown  # noqa: E402
+from cockpit.domain import (  # noqa: E402
+    ItemState,
+    Kind,
+    Status,
+)
+from cockpit.postmortem.export import export_markdown  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 2, 55, tzinfo=UTC)

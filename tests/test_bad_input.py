@@ -164,7 +164,7 @@ def read_back_everywhere(store: Store, incident_id: int, entry_id: int) -> datet
     """The entry's time as every read path gives it: store, `show --json`, the export."""
     from cockpit.board import build_board, incident_json
     from cockpit.config import Config
-    from cockpit.postmortem import export_markdown
+    from cockpit.postmortem.export import export_markdown
 
     entry = store.entry(entry_id)
     assert not entry.unreadable

@@ -21,7 +21,7 @@ from cockpit.comms.publish import publish
 from cockpit.comms.templates import next_update_minutes
 from cockpit.config import Config, RolesConfig, WebhookConfig
 from cockpit.domain import DEFAULT_SEVERITIES, Kind, Status, update_every_minutes
-from cockpit.postmortem import build_report
+from cockpit.postmortem.report import build_report
 from cockpit.runbook_policy import (
     due_escalations,
     linked_runbook_minutes,

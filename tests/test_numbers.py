@@ -22,7 +22,7 @@ from cockpit.board import build_board
 from cockpit.cli import main
 from cockpit.config import Bounds, Config, ConfigError, config_from_dict, load_config
 from cockpit.domain import MAX_CADENCE_MINUTES, MAX_ID, Kind, Status, parse_incident_ref
-from cockpit.postmortem import export_markdown
+from cockpit.postmortem.export import export_markdown
 from cockpit.runbooks import RunbookError, parse_runbook
 from cockpit.store import Store
 from tests.conftest import FakeClock
@@ -232,7 +232,7 @@ def test_the_largest_accepted_numbers_break_no_command(tmp_path: Path, capsys):
 
 
 def test_config_built_in_code_with_a_huge_due_hours_does_not_crash_the_list(store, capsys):
-    from cockpit.postmortem import pending
+    from cockpit.postmortem.due import pending
 
     incident = store.declare("x", "SEV-2", "alice").id
     store.set_status(incident, Status.RESOLVED, "alice")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.cli import main
-from cockpit.postmortem import ItemState
+from cockpit.domain import ItemState
 from cockpit.store import Store
 from tests.conftest import T0, FakeClock, run_cli
 

@@ -16,9 +16,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from cockpit.config import Config, RunbooksConfig
-from cockpit.domain import Kind, Status
+from cockpit.domain import ItemState, Kind, Status
 from cockpit.markdown import md_cell, md_heading, md_line, md_paragraphs
-from cockpit.postmortem import SECTIONS, ItemState, export_markdown
+from cockpit.postmortem.export import export_markdown
+from cockpit.postmortem.render import SECTIONS
 from cockpit.store import Store
 from tests.conftest import T0, FakeClock
 

@@ -24,7 +24,7 @@ from cockpit.markdown import (
     md_paragraphs,
     web_addresses,
 )
-from cockpit.postmortem import export_markdown
+from cockpit.postmortem.export import export_markdown
 from cockpit.store import Store
 from tests import gfm
 from tests.conftest import FakeClock, run_cli

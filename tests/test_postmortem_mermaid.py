@@ -18,7 +18,8 @@ import pytest
 from cockpit.config import Config, SeverityConfig
 from cockpit.domain import Status
 from cockpit.metrics import Span
-from cockpit.postmortem import build_report, render_markdown
+from cockpit.postmortem.render import render_markdown
+from cockpit.postmortem.report import build_report
 from cockpit.store import Store
 from tests.conftest import ROOT, FakeClock
 

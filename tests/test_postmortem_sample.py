@@ -8,7 +8,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from cockpit.postmortem import SECTIONS
+from cockpit.postmortem.render import SECTIONS
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "docs" / "postmortem-INC-1-checkout-api-errors.md"

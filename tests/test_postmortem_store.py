@@ -10,22 +10,20 @@ from pathlib import Path
 import pytest
 
 from cockpit.config import Config, PostmortemConfig
-from cockpit.domain import Kind, Status
-from cockpit.postmortem import (
+from cockpit.domain import (
     ActionItem,
     ItemState,
+    Kind,
     Postmortem,
-    export_filename,
-    export_path,
+    Status,
     field_value,
     normalize_field_name,
     parse_deadline,
     parse_item_state,
-    pending,
-    postmortem_due_at,
-    slug,
     whys_from_text,
 )
+from cockpit.postmortem.due import pending, postmortem_due_at
+from cockpit.postmortem.export import export_filename, export_path, slug
 from cockpit.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 from tests.conftest import T0, FakeClock
 

@@ -23,7 +23,7 @@ from cockpit.domain import (
     is_resolution_update,
     needs_resolution_update,
 )
-from cockpit.postmortem import export_markdown
+from cockpit.postmortem.export import export_markdown
 from cockpit.store import Store
 from tests.conftest import T0, FakeClock
 

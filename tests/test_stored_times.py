@@ -20,11 +20,11 @@ from cockpit.domain import (
     Kind,
     check_moment,
     format_utc,
+    parse_deadline,
     parse_moment,
     parse_utc,
     read_stored,
 )
-from cockpit.postmortem import parse_deadline
 from cockpit.store import Store, StoreError
 from tests.conftest import T0, FakeClock, run_cli
 

@@ -41,7 +41,7 @@ def _zone(ctx: Context) -> tzinfo | None:
 
 def cmd_export(ctx: Context) -> int:
     # Deferred: the report renderer is not light.
-    from cockpit.postmortem import export_markdown, export_path
+    from cockpit.postmortem.export import export_markdown, export_path
 
     target = postmortem_incident(ctx, ctx.args.incident)
     text = export_markdown(ctx.store, ctx.config, target, ctx.clock(), tz=_zone(ctx))

@@ -14,7 +14,7 @@ from cockpit.domain import format_duration, one_line, unreadable_note
 from cockpit.store import Store, StoreError
 
 if TYPE_CHECKING:
-    from cockpit.postmortem import ActionItem
+    from cockpit.domain import ActionItem
 
 
 def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
@@ -101,7 +101,9 @@ def write_document(path: Path, text: str) -> int:
     """Write an exported Markdown document and print where (not when the path is a stream such
     as `/dev/stdout`: the path would land in the document); the exit status."""
     from cockpit.files import is_stream
-    from cockpit.postmortem import write_export  # deferred: the report, which `log` never needs
+    from cockpit.postmortem.export import (
+        write_export,  # deferred: the report, which `log` never needs
+    )
 
     streaming = is_stream(path)
     try:

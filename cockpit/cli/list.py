@@ -35,7 +35,7 @@ def cmd_list(ctx: Context) -> int:
 
 def pending_lines(ctx: Context) -> list[str]:
     """What `cockpit list` adds: post-mortems due or overdue, action items past deadline."""
-    from cockpit.postmortem import pending  # deferred: the report renderer is not light
+    from cockpit.postmortem.due import pending  # deferred: the report renderer is not light
 
     now = ctx.clock()
     found = pending(ctx.store, ctx.config.postmortem.due_hours, now)

@@ -97,7 +97,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_show(ctx: Context) -> int:
-    from cockpit.postmortem import FIELD_LABELS, FIELDS, postmortem_due_at
+    from cockpit.domain import FIELD_LABELS, FIELDS
+    from cockpit.postmortem.due import postmortem_due_at
 
     store, now = ctx.store, ctx.clock()
     target = postmortem_incident(ctx, ctx.args.incident)
@@ -150,7 +151,7 @@ def _read_text(ctx: Context, raw: str) -> str:
 
 
 def cmd_set(ctx: Context) -> int:
-    from cockpit.postmortem import FIELD_LABELS, field_value, normalize_field_name
+    from cockpit.domain import FIELD_LABELS, field_value, normalize_field_name
 
     with usage_error():
         name = normalize_field_name(ctx.args.field)
@@ -169,7 +170,7 @@ def cmd_complete(ctx: Context) -> int:
 
 
 def _deadline(ctx: Context, raw: str) -> date | None:
-    from cockpit.postmortem import parse_deadline
+    from cockpit.domain import parse_deadline
 
     with usage_error():
         deadline = parse_deadline(raw, ctx.clock())
@@ -187,7 +188,7 @@ def cmd_item_add(ctx: Context) -> int:
 
 
 def cmd_item_edit(ctx: Context) -> int:
-    from cockpit.postmortem import parse_item_state
+    from cockpit.domain import parse_item_state
 
     changes: dict[str, object] = {}
     if ctx.args.title is not None:
@@ -207,7 +208,7 @@ def cmd_item_edit(ctx: Context) -> int:
 
 
 def cmd_item_state(ctx: Context) -> int:
-    from cockpit.postmortem import ItemState
+    from cockpit.domain import ItemState
 
     state = {"done": ItemState.DONE, "reopen": ItemState.OPEN, "wontdo": ItemState.WONT_DO}[
         ctx.args.new_state

@@ -23,7 +23,7 @@ from cockpit.drills.library import PACKAGE_DRILLS, find_scenario, load_scenarios
 from cockpit.drills.scenario import Scenario, ScenarioError
 from cockpit.drills.score import score_drill
 from cockpit.drills.scorecard import Scorecard, render_markdown, scorecard_filename
-from cockpit.postmortem import write_export
+from cockpit.postmortem.export import write_export
 from cockpit.runbooks import Runbook, find_runbook
 from cockpit.store.drills import DrillRow, DrillStore
 

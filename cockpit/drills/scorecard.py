@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from cockpit.domain import format_utc
 from cockpit.drills.clock import format_speed
 from cockpit.markdown import md_cell, md_heading, md_table
-from cockpit.postmortem import slug
+from cockpit.postmortem.export import slug
 
 AREAS = (
     "acknowledge",

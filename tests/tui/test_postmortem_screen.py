@@ -12,8 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Select, TextArea
 
 from cockpit.config import Config, PostmortemConfig
-from cockpit.domain import Kind, Status
-from cockpit.postmortem import FIELDS, ItemState
+from cockpit.domain import FIELDS, ItemState, Kind, Status
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp, make_app
 from cockpit.tui.dialogs.action_item import ActionItemDialog

@@ -17,8 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from cockpit.domain import frozen_clock
-from cockpit.postmortem import ItemState
+from cockpit.domain import ItemState, frozen_clock
 from cockpit.store import Store
 from cockpit.tui.app import CockpitApp
 from tests.tui.conftest import DEMO_NOW, demo_app

@@ -12,8 +12,14 @@ from textual.containers import Vertical
 from textual.validation import Function, Length
 from textual.widgets import Input, Label, Select
 
-from cockpit.domain import NAME_TEXT, TITLE_TEXT, strip_control
-from cockpit.postmortem import ActionItem, ItemState, parse_deadline
+from cockpit.domain import (
+    NAME_TEXT,
+    TITLE_TEXT,
+    ActionItem,
+    ItemState,
+    parse_deadline,
+    strip_control,
+)
 from cockpit.store import Store
 from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text

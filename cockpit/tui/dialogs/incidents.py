@@ -119,7 +119,7 @@ class IncidentList(ModalScreen[int | None]):
 
 def postmortem_notes(store: Store, config: Config, now: datetime) -> Mapping[int, str]:
     """For the incident list: incident id -> "post-mortem due in …" / "… OVERDUE", late items."""
-    from cockpit.postmortem import pending
+    from cockpit.postmortem.due import pending
 
     found = pending(store, config.postmortem.due_hours, now)
     notes: dict[int, list[str]] = {}

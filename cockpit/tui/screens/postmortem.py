@@ -25,22 +25,23 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Label, Static, TextArea
 
 from cockpit.config import Config
-from cockpit.domain import Clock, format_duration, one_line, strip_control
-from cockpit.metrics import compute_metrics
-from cockpit.postmortem import (
+from cockpit.domain import (
     FIELD_HINTS,
     FIELD_LABELS,
     FIELDS,
-    METRIC_KINDS,
     ActionItem,
+    Clock,
     ItemState,
-    export_markdown,
-    export_path,
     field_value,
+    format_duration,
+    one_line,
     parse_deadline,
-    postmortem_due_at,
-    write_export,
+    strip_control,
 )
+from cockpit.metrics import compute_metrics
+from cockpit.postmortem.due import postmortem_due_at
+from cockpit.postmortem.export import export_markdown, export_path, write_export
+from cockpit.postmortem.report import METRIC_KINDS
 from cockpit.runbook_policy import linked_runbook_minutes
 from cockpit.store import Store, StoreError
 from cockpit.tui.committing import Committing
