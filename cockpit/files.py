@@ -14,6 +14,7 @@ import errno
 import fcntl
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 KiB = 1024
@@ -25,6 +26,8 @@ class FileProblem(OSError):
 
     def __init__(self, path: str | Path, problem: str) -> None:
         super().__init__(errno.EINVAL, problem, str(path))
+        self.path = Path(path)
+        self.problem = problem
 
 
 def size_text(size: int) -> str:
@@ -188,3 +191,35 @@ def _replace(real: Path, data: bytes, chmod: int | None) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def markdown_files(dirs: Iterable[Path], setting: str) -> tuple[list[Path], list[FileProblem]]:
+    """The `.md` files (any case of the suffix) in each folder of `dirs`, in the folders' order
+    and sorted within each: not hidden or `_`-prefixed, not a README or index, not a folder.
+
+    A missing folder is skipped (`cockpit doctor` points it out); one that cannot be listed is a
+    problem naming `setting` (the configuration key that lists the folders), not a crash.
+    """
+    files: list[Path] = []
+    problems: list[FileProblem] = []
+    for directory in dirs:
+        try:
+            candidates = sorted(directory.iterdir())
+        except FileNotFoundError:
+            continue
+        except NotADirectoryError:
+            problems.append(FileProblem(directory, f"not a directory ({setting} lists folders)"))
+            continue
+        except OSError as exc:
+            problems.append(FileProblem(directory, f"cannot list: {exc.strerror}"))
+            continue
+        for path in candidates:
+            if path.suffix.lower() != ".md" or path.name.startswith((".", "_")):
+                continue
+            if path.name.lower() not in _NOT_DOCUMENTS and not path.is_dir():
+                files.append(path)
+    return files, problems
+
+
+_NOT_DOCUMENTS = frozenset({"readme.md", "index.md"})
+"""Files a folder of runbooks or scenarios often holds that are about the folder."""

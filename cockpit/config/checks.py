@@ -10,7 +10,7 @@ from typing import Any
 from cockpit.config.coerce import type_name
 from cockpit.config.fields import ConfigError
 from cockpit.config.tables import TEMPLATE_FIELDS, Config, KeysConfig, OncallConfig
-from cockpit.domain import name_key
+from cockpit.domain import closest, name_key
 from cockpit.keymap import DEFAULT_KEYS, parse_keys
 from cockpit.oncall import parse_clock_time, parse_weekday
 
@@ -83,10 +83,8 @@ def keys_config(table: Any, where: str) -> KeysConfig:
     for binding_id, value in flat.items():
         key = f'keys."{binding_id}"'
         if binding_id not in DEFAULT_KEYS:
-            import difflib  # only to say which id was meant: `cockpit log` never loads it
-
-            close = difflib.get_close_matches(binding_id, DEFAULT_KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(binding_id, DEFAULT_KEYS)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise ConfigError(
                 f"{where}: {key}: unknown binding id{hint}; config.toml.example lists them all"
             )

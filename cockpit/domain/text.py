@@ -4,7 +4,7 @@ unreadable stored values are flagged."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -99,3 +99,26 @@ def is_file_stem(name: str) -> bool:
     laptop or a hand-edited database are checked before they become a path."""
     stripped = name.strip()
     return bool(stripped) and stripped not in (".", "..") and not any(c in name for c in "/\\\0")
+
+
+def closest(wanted: str, names: Iterable[str], *, prefix: bool = False) -> str | None:
+    """The name `wanted` was probably meant to be: with `prefix`, the first name it begins
+    (a key typed short), else the closest spelling; None when nothing is close."""
+    names = list(names)
+    if prefix:
+        for name in names:
+            if name.startswith(wanted.lower()):
+                return name
+    import difflib  # only to say which name was meant: `cockpit log` never loads it
+
+    close = difflib.get_close_matches(wanted, names, n=1)
+    return close[0] if close else None
+
+
+def no_such_name(what: str, wanted: str, names: Iterable[str], see: str = "") -> str:
+    """ "no runbook named 'x'; did you mean 'y'? (known: …)" for a lookup by file name."""
+    names = list(names)
+    close = closest(wanted, names)
+    hint = f"; did you mean {close!r}?" if close else ""
+    known = ", ".join(names) if names else "none"
+    return f"no {what} named {wanted!r}{hint} (known: {known}{see})"

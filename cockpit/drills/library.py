@@ -5,19 +5,17 @@ numbers, the escalation rule, severity and role names) when those are known."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from cockpit.domain import Severity, find_severity
+from cockpit.domain import Severity, find_severity, no_such_name
 from cockpit.drills.parse import read_scenario
 from cockpit.drills.scenario import SUFFIX, Condition, Event, Scenario, ScenarioError
+from cockpit.files import markdown_files
 from cockpit.runbooks import Runbook, find_runbook
 
 PACKAGE_DRILLS = Path(__file__).resolve().parent.parent / "bundled_drills"
 """The scenarios that ship with cockpit, one per bundled runbook."""
-SKIPPED_FILES = {"readme.md", "index.md"}
-"""Files in a drills directory that document the directory rather than being scenarios."""
 
 
 def check_scenario(
@@ -94,28 +92,14 @@ def _no_step(runbook: Runbook, number: int) -> str:
 def scenario_files(dirs: Iterable[Path]) -> tuple[list[Path], list[ScenarioError]]:
     """The scenario files in `dirs`, the first directory winning for each name. A missing
     directory is skipped; one that cannot be listed is an error, not a crash."""
+    found, problems = markdown_files(dirs, "drills.dirs")
     seen: set[str] = set()
     files: list[Path] = []
-    errors: list[ScenarioError] = []
-    for directory in dirs:
-        try:
-            candidates = sorted(directory.iterdir())
-        except FileNotFoundError:
-            continue
-        except NotADirectoryError:
-            errors.append(ScenarioError(directory, "not a directory (drills.dirs lists folders)"))
-            continue
-        except OSError as exc:
-            errors.append(ScenarioError(directory, f"cannot list: {exc.strerror}"))
-            continue
-        for path in candidates:
-            if path.suffix.lower() != SUFFIX or path.name.startswith((".", "_")):
-                continue
-            if path.name.lower() in SKIPPED_FILES or path.stem in seen or path.is_dir():
-                continue
+    for path in found:
+        if path.stem not in seen:
             seen.add(path.stem)
             files.append(path)
-    return files, errors
+    return files, [ScenarioError(p.path, p.problem) for p in problems]
 
 
 def load_scenario(
@@ -177,9 +161,5 @@ def find_scenario(
             return load_scenario(
                 path, runbook_dirs=runbook_dirs, severities=severities, roles=roles
             )
-    files, _ = scenario_files(dirs)
-    names = [p.stem for p in files]
-    close = difflib.get_close_matches(wanted, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    known = ", ".join(names) if names else "none"
-    raise LookupError(f"no drill scenario named {wanted!r}{hint} (known: {known})")
+    names = [p.stem for p in scenario_files(dirs)[0]]
+    raise LookupError(no_such_name("drill scenario", wanted, names))

@@ -8,7 +8,6 @@ names).
 
 from __future__ import annotations
 
-import difflib
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from cockpit.domain import (
     Kind,
     Status,
+    closest,
     name_key,
     one_line,
     parse_status,
@@ -165,9 +165,8 @@ class _Parser:
         for key in table:
             if key in names:
                 continue
-            close = [name for name in names if name.startswith(key.lower())]
-            close = close or difflib.get_close_matches(key, names, n=1)
-            hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(names)}"
+            close = closest(key, names, prefix=True)
+            hint = f"did you mean {close}?" if close else f"expected one of {', '.join(names)}"
             raise self.fail(prefix + key, f"unknown key ({hint})")
 
     def line(

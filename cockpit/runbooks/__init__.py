@@ -22,7 +22,6 @@ from cockpit.runbooks.front_matter import FRONT_MATTER_FENCE, split_front_matter
 from cockpit.runbooks.library import (
     CACHE,
     NOT_FOUND,
-    SKIPPED_FILES,
     RunbookCache,
     find_runbook,
     hidden_runbooks,
@@ -39,7 +38,6 @@ __all__ = [
     "FRONT_MATTER_FENCE",
     "MAX_BYTES",
     "NOT_FOUND",
-    "SKIPPED_FILES",
     "SUFFIX",
     "TITLE_MAX",
     "Escalation",

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cockpit.domain import MAX_CADENCE_MINUTES, one_line
+from cockpit.domain import MAX_CADENCE_MINUTES, closest, one_line
 from cockpit.runbooks.model import FIELDS, RunbookError
 
 FRONT_MATTER_FENCE = "+++"
@@ -46,9 +45,8 @@ def check_front_matter(meta: Mapping[str, Any], path: Path) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for key, value in meta.items():
         if key not in FIELDS:
-            close = [f for f in FIELDS if f.startswith(key.lower())]
-            close = close or difflib.get_close_matches(key, list(FIELDS), n=1)
-            hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(FIELDS)}"
+            close = closest(key, FIELDS, prefix=True)
+            hint = f"did you mean {close}?" if close else f"expected one of {', '.join(FIELDS)}"
             raise RunbookError(path, f"front matter: {key}: unknown key ({hint})")
         fields[key] = _check_field(key, value, path)
     if fields.get("escalate_after_minutes") is not None and not fields.get("escalate_to"):

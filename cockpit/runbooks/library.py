@@ -3,16 +3,14 @@ cache that parses each file once per change, and lookup by name."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from cockpit.domain import is_file_stem
+from cockpit.domain import is_file_stem, no_such_name
+from cockpit.files import markdown_files
 from cockpit.runbooks.model import SUFFIX, Runbook, RunbookError
 from cockpit.runbooks.parse import read_runbook
 
-SKIPPED_FILES = {"readme.md", "index.md"}
-"""Files in a runbook directory that document the directory rather than being runbooks."""
 _MISSING = "no such file"
 NOT_FOUND = "linked runbook not found in runbooks.dirs"
 """The problem `linked_runbook` reports when no directory has the file."""
@@ -70,33 +68,19 @@ def _scan(
 ) -> tuple[list[Path], list[RunbookError], list[tuple[Path, Path]]]:
     seen: dict[str, Path] = {}
     files: list[Path] = []
-    errors: list[RunbookError] = []
     hidden: list[tuple[Path, Path]] = []
-    for directory in dirs:
-        try:
-            candidates = sorted(directory.iterdir())
-        except FileNotFoundError:
-            continue  # `cockpit runbooks` and `cockpit doctor` point out missing folders
-        except NotADirectoryError:
-            errors.append(RunbookError(directory, "not a directory (runbooks.dirs lists folders)"))
+    found, problems = markdown_files(dirs, "runbooks.dirs")
+    errors: list[RunbookError] = [RunbookError(p.path, p.problem) for p in problems]
+    for path in found:
+        if path.suffix != SUFFIX:
+            # `--runbook NAME` looks for NAME.md: a file it can never find is an error.
+            errors.append(RunbookError(path, f"rename it to {path.stem}{SUFFIX} (lower case)"))
             continue
-        except OSError as exc:
-            errors.append(RunbookError(directory, f"cannot list: {exc.strerror}"))
+        if path.stem in seen:
+            hidden.append((path, seen[path.stem]))
             continue
-        for path in candidates:
-            if path.suffix.lower() != SUFFIX or path.name.startswith((".", "_")):
-                continue
-            if path.name.lower() in SKIPPED_FILES or path.is_dir():
-                continue
-            if path.suffix != SUFFIX:
-                # `--runbook NAME` looks for NAME.md: a file it can never find is an error.
-                errors.append(RunbookError(path, f"rename it to {path.stem}{SUFFIX} (lower case)"))
-                continue
-            if path.stem in seen:
-                hidden.append((path, seen[path.stem]))
-                continue
-            seen[path.stem] = path
-            files.append(path)
+        seen[path.stem] = path
+        files.append(path)
     return files, errors, hidden
 
 
@@ -128,12 +112,8 @@ def find_runbook(dirs: Sequence[Path], name: str, cache: RunbookCache = CACHE) -
             if isinstance(loaded, RunbookError):
                 raise LookupError(f"runbook {wanted!r} cannot be used: {loaded}")
             return loaded
-    files, _ = runbook_files(dirs)
-    names = [p.stem for p in files]
-    close = difflib.get_close_matches(wanted, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    known = ", ".join(names) if names else "none"
-    raise LookupError(f"no runbook named {wanted!r}{hint} (known: {known}; see `cockpit runbooks`)")
+    names = [p.stem for p in runbook_files(dirs)[0]]
+    raise LookupError(no_such_name("runbook", wanted, names, "; see `cockpit runbooks`"))
 
 
 def linked_runbook(
