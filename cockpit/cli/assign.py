@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.cli.context import Context, incident_id, incident_option
+from cockpit.cli.lines import say_change
 from cockpit.domain import NAME_TEXT, one_line
 
 
@@ -21,5 +22,5 @@ def cmd_assign(ctx: Context) -> int:
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.assign(target, role, ctx.args.person, ctx.config.author)
     person = one_line(ctx.args.person.strip()) or "nobody"
-    print(one_line(entry.text) if entry else f"{role} is already {person}")
+    say_change(ctx, target, entry, f"{role} is already {person}")
     return 0

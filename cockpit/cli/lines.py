@@ -14,7 +14,7 @@ from cockpit.domain import format_duration, one_line, unreadable_note
 from cockpit.store import Store, StoreError
 
 if TYPE_CHECKING:
-    from cockpit.domain import ActionItem
+    from cockpit.domain import ActionItem, Entry
 
 
 def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
@@ -27,6 +27,16 @@ def say_queued(ctx: Context, incident: int, entry_id: int | None) -> None:
     ]
     if queued:
         print(f"queued {', '.join(queued)}; {sent_by(ctx)}", file=sys.stderr)
+
+
+def say_change(ctx: Context, target: int, entry: Entry | None, unchanged: str) -> None:
+    """The timeline line a change wrote (and what it queued), or `unchanged` when the incident
+    already stood so and nothing was written."""
+    if entry is None:
+        print(unchanged)
+        return
+    print(one_line(entry.text))
+    say_queued(ctx, target, entry.id)
 
 
 def record_escalations(ctx: Context) -> None:

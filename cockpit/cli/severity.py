@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.cli.context import Context, incident_id, incident_option, usage_error
-from cockpit.cli.lines import say_queued
-from cockpit.domain import find_severity, one_line
+from cockpit.cli.lines import say_change
+from cockpit.domain import find_severity
 
 
 def register(sub: Any) -> None:
@@ -21,7 +21,5 @@ def cmd_severity(ctx: Context) -> int:
         severity = find_severity(ctx.config.severities, ctx.args.severity)
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.set_severity(target, severity.name, ctx.config.author)
-    print(one_line(entry.text) if entry else f"{ctx.ref(target)} is already {severity.name}")
-    if entry:
-        say_queued(ctx, target, entry.id)
+    say_change(ctx, target, entry, f"{ctx.ref(target)} is already {severity.name}")
     return 0

@@ -6,8 +6,8 @@ import sys
 from typing import Any
 
 from cockpit.cli.context import Context, incident_id, incident_option, usage_error
-from cockpit.cli.lines import resolution_hint, say_queued
-from cockpit.domain import Status, one_line, parse_status
+from cockpit.cli.lines import resolution_hint, say_change
+from cockpit.domain import Status, parse_status
 
 
 def register(sub: Any) -> None:
@@ -22,9 +22,7 @@ def cmd_status(ctx: Context) -> int:
         status = parse_status(ctx.args.status)
     target = incident_id(ctx, ctx.args.incident)
     entry = ctx.store.set_status(target, status, ctx.config.author)
-    print(one_line(entry.text) if entry else f"{ctx.ref(target)} is already {status.value}")
-    if entry:
-        say_queued(ctx, target, entry.id)
+    say_change(ctx, target, entry, f"{ctx.ref(target)} is already {status.value}")
     if status is Status.RESOLVED:
         _say_resolution_owed(ctx, target)
     return 0
