@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from cockpit.domain import Kind
@@ -268,19 +268,14 @@ def _said(message: Mapping[str, object], ts: str, source: ThreadSource) -> Impor
     if isinstance(editor, str) and editor and editor != user and not bot:
         edit_meta["edited_by"] = editor
     edit_at = ts_time(version)
-    correction = SyncEntry(
+    correction = replace(
+        base,
         uid=slack_edit_uid(source.gid, source.channel, ts, version),
-        hlc=Hlc(ts_ms(version), 0, SLACK_NODE),
         at=edit_at,
         written_at=edit_at,
-        kind=kind,
-        author=author,
-        text=text,
         meta=edit_meta,
         reason="edited in Slack",
         corrects_uid=base_uid,
-        node=SLACK_NODE,
-        origin="slack",
     )
     return Imported((WireEntry(base), WireEntry(correction)), problems)
 
