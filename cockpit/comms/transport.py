@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import AsyncIterator
+from dataclasses import InitVar, dataclass, field
 
 import httpx
 
@@ -91,28 +92,21 @@ class BoundedTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+@dataclass
 class _BoundedStream(httpx.AsyncByteStream):
     """The answer's bytes, decompressed here (so the cap holds after decompression)."""
 
-    def __init__(
-        self,
-        inner: httpx.AsyncByteStream,
-        request: httpx.Request,
-        deadline: float,
-        total: float,
-        max_bytes: int,
-        encoding: str,
-    ) -> None:
-        self.inner = inner
-        self.request = request
-        self.deadline = deadline
-        self.total = total
-        self.max_bytes = max_bytes
-        self.inflate = (
-            zlib.decompressobj(zlib.MAX_WBITS | 32)
-            if encoding in ("gzip", "x-gzip", "deflate")
-            else None
-        )
+    inner: httpx.AsyncByteStream
+    request: httpx.Request
+    deadline: float
+    total: float
+    max_bytes: int
+    encoding: InitVar[str]
+    inflate: zlib._Decompress | None = field(init=False)
+
+    def __post_init__(self, encoding: str) -> None:
+        gzip = encoding in ("gzip", "x-gzip", "deflate")
+        self.inflate = zlib.decompressobj(zlib.MAX_WBITS | 32) if gzip else None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         produced = 0

@@ -23,6 +23,7 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,25 +83,21 @@ def owner_alive(owner: str) -> bool:
     return True
 
 
+@dataclass
 class _Attempt:
     """What a target sees of one attempt; every write goes straight to the store, and what a
     service answered (an id, a `ts`) goes through the scrubber first: a hostile or echoing
     service may answer with a secret as its id."""
 
-    def __init__(
-        self,
-        store: Store,
-        delivery: Delivery,
-        clock: Clock,
-        in_doubt: bool,
-        scrub: Callable[[str], str],
-    ) -> None:
-        self.store = store
-        self.delivery = delivery
-        self.clock = clock
-        self.in_doubt = in_doubt
-        self.scrub = scrub
-        self.remote_id = delivery.remote_id
+    store: Store
+    delivery: Delivery
+    clock: Clock
+    in_doubt: bool
+    scrub: Callable[[str], str]
+    remote_id: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.remote_id = self.delivery.remote_id
 
     @property
     def payload(self) -> Mapping[str, Any]:

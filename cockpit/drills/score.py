@@ -78,29 +78,23 @@ def score_drill(
     )
 
 
+@dataclasses.dataclass
 class _Judge:
     """The checks of one drill; each method adds the checks of one area, or says why not."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        incident: Incident,
-        timeline: Sequence[Entry],
-        severities: Sequence[Severity],
-        runbook: Runbook | None,
-        metrics: Metrics,
-        override: int | None,
-    ) -> None:
-        self.scenario = scenario
-        self.timeline = timeline
-        self.severities = severities
-        self.runbook = runbook
-        self.metrics = metrics
-        self.override = override
+    scenario: Scenario
+    incident: dataclasses.InitVar[Incident]
+    timeline: Sequence[Entry]
+    severities: Sequence[Severity]
+    runbook: Runbook | None
+    metrics: Metrics
+    override: int | None
+
+    def __post_init__(self, incident: Incident) -> None:
         self.zero = incident.declared_at
         alerts = [
             entry.at
-            for entry in timeline
+            for entry in self.timeline
             if is_injected(entry) and entry.meta.get("drill_kind") == InjectKind.ALERT.value
         ]
         self.page = min(alerts, default=self.zero)
