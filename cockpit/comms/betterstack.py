@@ -28,6 +28,7 @@ from cockpit.comms.target import (
     Preview,
     Retry,
     Sent,
+    error_object,
     http_outcome,
     json_answer,
     same_moment,
@@ -207,11 +208,8 @@ def _unexpected(write: bool) -> Retry:
 
 def _error(response: httpx.Response) -> str:
     """Better Stack's error body (undocumented: `errors` as a string, list or object)."""
-    try:
-        data = response.json()
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        return service_error(response)
-    if not isinstance(data, dict):
+    data = error_object(response)
+    if data is None:
         return service_error(response)
     found = data.get("errors") or data.get("error") or data.get("message")
     if isinstance(found, list):

@@ -29,6 +29,7 @@ from cockpit.comms.target import (
     Preview,
     Retry,
     Sent,
+    error_object,
     http_outcome,
     json_answer,
     same_moment,
@@ -216,11 +217,8 @@ class Instatus(KeyedTarget):
 
 def _error(response: httpx.Response) -> str:
     """`{"error": {"code", "message"}}` as `HTTP 403 forbidden: Not authorized`."""
-    try:
-        data = response.json()
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        return service_error(response)
-    error = data.get("error") if isinstance(data, dict) else None
+    data = error_object(response)
+    error = data.get("error") if data is not None else None
     if isinstance(error, dict):
         code = clean_line(str(error.get("code") or ""), 60)
         text = clean_line(str(error.get("message") or ""), 200)

@@ -27,6 +27,7 @@ from cockpit.comms.target import (
     Preview,
     Retry,
     Sent,
+    error_object,
     http_outcome,
     retry_after,
     service_error,
@@ -190,11 +191,8 @@ class PagerDuty(KeyedTarget):
 
 def _error(response: httpx.Response) -> str:
     """`{"status", "message", "errors": [...]}` as one line."""
-    try:
-        data = response.json()
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        return service_error(response)
-    if not isinstance(data, dict):
+    data = error_object(response)
+    if data is None:
         return service_error(response)
     message = str(data.get("message") or data.get("status") or "").strip()
     errors = data.get("errors")

@@ -24,6 +24,7 @@ from cockpit.comms.target import (
     Preview,
     Retry,
     Sent,
+    error_object,
     retry_after,
     service_error,
 )
@@ -241,11 +242,8 @@ class Statuspage(KeyedTarget):
 
     @staticmethod
     def _error(response: httpx.Response) -> str:
-        try:
-            data = response.json()
-        except (ValueError, RecursionError):
-            return service_error(response)
-        if isinstance(data, dict):
+        data = error_object(response)
+        if data is not None:
             message = data.get("message") or data.get("error")
             if isinstance(message, list):
                 message = "; ".join(str(m) for m in message)

@@ -307,6 +307,15 @@ def retry_after(response: httpx.Response, now: datetime | None) -> float | None:
     return max((when - now).total_seconds(), 0.0)
 
 
+def error_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The JSON object a failed response carries, or None (then `service_error` says what came)."""
+    try:
+        data = response.json()
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def service_error(response: httpx.Response, limit: int = 200) -> str:
     """The service's own words for a failed response, as one short safe line."""
     kind = response.headers.get("content-type", "")
