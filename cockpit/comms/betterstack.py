@@ -31,6 +31,7 @@ from cockpit.comms.target import (
     error_object,
     http_outcome,
     json_answer,
+    landed_in,
     same_moment,
     service_error,
 )
@@ -123,14 +124,7 @@ class Betterstack(KeyedTarget):
         data = self._data(response, attempt, write=True)
         if not isinstance(data, dict):
             return data if not isinstance(data, list) else _unexpected(True)
-        if known is None:
-            remote = str(data.get("id") or "")
-            if not remote:
-                return Retry("Better Stack: the answer carried no report id", maybe_landed=True)
-            attempt.set_ref("report", remote)
-            known = remote
-        attempt.landed(known)
-        return Sent(known)
+        return landed_in(attempt, "report", known, data, SERVICE)
 
     async def find_previous(self, http: httpx.AsyncClient, attempt: Attempt) -> Found:
         payload = attempt.payload

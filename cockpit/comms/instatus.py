@@ -32,6 +32,7 @@ from cockpit.comms.target import (
     error_object,
     http_outcome,
     json_answer,
+    landed_in,
     same_moment,
     service_error,
 )
@@ -125,14 +126,7 @@ class Instatus(KeyedTarget):
             return Retry("Instatus: unexpected answer", maybe_landed=True)
         if not isinstance(answer, dict):
             return answer
-        if known is None:
-            remote = str(answer.get("id") or "")
-            if not remote:
-                return Retry("Instatus: the answer carried no incident id", maybe_landed=True)
-            attempt.set_ref("incident", remote)
-            known = remote
-        attempt.landed(known)
-        return Sent(known)
+        return landed_in(attempt, "incident", known, answer, SERVICE)
 
     async def find_previous(self, http: httpx.AsyncClient, attempt: Attempt) -> Found:
         payload = attempt.payload

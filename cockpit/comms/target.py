@@ -111,6 +111,21 @@ class Attempt(Protocol):
         """The post itself is done (durably noted); later steps may still be pending."""
 
 
+def landed_in(
+    attempt: Attempt, ref: str, known: str | None, answer: Mapping[str, Any], service: str
+) -> Outcome:
+    """Sent into the remote incident `known`, or into the one this post created (its id, from
+    the answer, kept as `ref` so later updates add to it). A created answer without an id may
+    still have created it: Retry, maybe landed, so the retry looks before creating again."""
+    if known is None:
+        known = str(answer.get("id") or "")
+        if not known:
+            return Retry(f"{service}: the answer carried no {ref} id", maybe_landed=True)
+        attempt.set_ref(ref, known)
+    attempt.landed(known)
+    return Sent(known)
+
+
 class MissingSecret(Exception):
     """This process has no usable secret for a target: the variable its `*_env` key names is
     not set here, or the value cannot be sent. Another cockpit may have it, so deliveries wait
