@@ -51,6 +51,7 @@ class Betterstack(KeyedTarget):
 
     name = "betterstack"
     can_check = True
+    follows_status = True
 
     def __init__(self, config: BetterstackConfig) -> None:
         key = Credential("betterstack.api_key", config.api_key, config.api_key_env, header=True)

@@ -49,6 +49,7 @@ class Statuspage(KeyedTarget):
 
     name = "statuspage"
     can_check = True
+    follows_status = True
 
     def __init__(self, config: StatuspageConfig, severities: Sequence[Severity] = ()) -> None:
         key = Credential("statuspage.api_key", config.api_key, config.api_key_env, header=True)

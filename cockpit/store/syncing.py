@@ -16,12 +16,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from cockpit.domain.incident import Incident, incident_ref
+from cockpit.domain.incident import Entry, Incident, incident_ref
 from cockpit.domain.moments import check_moment, format_utc, read_stored
 from cockpit.domain.text import storable
 from cockpit.store.connection import guarded
 from cockpit.store.errors import IncidentNotFound, StoreError
 from cockpit.store.identity import NOTICE, REGISTER_KINDS, receive_stamp
+from cockpit.store.rows import to_entry
 from cockpit.store.threads import Threads
 from cockpit.sync.ids import is_id
 
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 
 _REGISTER_KIND_VALUES = tuple(kind.value for kind in REGISTER_KINDS)
 _SHARED = f"origin != '{NOTICE}'"
+_UNSENT = (
+    "origin = 'local' AND remote_ts IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries d "
+    "WHERE d.entry_id = entries.id AND d.target = 'slack' "
+    "AND d.state IN ('queued', 'sending', 'retrying'))"
+)
+"""This laptop's entries not in the thread yet, except updates whose Slack delivery is under
+way (its reply carries the entry: `cockpit.comms.slack`); one that failed is echoed instead."""
 
 
 class Peer(NamedTuple):
@@ -64,11 +72,11 @@ class Syncing(Threads):
 
     @guarded
     def unsent_entries(self, incident_id: int) -> list[SyncEntry]:
-        """This laptop's entries of the incident not yet in its thread, in write order."""
+        """This laptop's entries of the incident not yet in its thread, in write order. An
+        update whose Slack delivery is under way is not among them: that reply carries it."""
         self.incident(incident_id)
         rows = self.conn.execute(
-            "SELECT * FROM entries WHERE incident_id = ? AND origin = 'local' "
-            "AND remote_ts IS NULL ORDER BY id",
+            f"SELECT * FROM entries WHERE incident_id = ? AND {_UNSENT} ORDER BY id",
             (incident_id,),
         )
         return _readable(rows)
@@ -77,11 +85,35 @@ class Syncing(Threads):
     def sync_pending(self, incident_id: int) -> int:
         """How many of this laptop's entries of the incident wait to be sent."""
         row = self.conn.execute(
-            "SELECT count(*) FROM entries WHERE incident_id = ? AND origin = 'local' "
-            "AND remote_ts IS NULL",
+            f"SELECT count(*) FROM entries WHERE incident_id = ? AND {_UNSENT}",
             (incident_id,),
         ).fetchone()
         return int(row[0])
+
+    @guarded
+    def shared_entry(self, entry_id: int) -> SyncEntry | None:
+        """The entry with local id `entry_id` as every laptop shares it (None for a line this
+        laptop keeps to itself, or an unreadable one)."""
+        rows = self.conn.execute(
+            f"SELECT * FROM entries WHERE id = ? AND {_SHARED}", (entry_id,)
+        ).fetchall()
+        found = _readable(rows)
+        return found[0] if found else None
+
+    @guarded
+    def newer_update(self, entry_id: int, target: str) -> Entry | None:
+        """The newest status update published for `target` on another laptop after the update
+        `entry_id` (by the hybrid clock, which orders what was seen before what), if any: the
+        older one must not move that target's status back when it is delivered late."""
+        row = self.conn.execute(
+            "SELECT e.* FROM entries e JOIN entries u ON u.id = ? "
+            "WHERE e.incident_id = u.incident_id AND e.kind = 'update' AND e.hlc > u.hlc "
+            "AND e.node != u.node AND e.origin != ? AND EXISTS "
+            "(SELECT 1 FROM json_each(e.meta, '$.targets') WHERE json_each.value = ?) "
+            "ORDER BY e.hlc DESC LIMIT 1",
+            (entry_id, NOTICE, target),
+        ).fetchone()
+        return to_entry(row) if row else None
 
     @guarded
     def mark_sent(self, uids: Iterable[str], channel: str, ts: str) -> None:

@@ -1,0 +1,236 @@
+"""Side effects happen once when several laptops share an incident (issue 15): a published
+update is one message in the thread, the status-page incident is shared through the thread, a
+teammate's resolve resolves the page, and an older update delivered late never moves a status
+page's status back. Each laptop is a store of its own; Slack, the status pages and PagerDuty
+are the local fakes; one fake clock for everything."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cockpit.comms.events import configure
+from cockpit.comms.publish import publish
+from cockpit.comms.slack_thread import SlackThreadApi
+from cockpit.comms.sync import ThreadSync
+from cockpit.comms.transport import client
+from cockpit.comms.worker import DeliveryWorker
+from cockpit.config import Config, config_from_dict
+from cockpit.domain import Kind, Status
+from cockpit.store import Store
+from cockpit.sync.permalink import parse_permalink
+from cockpit.sync.wire import EVENT_TYPES, decode
+from tests.conftest import FakeClock
+from tests.fakes.server import Drop, Hang, Reply
+from tests.fakes.slack import FakeSlack
+from tests.fakes.statuspage import FakeStatuspage
+from tests.fakes.wiring import (
+    FakeSleep,
+    secrets_env,
+    slack_table,
+    statuspage_table,
+)
+
+CHANNEL = "C0INCIDENT"
+
+
+@pytest.fixture
+def slack(clock: FakeClock) -> Iterator[FakeSlack]:
+    fake = FakeSlack(clock=clock)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def statuspage(clock: FakeClock) -> Iterator[FakeStatuspage]:
+    fake = FakeStatuspage(clock=clock)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def secrets(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, statuspage: FakeStatuspage) -> None:
+    for name, value in secrets_env(slack, statuspage).items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with client() as opened:
+        yield opened
+
+
+class Laptop:
+    """One teammate's cockpit: its store, its sync (kept: it remembers posts in doubt) and its
+    delivery worker, all on the test's clock."""
+
+    def __init__(
+        self, name: str, path: Path, config: Config, clock: FakeClock, http: httpx.AsyncClient
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.clock = clock
+        self.store = configure(Store.open(path, clock=clock), config)
+        assert config.slack is not None
+        self.sync = ThreadSync(
+            self.store,
+            SlackThreadApi(config.slack, http, clock),
+            CHANNEL,
+            clock=clock,
+            sleep=FakeSleep(clock),
+            jitter=lambda: 0.0,
+        )
+
+    async def round(self, incident: int) -> None:
+        done = await self.sync.round(incident)
+        assert done.failure is None, done.failure.reason
+
+    async def deliver(self, budget: float = 3600.0) -> None:
+        worker = DeliveryWorker(
+            self.store, self.config, clock=self.clock, sleep=FakeSleep(self.clock), jitter=lambda: 0
+        )
+        await worker.run(until_idle=True, budget=budget)
+
+    def publish(self, incident: int, text: str, status: Status | None = None) -> str:
+        entry = publish(self.store, self.config, incident, text, status, self.name, self.clock)
+        return entry.uid
+
+
+@pytest.fixture
+def make_config(slack: FakeSlack, statuspage: FakeStatuspage) -> Any:
+    def make(**tables: Any) -> Config:
+        base: dict[str, Any] = {"slack": slack_table(slack, "bot", timeout=0.5)}
+        if tables.pop("with_statuspage", True):
+            base["statuspage"] = statuspage_table(statuspage)
+        return config_from_dict({**base, **tables})
+
+    return make
+
+
+@pytest.fixture
+async def team(
+    tmp_path: Path, clock: FakeClock, http: httpx.AsyncClient, make_config: Any
+) -> AsyncIterator[tuple[Laptop, Laptop, int, int]]:
+    """Alice declared an incident and started its thread; Bob joined it."""
+    config = make_config()
+    alice = Laptop("alice", tmp_path / "alice.db", config, clock, http)
+    bob = Laptop("bob", tmp_path / "bob.db", config, clock, http)
+    incident = alice.store.declare("Checkout API errors", "SEV-2", "alice", service="api").id
+    await alice.round(incident)
+    thread = alice.store.thread_for(incident)
+    assert thread is not None and thread.permalink
+    joined, _ = await bob.sync.join(parse_permalink(thread.permalink), thread.permalink)
+    yield alice, bob, incident, joined.id
+    alice.store.close()
+    bob.store.close()
+
+
+def carriers(slack: FakeSlack, uid: str) -> list[dict[str, Any]]:
+    """The thread's messages whose metadata carries the entry `uid`."""
+    (root,) = slack.roots()
+    found = []
+    for message in slack.thread(root["ts"]):
+        metadata = message.get("metadata")
+        if (
+            isinstance(metadata, dict)
+            and metadata.get("event_type") in EVENT_TYPES
+            and uid in {wire.entry.uid for wire in decode(metadata).entries}
+        ):
+            found.append(message)
+    return found
+
+
+async def rounds(*laptops: tuple[Laptop, int], times: int = 3) -> None:
+    for _ in range(times):
+        for laptop, incident in laptops:
+            await laptop.round(incident)
+
+
+# ---- a published update is one message in the thread --------------------------------------
+
+
+async def test_a_published_update_is_one_message_its_reply_carrying_the_entry(
+    team: tuple[Laptop, Laptop, int, int], slack: FakeSlack
+) -> None:
+    alice, bob, incident, bobs = team
+    uid = alice.publish(incident, "Investigating elevated errors.", Status.IDENTIFIED)
+    # The sync runs before the delivery: it must leave the update to the Slack reply.
+    await alice.round(incident)
+    assert carriers(slack, uid) == []
+    await alice.deliver()
+    await rounds((alice, incident), (bob, bobs))
+    (message,) = carriers(slack, uid)
+    assert message["metadata"]["event_type"] == "cockpit_entry"
+    assert message["metadata"]["event_payload"]["part"] == "reply"  # the update people read
+    assert "Investigating elevated errors." in str(message["blocks"])
+    assert alice.store.sync_pending(incident) == 0
+    update = bob.store.last_entry(bobs, Kind.UPDATE)
+    assert update is not None and update.uid == uid
+    assert bob.store.incident(bobs).status is Status.IDENTIFIED
+    assert bob.store.deliveries(bobs) == []  # imported: nothing queued on bob's laptop
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(Reply(500, "<html>oops</html>", {"Content-Type": "text/html"}, commit=True),
+                     id="stored-then-500"),
+        pytest.param(Drop(commit=True), id="stored-then-connection-lost"),
+        pytest.param(Hang(seconds=5, commit=True), id="stored-then-timeout"),
+        pytest.param(Reply(200, {"ok": False, "error": "internal_error"}, commit=True),
+                     id="stored-then-internal_error"),
+    ],
+)  # fmt: skip
+async def test_a_reply_in_doubt_is_found_by_its_key_and_never_echoed_or_posted_twice(
+    team: tuple[Laptop, Laptop, int, int], slack: FakeSlack, failure: Any
+) -> None:
+    alice, bob, incident, bobs = team
+    uid = alice.publish(incident, "Investigating.")
+    slack.script("chat.postMessage", failure)
+    await alice.deliver(budget=0)  # one attempt: it landed, alice never heard
+    (delivery,) = [d for d in alice.store.deliveries(incident) if d.target == "slack"]
+    assert delivery.state == "retrying"
+    await rounds((alice, incident), (bob, bobs))  # syncing meanwhile echoes nothing
+    await alice.deliver()
+    await rounds((alice, incident), (bob, bobs))
+    assert len(carriers(slack, uid)) == 1
+    (delivery,) = [d for d in alice.store.deliveries(incident) if d.target == "slack"]
+    assert delivery.state == "sent" and delivery.remote_id == carriers(slack, uid)[0]["ts"]
+    assert alice.store.sync_pending(incident) == 0
+    assert uid in {e.uid for e in bob.store.sync_entries(bobs)}
+
+
+async def test_an_update_whose_slack_delivery_failed_for_good_is_echoed_once(
+    team: tuple[Laptop, Laptop, int, int], slack: FakeSlack
+) -> None:
+    alice, bob, incident, bobs = team
+    uid = alice.publish(incident, "Investigating.")
+    slack.script("chat.postMessage", Reply(200, {"ok": False, "error": "is_archived"}))
+    await alice.deliver()
+    (delivery,) = [d for d in alice.store.deliveries(incident) if d.target == "slack"]
+    assert delivery.state == "failed"
+    await rounds((alice, incident), (bob, bobs))
+    (message,) = carriers(slack, uid)
+    assert "part" not in message["metadata"]["event_payload"]  # the sync's echo
+    assert uid in {e.uid for e in bob.store.sync_entries(bobs)}
+
+
+async def test_a_deleted_update_reply_is_echoed_again_by_the_rescan(
+    team: tuple[Laptop, Laptop, int, int], slack: FakeSlack, clock: FakeClock
+) -> None:
+    alice, _, incident, _ = team
+    uid = alice.publish(incident, "Investigating.")
+    await alice.deliver()
+    await alice.round(incident)
+    (reply,) = carriers(slack, uid)
+    slack.delete(reply["ts"])
+    clock.advance(minutes=6)  # past the whole-read interval and the settling time
+    await alice.round(incident)
+    await alice.round(incident)
+    assert len(carriers(slack, uid)) == 1
