@@ -192,6 +192,9 @@ class Target(ABC):
     can_check: ClassVar[bool] = False
     at_least_once: ClassVar[bool] = False  # cannot check: a retry after a timeout may repeat
     receives_updates: ClassVar[bool] = True  # False: incident events only (a pager)
+    shared_refs: ClassVar[frozenset[str]] = frozenset()
+    """Remote ids every laptop must use (the status-page incident): shared through the thread
+    when team sync is on, so a teammate's update goes to the same one."""
     follows_status: ClassVar[bool] = False
     """A status page: it shows the latest update's status, so an update older than one another
     laptop published is not sent there (it would move the status back)."""

@@ -99,6 +99,7 @@ class _Attempt:
         *,
         sharing: bool = False,
         superseded_by: Newer | None = None,
+        shared_refs: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.delivery = delivery
@@ -108,6 +109,7 @@ class _Attempt:
         self.sharing = sharing
         self.remote_id = delivery.remote_id
         self._superseded_by = superseded_by
+        self.shared_refs = shared_refs if sharing else frozenset()
 
     @property
     def payload(self) -> Mapping[str, Any]:
@@ -125,7 +127,10 @@ class _Attempt:
 
     def set_ref(self, name: str, value: str) -> None:
         target, incident = self.delivery.target, self.delivery.incident_id
-        self.store.set_remote_ref(incident, target, name, self.scrub(value))
+        if name in self.shared_refs:
+            self.store.share_remote_ref(incident, target, name, self.scrub(value))
+        else:
+            self.store.set_remote_ref(incident, target, name, self.scrub(value))
 
     def landed(self, remote_id: str) -> None:
         self.remote_id = self.scrub(remote_id)
@@ -350,6 +355,7 @@ class DeliveryWorker:
             self.scrub,
             sharing=self.sharing,
             superseded_by=newer,
+            shared_refs=target.shared_refs,
         )
         outcome: Outcome
         try:

@@ -48,6 +48,9 @@ class IncidentEvent:
     entry_id: int
     at: datetime
     queued: tuple[tuple[str, str], ...]  # (target, action) queued earlier for this incident
+    severities: tuple[str, ...] = ()
+    """Every severity the incident has had, set on any laptop (what a teammate may have paged
+    for: resolving here resolves that page too)."""
 
 
 EventHook = Callable[[IncidentEvent], Sequence[tuple[str, str, Mapping[str, Any]]]]

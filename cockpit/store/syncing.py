@@ -10,13 +10,14 @@ database has seen, so it is the fold's winner too.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from cockpit.domain.incident import Entry, Incident, incident_ref
+from cockpit.domain.incident import Entry, Incident, Kind, incident_ref
 from cockpit.domain.moments import check_moment, format_utc, read_stored
 from cockpit.domain.text import storable
 from cockpit.store.connection import guarded
@@ -24,7 +25,7 @@ from cockpit.store.errors import IncidentNotFound, StoreError
 from cockpit.store.identity import NOTICE, REGISTER_KINDS, receive_stamp
 from cockpit.store.rows import to_entry
 from cockpit.store.threads import Threads
-from cockpit.sync.ids import is_id
+from cockpit.sync.ids import derived_uid, is_id
 
 if TYPE_CHECKING:
     from cockpit.sync.entry import Origin, SyncEntry
@@ -227,12 +228,78 @@ class Syncing(Threads):
                     changed_state = changed_state or held[1].kind in REGISTER_KINDS
                 else:
                     continue
+                self._adopt_ref(conn, incident_id, entry)
                 changed_state = changed_state or entry.kind in REGISTER_KINDS
             if changed_state:
                 after = self._register_entries(conn, incident_id)
                 self._refold(conn, incident_id, fold(after), fold(before).conflicts)
             self._announce_late(conn, incident_id, newest, added)
         return [entry.uid for entry in added]
+
+    @guarded
+    def share_remote_ref(self, incident_id: int, target: str, key: str, value: str) -> str:
+        """Record an id the incident has at a service (a status-page incident) and share it
+        with the team as an entry (its uid derived from the gid, the target and the key, so
+        two laptops that each create one keep the first: every laptop then updates that one).
+        Returns the value that stands: the team's, when another laptop's reached here first."""
+        with self._write() as conn:
+            row = self._require_incident(conn, incident_id)
+            uid = shared_ref_uid(row["gid"], target, key)
+            held = self._held(conn, uid)
+            team = _ref_value(held[1], target, key) if held and held[1] else None
+            if team is not None:
+                if team != value:
+                    self._ref_conflict(conn, incident_id, target, value, team)
+                value = team
+            else:
+                meta = {"event": REF_EVENT, "target": target, "key": key, "value": value}
+                now = self.now()
+                self._insert_entry(
+                    conn,
+                    incident_id,
+                    Kind.EXTERNAL,
+                    target,
+                    f"{target} {key} {value} created: every laptop's updates go there",
+                    now,
+                    now,
+                    meta=meta,
+                    uid=uid,
+                )
+            self._set_ref(conn, incident_id, target, key, value)
+        return value
+
+    def _adopt_ref(self, conn: sqlite3.Connection, incident_id: int, entry: SyncEntry) -> None:
+        """An imported shared remote id becomes this laptop's too (never queues anything)."""
+        if entry.kind is not Kind.EXTERNAL or entry.meta.get("event") != REF_EVENT:
+            return
+        target, key = entry.meta.get("target"), entry.meta.get("key")
+        if not (isinstance(target, str) and isinstance(key, str)):
+            return
+        gid = conn.execute("SELECT gid FROM incidents WHERE id = ?", (incident_id,)).fetchone()[0]
+        value = _ref_value(entry, target, key)
+        # Only the entry with the uid every laptop derives counts (a forged one is text).
+        if value is None or entry.uid != shared_ref_uid(gid, target, key):
+            return
+        row = conn.execute(
+            "SELECT value FROM remote_refs WHERE incident_id = ? AND target = ? AND key = ?",
+            (incident_id, target, key),
+        ).fetchone()
+        if row is not None and row[0] != value:
+            self._ref_conflict(conn, incident_id, target, row[0], value)
+        self._set_ref(conn, incident_id, target, key, value)
+
+    def _ref_conflict(
+        self, conn: sqlite3.Connection, incident_id: int, target: str, ours: str, team: str
+    ) -> None:
+        """Say that this laptop made a second one (two laptops created it at once): the
+        team's stands, ours is left for a person to close."""
+        self._notice(
+            conn,
+            incident_id,
+            f"{target}: {ours} was created here while the team's is {team}; "
+            f"updates go to {team}: close {ours} on {target} by hand",
+            {"event": "ref-conflict", "target": target, "ours": ours},
+        )
 
     def _import_target(
         self, conn: sqlite3.Connection, incident: int | str, batch: Sequence[SyncEntry]
@@ -423,6 +490,32 @@ class Syncing(Threads):
             (incident_id, *_REGISTER_KIND_VALUES),
         )
         return _readable(rows)
+
+
+REF_EVENT = "remote_ref"
+"""The meta `event` of an entry sharing a remote id (`target`, `key`, `value`)."""
+_REF_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What a shared remote id may be: it goes into the service's URL path (no `/`, no `..`)."""
+
+
+def shared_ref_uid(gid: str, target: str, key: str) -> str:
+    """The uid of the entry sharing incident `gid`'s id at `target` (same on every laptop)."""
+    return derived_uid(gid, f"remote_ref:{target}:{key}")
+
+
+def _ref_value(entry: SyncEntry, target: str, key: str) -> str | None:
+    """The remote id `entry` shares for (target, key), if it is one and fit for a URL."""
+    meta = entry.meta
+    value = meta.get("value")
+    if (
+        meta.get("event") != REF_EVENT
+        or meta.get("target") != target
+        or meta.get("key") != key
+        or not isinstance(value, str)
+        or _REF_VALUE.fullmatch(value) is None
+    ):
+        return None
+    return value
 
 
 def _content(entry: SyncEntry) -> tuple[Any, ...]:

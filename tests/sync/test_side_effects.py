@@ -25,12 +25,17 @@ from cockpit.store import Store
 from cockpit.sync.permalink import parse_permalink
 from cockpit.sync.wire import EVENT_TYPES, decode
 from tests.conftest import FakeClock
+from tests.fakes.betterstack import FakeBetterstack
+from tests.fakes.instatus import FakeInstatus
 from tests.fakes.server import Drop, Hang, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
 from tests.fakes.wiring import (
     FakeSleep,
+    betterstack_table,
+    instatus_table,
     secrets_env,
+    service_secrets_env,
     slack_table,
     statuspage_table,
 )
@@ -234,3 +239,201 @@ async def test_a_deleted_update_reply_is_echoed_again_by_the_rescan(
     await alice.round(incident)
     await alice.round(incident)
     assert len(carriers(slack, uid)) == 1
+
+
+# ---- the status-page incident is the team's, shared through the thread ---------------------
+
+
+class Page:
+    """One status-page fake, as the tests look at it: its configuration table, how many
+    incidents it holds, and the status it shows."""
+
+    def __init__(self, name: str, fake: Any, table: dict[str, Any]) -> None:
+        self.name = name
+        self.fake = fake
+        self.table = table
+
+    @property
+    def incidents(self) -> list[dict[str, Any]]:
+        held = self.fake.reports if self.name == "betterstack" else self.fake.incidents
+        return list(held.values())
+
+    def shown(self) -> str:
+        """The status customers read on the (one) incident."""
+        (incident,) = self.incidents
+        if self.name == "betterstack":
+            states = {r["status"] for r in incident["affected_resources"]}
+            return "resolved" if states == {"resolved"} else "open"
+        return str(incident["status"]).lower()
+
+
+@pytest.fixture(params=["statuspage", "instatus", "betterstack"])
+def page(
+    request: pytest.FixtureRequest,
+    clock: FakeClock,
+    statuspage: FakeStatuspage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Page]:
+    name = request.param
+    if name == "statuspage":
+        yield Page(name, statuspage, statuspage_table(statuspage))
+        return
+    fake: Any = FakeInstatus(clock=clock) if name == "instatus" else FakeBetterstack(clock=clock)
+    fake.start()
+    args = {"instatus": fake} if name == "instatus" else {"betterstack": fake}
+    for key, value in service_secrets_env(**args).items():
+        monkeypatch.setenv(key, value)
+    table = instatus_table(fake) if name == "instatus" else betterstack_table(fake)
+    yield Page(name, fake, table)
+    fake.stop()
+
+
+@pytest.fixture
+async def paged_team(
+    tmp_path: Path, clock: FakeClock, http: httpx.AsyncClient, make_config: Any, page: Page
+) -> AsyncIterator[tuple[Laptop, Laptop, int, int]]:
+    """`team`, with one status page (each kind in turn) instead of Statuspage alone."""
+    config = make_config(with_statuspage=False, **{page.name: page.table})
+    alice = Laptop("alice", tmp_path / "alice.db", config, clock, http)
+    bob = Laptop("bob", tmp_path / "bob.db", config, clock, http)
+    incident = alice.store.declare("Checkout API errors", "SEV-2", "alice", service="api").id
+    await alice.round(incident)
+    thread = alice.store.thread_for(incident)
+    assert thread is not None and thread.permalink
+    joined, _ = await bob.sync.join(parse_permalink(thread.permalink), thread.permalink)
+    yield alice, bob, incident, joined.id
+    alice.store.close()
+    bob.store.close()
+
+
+def ref_key(page: Page) -> str:
+    return "report" if page.name == "betterstack" else "incident"
+
+
+async def test_bobs_update_goes_to_the_status_page_incident_alice_created(
+    paged_team: tuple[Laptop, Laptop, int, int], page: Page, clock: FakeClock
+) -> None:
+    alice, bob, incident, bobs = paged_team
+    alice.publish(incident, "Investigating.")
+    await alice.deliver()
+    (created,) = page.incidents
+    await rounds((alice, incident), (bob, bobs))
+    assert bob.store.remote_ref(bobs, page.name, ref_key(page)) == str(created["id"])
+    assert bob.store.deliveries(bobs) == []  # learning the id queued nothing
+    clock.advance(minutes=1)
+    bob.publish(bobs, "Fixed; watching.", Status.RESOLVED)
+    await bob.deliver()
+    assert len(page.incidents) == 1  # bob's update went to alice's incident
+    assert page.shown() == "resolved"
+    # Read again and again: the shared id is one entry, imported once.
+    await rounds((alice, incident), (bob, bobs))
+    shared = [e for e in bob.store.sync_entries(bobs) if e.meta.get("event") == "remote_ref"]
+    assert len(shared) == 1 and shared[0].meta["value"] == str(created["id"])
+
+
+async def test_two_laptops_that_each_created_one_converge_on_the_first(
+    paged_team: tuple[Laptop, Laptop, int, int], page: Page, clock: FakeClock
+) -> None:
+    alice, bob, incident, bobs = paged_team
+    alice.publish(incident, "Investigating (alice).")
+    await alice.deliver()
+    clock.advance(seconds=1)
+    bob.publish(bobs, "Investigating (bob).")
+    if page.name == "statuspage":  # Statuspage tags incidents with the gid: bob finds alice's
+        await bob.deliver()
+        assert len(page.incidents) == 1
+        return
+    await bob.deliver()  # Instatus and Better Stack cannot be searched for it: a second one
+    first, second = page.incidents
+    await rounds((alice, incident), (bob, bobs))
+    for laptop, local in ((alice, incident), (bob, bobs)):
+        assert laptop.store.remote_ref(local, page.name, ref_key(page)) == str(first["id"])
+    notices = [e.text for e in bob.store.entries(bobs) if e.meta.get("event") == "ref-conflict"]
+    assert notices and str(second["id"]) in notices[0]  # bob is told to close his by hand
+    clock.advance(minutes=1)
+    bob.publish(bobs, "Fixed.", Status.RESOLVED)
+    await bob.deliver()
+    assert len(first["updates"]) == 2  # from now on, the first one gets the updates
+
+
+async def test_a_shared_id_unfit_for_a_url_or_not_derived_is_not_adopted(
+    team: tuple[Laptop, Laptop, int, int],
+) -> None:
+    from dataclasses import replace
+
+    from cockpit.store.syncing import shared_ref_uid
+
+    alice, bob, incident, bobs = team
+    gid = alice.store.incident(incident).gid
+    alice.publish(incident, "Investigating.")
+    await alice.deliver()
+    shared = alice.store.sync_entries(incident)
+    real = next(e for e in shared if e.meta.get("event") == "remote_ref")
+    assert real.uid == shared_ref_uid(gid, "statuspage", "incident")
+    forged = [
+        replace(real, meta={**real.meta, "value": "../../pages/other/incidents"}),
+        replace(real, meta={**real.meta, "value": "x" * 65}),
+        replace(real, uid="ab" * 16),  # right shape, but not the uid every laptop derives
+        replace(real, meta={**real.meta, "key": "other"}),
+    ]
+    for entry in forged:
+        bob.store.import_entries(bobs, [entry], "file")
+        assert bob.store.remote_ref(bobs, "statuspage", "incident") is None, entry
+
+
+# ---- an older update delivered late never moves a status back -------------------------------
+
+
+async def test_an_older_update_delivered_late_is_superseded_on_the_status_page(
+    paged_team: tuple[Laptop, Laptop, int, int], page: Page, clock: FakeClock, slack: FakeSlack
+) -> None:
+    alice, bob, incident, bobs = paged_team
+    older = alice.publish(incident, "Identified: a bad deploy.", Status.IDENTIFIED)
+    await alice.round(incident)  # alice's status page delivery is held (she is offline)
+    clock.advance(minutes=2)
+    await bob.round(bobs)
+    newer = bob.publish(bobs, "Resolved: rolled back.", Status.RESOLVED)
+    await bob.deliver()
+    assert page.shown() == "resolved"
+    await rounds((bob, bobs), (alice, incident))
+    await alice.deliver()  # back online: the older update goes out late
+    assert page.shown() == "resolved"  # the newer status stands
+    (held,) = [d for d in alice.store.deliveries(incident) if d.target == page.name]
+    assert held.state == "superseded" and "bob" in (held.last_error or "")
+    lines = [e for e in alice.store.entries(incident) if e.meta.get("event") == "superseded"]
+    assert len(lines) == 1 and lines[0].meta["newer"] == newer
+    # Slack still gets it, as history, without refreshing the headline to the older status.
+    (reply,) = carriers(slack, older)
+    assert reply["metadata"]["event_payload"]["part"] == "reply"
+    (slack_delivery,) = [d for d in alice.store.deliveries(incident) if d.target == "slack"]
+    assert slack_delivery.state == "sent" and "headline kept" in (slack_delivery.last_error or "")
+    # The team learns why: the line is shared.
+    await rounds((alice, incident), (bob, bobs))
+    assert lines[0].uid in {e.uid for e in bob.store.sync_entries(bobs)}
+
+
+async def test_an_older_update_sent_before_the_newer_one_exists_goes_out(
+    paged_team: tuple[Laptop, Laptop, int, int], page: Page, clock: FakeClock
+) -> None:
+    alice, bob, incident, bobs = paged_team
+    alice.publish(incident, "Identified: a bad deploy.", Status.IDENTIFIED)
+    await alice.deliver()
+    await rounds((alice, incident), (bob, bobs))
+    clock.advance(minutes=2)
+    bob.publish(bobs, "Resolved: rolled back.", Status.RESOLVED)
+    await bob.deliver()
+    assert page.shown() == "resolved"
+    assert [d.state for d in alice.store.deliveries(incident)] == ["sent", "sent"]
+    assert len(page.incidents) == 1
+
+
+async def test_own_older_updates_still_go_out_in_order(
+    paged_team: tuple[Laptop, Laptop, int, int], page: Page, clock: FakeClock
+) -> None:
+    alice, _, incident, _ = paged_team
+    alice.publish(incident, "Identified.", Status.IDENTIFIED)
+    clock.advance(minutes=1)
+    alice.publish(incident, "Resolved.", Status.RESOLVED)
+    await alice.deliver()
+    assert {d.state for d in alice.store.deliveries(incident)} == {"sent"}
+    assert page.shown() == "resolved"
