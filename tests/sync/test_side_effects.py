@@ -27,6 +27,7 @@ from cockpit.sync.wire import EVENT_TYPES, decode
 from tests.conftest import FakeClock
 from tests.fakes.betterstack import FakeBetterstack
 from tests.fakes.instatus import FakeInstatus
+from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import Drop, Hang, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
@@ -34,6 +35,7 @@ from tests.fakes.wiring import (
     FakeSleep,
     betterstack_table,
     instatus_table,
+    pagerduty_table,
     secrets_env,
     service_secrets_env,
     slack_table,
@@ -437,3 +439,85 @@ async def test_own_older_updates_still_go_out_in_order(
     await alice.deliver()
     assert {d.state for d in alice.store.deliveries(incident)} == {"sent"}
     assert page.shown() == "resolved"
+
+
+# ---- one page per incident, resolved by whoever resolves ------------------------------------
+
+
+@pytest.fixture
+def pagerduty(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePagerDuty]:
+    fake = FakePagerDuty(clock=clock)
+    fake.start()
+    for key, value in service_secrets_env(pagerduty=fake).items():
+        monkeypatch.setenv(key, value)
+    yield fake
+    fake.stop()
+
+
+async def paging_team(
+    tmp_path: Path,
+    clock: FakeClock,
+    http: httpx.AsyncClient,
+    make_config: Any,
+    pagerduty: FakePagerDuty,
+    severity: str,
+) -> tuple[Laptop, Laptop, int, int]:
+    config = make_config(pagerduty=pagerduty_table(pagerduty))
+    alice = Laptop("alice", tmp_path / "alice.db", config, clock, http)
+    bob = Laptop("bob", tmp_path / "bob.db", config, clock, http)
+    incident = alice.store.declare("Payments failing", severity, "alice", service="pay").id
+    await alice.round(incident)
+    thread = alice.store.thread_for(incident)
+    assert thread is not None and thread.permalink
+    joined, _ = await bob.sync.join(parse_permalink(thread.permalink), thread.permalink)
+    return alice, bob, incident, joined.id
+
+
+async def test_bob_resolving_resolves_the_page_alice_sent(
+    tmp_path: Path,
+    clock: FakeClock,
+    http: httpx.AsyncClient,
+    make_config: Any,
+    pagerduty: FakePagerDuty,
+) -> None:
+    alice, bob, incident, bobs = await paging_team(
+        tmp_path, clock, http, make_config, pagerduty, "SEV-1"
+    )
+    await alice.deliver()
+    (alert,) = pagerduty.alerts
+    assert alert["dedup_key"] == alice.store.incident(incident).gid
+    await rounds((alice, incident), (bob, bobs))
+    assert bob.store.deliveries(bobs) == []  # the imported declaration paged nobody again
+    clock.advance(minutes=5)
+    bob.store.set_status(bobs, Status.RESOLVED, "bob")
+    await bob.deliver()
+    assert len(pagerduty.alerts) == 1 and alert["status"] == "resolved"
+
+
+async def test_concurrent_raises_page_once_and_both_page_lines_reach_everyone(
+    tmp_path: Path,
+    clock: FakeClock,
+    http: httpx.AsyncClient,
+    make_config: Any,
+    pagerduty: FakePagerDuty,
+) -> None:
+    alice, bob, incident, bobs = await paging_team(
+        tmp_path, clock, http, make_config, pagerduty, "SEV-2"
+    )
+    alice.store.set_severity(incident, "SEV-1", "alice")
+    bob.store.set_severity(bobs, "SEV-1", "bob")  # neither has seen the other's
+    await alice.deliver()
+    await bob.deliver()
+    (alert,) = pagerduty.alerts  # the gid is the dedup key: one alert
+    assert len(alert["events"]) == 2
+    await rounds((alice, incident), (bob, bobs))
+    # Each laptop's delivery #1 was a page: the line's uid comes from the delivery's own key,
+    # so neither line hides the other.
+    keys = {str(d.payload["key"]) for d in alice.store.deliveries(incident)} | {
+        str(d.payload["key"]) for d in bob.store.deliveries(bobs)
+    }
+    assert len(keys) == 2
+    for laptop, local in ((alice, incident), (bob, bobs)):
+        lines = [e for e in laptop.store.entries(local) if e.meta.get("event") == "delivery"]
+        assert {e.meta.get("key") for e in lines} == keys
+        assert {e.text.split(" (")[0] for e in lines} == {"PagerDuty page sent"}
