@@ -92,6 +92,19 @@ class Syncing(Threads):
         return int(row[0])
 
     @guarded
+    def closed_threads(self, resolved_since: datetime) -> list[int]:
+        """Resolved incidents with a thread that were resolved since `resolved_since`, or
+        still hold entries of this laptop to send (the resolution itself, an update delivered
+        late): their threads are still worth reading and writing."""
+        rows = self.conn.execute(
+            "SELECT id FROM incidents WHERE status = 'resolved' "
+            "AND id IN (SELECT incident_id FROM sync_threads) AND (resolved_at >= ? OR id IN "
+            f"(SELECT incident_id FROM entries WHERE {_UNSENT})) ORDER BY id",
+            (format_utc(resolved_since),),
+        )
+        return [int(row[0]) for row in rows]
+
+    @guarded
     def shared_entry(self, entry_id: int) -> SyncEntry | None:
         """The entry with local id `entry_id` as every laptop shares it (None for a line this
         laptop keeps to itself, or an unreadable one)."""

@@ -16,7 +16,7 @@ import pytest
 from cockpit.comms.events import configure
 from cockpit.comms.publish import publish
 from cockpit.comms.slack_thread import SlackThreadApi
-from cockpit.comms.sync import ThreadSync
+from cockpit.comms.sync import ThreadSync, shared_incidents
 from cockpit.comms.transport import client
 from cockpit.comms.worker import DeliveryWorker
 from cockpit.config import Config, config_from_dict
@@ -521,3 +521,22 @@ async def test_concurrent_raises_page_once_and_both_page_lines_reach_everyone(
         lines = [e for e in laptop.store.entries(local) if e.meta.get("event") == "delivery"]
         assert {e.meta.get("key") for e in lines} == keys
         assert {e.text.split(" (")[0] for e in lines} == {"PagerDuty page sent"}
+
+
+async def test_a_resolution_is_shared_although_the_incident_closed_here(
+    team: tuple[Laptop, Laptop, int, int], clock: FakeClock
+) -> None:
+    alice, bob, incident, bobs = team
+    alice.store.set_status(incident, Status.RESOLVED, "alice")
+    # The background sync still takes it up: the resolution is not in the thread yet.
+    assert shared_incidents(alice.store) == [incident]
+    await rounds((alice, incident), (bob, bobs), times=1)
+    assert bob.store.incident(bobs).status is Status.RESOLVED
+    # Both keep reading it for a while: a late update, or why it was superseded, may follow.
+    assert shared_incidents(alice.store) == [incident] and shared_incidents(bob.store) == [bobs]
+    bob.store.append(bobs, Kind.NOTE, "checked the graphs after the rollback", "bob")
+    clock.advance(hours=2)
+    assert shared_incidents(alice.store) == []
+    assert shared_incidents(bob.store) == [bobs]  # until bob's note is in the thread
+    await rounds((bob, bobs), (alice, incident), times=1)
+    assert shared_incidents(bob.store) == []
