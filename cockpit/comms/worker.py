@@ -140,6 +140,8 @@ class _Attempt:
         entry_id = self.delivery.entry_id
         if not self.sharing or entry_id is None:
             return None
+        if self.store.thread_for(self.delivery.incident_id) is None:
+            return None  # no team thread yet: the reply goes elsewhere, the sync echoes it
         entry = self.store.shared_entry(entry_id)
         if entry is None or entry.kind is not Kind.UPDATE:
             return None

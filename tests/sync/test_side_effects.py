@@ -540,3 +540,21 @@ async def test_a_resolution_is_shared_although_the_incident_closed_here(
     assert shared_incidents(bob.store) == [bobs]  # until bob's note is in the thread
     await rounds((bob, bobs), (alice, incident), times=1)
     assert shared_incidents(bob.store) == []
+
+
+async def test_an_update_delivered_before_the_thread_exists_still_reaches_the_team(
+    tmp_path: Path, clock: FakeClock, http: httpx.AsyncClient, make_config: Any, slack: FakeSlack
+) -> None:
+    config = make_config(with_statuspage=False)
+    alice = Laptop("alice", tmp_path / "alice.db", config, clock, http)
+    bob = Laptop("bob", tmp_path / "bob.db", config, clock, http)
+    incident = alice.store.declare("Checkout API errors", "SEV-2", "alice").id
+    uid = alice.publish(incident, "Investigating.")
+    await alice.deliver()  # before any sync round: the reply cannot carry it into a team thread
+    await alice.round(incident)
+    thread = alice.store.thread_for(incident)
+    assert thread is not None and thread.permalink
+    joined, _ = await bob.sync.join(parse_permalink(thread.permalink), thread.permalink)
+    assert uid in {e.uid for e in bob.store.sync_entries(joined.id)}
+    alice.store.close()
+    bob.store.close()
