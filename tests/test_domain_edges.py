@@ -40,7 +40,7 @@ def test_the_stored_vocabularies_keep_their_names():
         "system",
         "external",
     ]
-    assert DELIVERY_STATES == ("queued", "sending", "retrying", "sent", "failed")
+    assert DELIVERY_STATES == ("queued", "sending", "retrying", "sent", "failed", "superseded")
     assert [s.value for s in ItemState] == ["open", "done", "wont_do"]
 
 

@@ -53,6 +53,8 @@ class Betterstack(KeyedTarget):
 
     name = "betterstack"
     can_check = True
+    follows_status = True
+    shared_refs = frozenset({"report"})
 
     def __init__(self, config: BetterstackConfig) -> None:
         key = Credential("betterstack.api_key", config.api_key, config.api_key_env, header=True)

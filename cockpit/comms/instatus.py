@@ -54,6 +54,8 @@ class Instatus(KeyedTarget):
 
     name = "instatus"
     can_check = True
+    follows_status = True
+    shared_refs = frozenset({"incident"})
 
     def __init__(self, config: InstatusConfig) -> None:
         key = Credential("instatus.api_key", config.api_key, config.api_key_env, header=True)

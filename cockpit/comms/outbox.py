@@ -86,6 +86,8 @@ def _state_text(delivery: Delivery, now: datetime) -> str:
         return f"sent {at}".rstrip() + (f" ({error})" if error else "")
     if delivery.state == "failed":
         return f"failed: {error or 'unknown error'}"
+    if delivery.state == "superseded":
+        return f"not sent: {error}" if error else "not sent: a newer update stands"
     if delivery.state == "sending":
         return "sending…"
     return delivery.state

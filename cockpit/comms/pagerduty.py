@@ -78,7 +78,10 @@ class PagerDuty(KeyedTarget):
         ):
             reason = f"severity raised from {event.meta['from']} to {event.meta['to']}"
         elif event.name == "status" and event.meta["to"] == Status.RESOLVED.value:
-            if (self.name, "trigger") in event.queued:
+            # Paged here, or maybe on a teammate's laptop (the incident was at a paging
+            # severity there): the key is the gid, so this resolves that page too. Resolving
+            # a key PagerDuty has no open alert for does nothing.
+            if (self.name, "trigger") in event.queued or pages & set(event.severities):
                 return [("resolve", self._event("resolve", dedup_key(incident)))]
             return []
         elif (

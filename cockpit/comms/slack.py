@@ -35,6 +35,7 @@ from cockpit.comms.target import (
 )
 from cockpit.config import SlackConfig
 from cockpit.plaintext import clean_line, slack_escape, slack_unescape
+from cockpit.sync.wire import EVENT_ENTRY, encode_entry
 
 if TYPE_CHECKING:
     import httpx
@@ -211,14 +212,22 @@ class SlackBot(KeyedTarget):
         return f"root_ts:{self.channel}"
 
     def _metadata(self, attempt: Attempt, part: str) -> dict[str, Any]:
-        return {
-            "event_type": EVENT_TYPE,
-            "event_payload": {
-                "delivery": attempt.key,
-                "part": part,
-                "incident": attempt.payload.get("incident", ""),
-            },
+        """The delivery's tag (what a retry looks for); with team sync on, the reply also
+        carries the update's entry, so the thread holds the update once: the sync counts it
+        sent, and the other laptops import it from this message."""
+        tag = {
+            "delivery": attempt.key,
+            "part": part,
+            "incident": attempt.payload.get("incident", ""),
         }
+        carried = attempt.carried() if part == "reply" else None
+        if carried is None:
+            return {"event_type": EVENT_TYPE, "event_payload": tag}
+        metadata = encode_entry(carried.gid, carried.entry)
+        payload = metadata["event_payload"]
+        assert isinstance(payload, dict)
+        payload.update(tag)
+        return metadata
 
     async def post(self, http: httpx.AsyncClient, attempt: Attempt) -> Outcome:
         payload = attempt.payload
@@ -261,9 +270,17 @@ class SlackBot(KeyedTarget):
         return await self.finish(http, attempt, ts)
 
     async def finish(self, http: httpx.AsyncClient, attempt: Attempt, remote_id: str) -> Outcome:
+        attempt.in_thread(self.channel, remote_id)  # the reply carries the entry (team sync)
         root = attempt.ref(self._root_ref())
         if root is None or attempt.ref(f"root_key:{self.channel}") == attempt.key:
             return Sent(remote_id)  # this delivery posted the root: it is already current
+        newer = attempt.superseded_by
+        if newer is not None:
+            # History in the thread; the headline keeps the newer update's status.
+            return Sent(
+                remote_id,
+                note=f"headline kept: {newer.author}'s update of {newer.at:%H:%M:%S} UTC is newer",
+            )
         result = await self._call(
             http,
             "chat.update",
@@ -315,7 +332,7 @@ class SlackBot(KeyedTarget):
                 meta = _table(message, "metadata")
                 tag = _table(meta, "event_payload")
                 if (
-                    meta.get("event_type") == EVENT_TYPE
+                    meta.get("event_type") in (EVENT_TYPE, EVENT_ENTRY)
                     and tag.get("delivery") == attempt.key
                     and tag.get("part") == part
                     and _posted_ts(message) is not None

@@ -9,7 +9,7 @@ unresolved incidents, or at the known incident) before it creates or adds an upd
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from cockpit.comms.render import STATUSPAGE_BODY_LIMIT, STATUSPAGE_NAME_LIMIT
@@ -50,6 +50,8 @@ class Statuspage(KeyedTarget):
 
     name = "statuspage"
     can_check = True
+    follows_status = True
+    shared_refs = frozenset({"incident"})
 
     def __init__(self, config: StatuspageConfig, severities: Sequence[Severity] = ()) -> None:
         key = Credential("statuspage.api_key", config.api_key, config.api_key_env, header=True)
@@ -137,6 +139,13 @@ class Statuspage(KeyedTarget):
 
     async def post(self, http: httpx.AsyncClient, attempt: Attempt) -> Outcome:
         known = attempt.ref("incident")
+        if known is None and attempt.carried() is not None:
+            # A teammate's laptop may have created it and the thread not brought its id yet.
+            found = await self._search(http, attempt, self._same_incident)
+            if found is not None and not isinstance(found, str):
+                return found
+            if found is not None:
+                known = found
         if known is None:
             response = await http.post(
                 self.base,
@@ -172,6 +181,15 @@ class Statuspage(KeyedTarget):
             if not isinstance(found, dict):
                 return found
             return known if self._ours(found, attempt) else None
+        return await self._search(http, attempt, self._ours)
+
+    async def _search(
+        self,
+        http: httpx.AsyncClient,
+        attempt: Attempt,
+        match: Callable[[Mapping[str, Any], Attempt], bool],
+    ) -> Found:
+        """The id of an incident on the page that `match`es (remembered), None if none."""
         searches: list[tuple[str, dict[str, str]]] = [(f"{self.base}/unresolved", {})]
         if attempt.payload["status"] == Status.RESOLVED.value:
             # Created already resolved: it is not among the unresolved ones.
@@ -184,21 +202,28 @@ class Statuspage(KeyedTarget):
             if not isinstance(listed, list):
                 return listed
             for incident in listed:
-                if (
-                    isinstance(incident, dict)
-                    and self._ours(incident, attempt)
-                    and incident.get("id")
-                ):
+                if isinstance(incident, dict) and match(incident, attempt) and incident.get("id"):
                     remote = str(incident["id"])
                     attempt.set_ref("incident", remote)
                     return remote
         return None
 
     @staticmethod
-    def _ours(incident: Mapping[str, Any], attempt: Attempt) -> bool:
+    def _tag(incident: Mapping[str, Any]) -> Mapping[str, Any]:
         meta = incident.get("metadata") or {}
         tag = meta.get(META_KEY) if isinstance(meta, dict) else None
-        return isinstance(tag, dict) and tag.get("delivery") == attempt.key
+        return tag if isinstance(tag, dict) else {}
+
+    @classmethod
+    def _ours(cls, incident: Mapping[str, Any], attempt: Attempt) -> bool:
+        """Made by this delivery (an earlier attempt that may have landed)."""
+        return cls._tag(incident).get("delivery") == attempt.key
+
+    @classmethod
+    def _same_incident(cls, incident: Mapping[str, Any], attempt: Attempt) -> bool:
+        """Made for the same cockpit incident, by any laptop (tagged with its gid)."""
+        gid = attempt.payload.get("gid")
+        return bool(gid) and cls._tag(incident).get("gid") == gid
 
     @overload
     def _classify(

@@ -70,6 +70,8 @@ DOUBT_SETTLE = timedelta(seconds=5)
 DELETION_SETTLE = timedelta(seconds=60)
 """A person's message missing from a whole read counts as deleted only if older than this."""
 IDLE_AFTER = timedelta(minutes=2)
+KEEP_READING_RESOLVED = timedelta(hours=1)
+"""How long after an incident was resolved the background sync still reads its thread."""
 TEAM_SIZE = 3
 """Laptops the default poll is budgeted for (3 × 12 reads a minute within Tier 3's 50)."""
 POST_GAP = 1.0
@@ -497,6 +499,10 @@ def thread_sync(
 
 
 def shared_incidents(store: Store) -> list[int]:
-    """The incidents a background sync keeps reading: every open one (a resolved incident's
-    thread is read once more by `cockpit sync --incident`)."""
-    return [incident.id for incident in store.incidents(open_only=True)]
+    """The incidents a background sync keeps reading: every open one, and a resolved one for
+    `KEEP_READING_RESOLVED` after it was resolved here and as long as this laptop has entries
+    of it to send (a teammate's resolution arrives before their late update or the line
+    saying it was superseded). After that, `cockpit sync --incident` reads it once more."""
+    chosen = [incident.id for incident in store.incidents(open_only=True)]
+    closed = store.closed_threads(store.now() - KEEP_READING_RESOLVED)
+    return chosen + [i for i in closed if i not in chosen]

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import httpx
 
     from cockpit.store import IncidentEvent
+    from cockpit.sync.entry import SyncEntry
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,26 @@ class Preview:
     text: str
 
 
+@dataclass(frozen=True)
+class Carried:
+    """The published update a delivery carries into the incident's Slack thread when team sync
+    is on: its entry as every laptop shares it, so the thread shows the update once (the reply)
+    and the other laptops import it from that message."""
+
+    gid: str
+    entry: SyncEntry
+
+
+@dataclass(frozen=True)
+class Newer:
+    """A newer update (by the hybrid clock) published on another laptop for the same target:
+    an older update sent after it must not move that target's status back."""
+
+    uid: str
+    author: str
+    at: datetime
+
+
 class Attempt(Protocol):
     """One delivery attempt, as a target sees it."""
 
@@ -109,6 +130,17 @@ class Attempt(Protocol):
 
     def landed(self, remote_id: str) -> None:
         """The post itself is done (durably noted); later steps may still be pending."""
+
+    def carried(self) -> Carried | None:
+        """The update's shared entry when team sync is on (None otherwise, or for an event)."""
+
+    def in_thread(self, channel: str, ts: str) -> None:
+        """The carried entry is in the incident's thread as message `ts`: team sync does not
+        echo it again. Durable when this returns."""
+
+    @property
+    def superseded_by(self) -> Newer | None:
+        """A newer update from another laptop for this target, if one exists."""
 
 
 def landed_in(
@@ -175,6 +207,12 @@ class Target(ABC):
     can_check: ClassVar[bool] = False
     at_least_once: ClassVar[bool] = False  # cannot check: a retry after a timeout may repeat
     receives_updates: ClassVar[bool] = True  # False: incident events only (a pager)
+    shared_refs: ClassVar[frozenset[str]] = frozenset()
+    """Remote ids every laptop must use (the status-page incident): shared through the thread
+    when team sync is on, so a teammate's update goes to the same one."""
+    follows_status: ClassVar[bool] = False
+    """A status page: it shows the latest update's status, so an update older than one another
+    laptop published is not sent there (it would move the status back)."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout

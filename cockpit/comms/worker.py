@@ -32,7 +32,9 @@ import httpx
 from cockpit.comms import sink, transport
 from cockpit.comms.outbox import DOUBT_KEY, OWNER_KEY, PENDING_STATES, lane
 from cockpit.comms.target import (
+    Carried,
     MissingSecret,
+    Newer,
     Outcome,
     Permanent,
     Retry,
@@ -94,10 +96,15 @@ class _Attempt:
     clock: Clock
     in_doubt: bool
     scrub: Callable[[str], str]
+    sharing: bool = field(default=False, kw_only=True)
+    superseded_by: Newer | None = field(default=None, kw_only=True)
+    shared_refs: frozenset[str] = field(default=frozenset(), kw_only=True)
     remote_id: str | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.remote_id = self.delivery.remote_id
+        if not self.sharing:
+            self.shared_refs = frozenset()
 
     @property
     def payload(self) -> Mapping[str, Any]:
@@ -115,11 +122,30 @@ class _Attempt:
 
     def set_ref(self, name: str, value: str) -> None:
         target, incident = self.delivery.target, self.delivery.incident_id
-        self.store.set_remote_ref(incident, target, name, self.scrub(value))
+        if name in self.shared_refs:
+            self.store.share_remote_ref(incident, target, name, self.scrub(value))
+        else:
+            self.store.set_remote_ref(incident, target, name, self.scrub(value))
 
     def landed(self, remote_id: str) -> None:
         self.remote_id = self.scrub(remote_id)
         self.store.update_delivery(self.delivery.id, remote_id=self.remote_id)
+
+    def carried(self) -> Carried | None:
+        entry_id = self.delivery.entry_id
+        if not self.sharing or entry_id is None:
+            return None
+        if self.store.thread_for(self.delivery.incident_id) is None:
+            return None  # no team thread yet: the reply goes elsewhere, the sync echoes it
+        entry = self.store.shared_entry(entry_id)
+        if entry is None or entry.kind is not Kind.UPDATE:
+            return None
+        return Carried(self.store.incident(self.delivery.incident_id).gid, entry)
+
+    def in_thread(self, channel: str, ts: str) -> None:
+        carried = self.carried()
+        if carried is not None:
+            self.store.mark_sent([carried.entry.uid], channel, self.scrub(ts))
 
 
 def _quiet_http_logs() -> None:
@@ -151,6 +177,8 @@ class DeliveryWorker:
         self.targets = dict(targets if targets is not None else configured_targets(config))
         self.sink = sink.is_sink(store)
         """A drills database: every attempt is recorded by the drill sink, none is sent."""
+        self.sharing = config.sync_enabled and not self.sink
+        """Team sync is on: the Slack reply of an update carries its entry into the thread."""
         self.poll_seconds = poll_seconds
         self.on_change = on_change
         self.lease = lease
@@ -308,7 +336,20 @@ class DeliveryWorker:
         if claimed is None:
             return  # another process took it
         self._notify(claimed)
-        attempt = _Attempt(self.store, claimed, self.clock, in_doubt, self.scrub)
+        newer = self._newer_update(claimed, target)
+        if newer is not None and target.follows_status:
+            self._supersede(claimed, target, newer)
+            return
+        attempt = _Attempt(
+            self.store,
+            claimed,
+            self.clock,
+            in_doubt,
+            self.scrub,
+            sharing=self.sharing,
+            superseded_by=newer,
+            shared_refs=target.shared_refs,
+        )
         outcome: Outcome
         try:
             outcome = await self._send(target, attempt)
@@ -323,6 +364,50 @@ class DeliveryWorker:
             log.error("delivery #%s to %s: %s", claimed.id, target.name, detail)
             outcome = Permanent(f"unexpected error ({detail}); this is a cockpit bug")
         self._record(claimed, target, attempt, outcome)
+
+    def _newer_update(self, delivery: Delivery, target: Target) -> Newer | None:
+        """A newer update (hybrid clock) for `target` published on another laptop than the one
+        this delivery publishes; only updates have one, and only when the team shares them."""
+        if delivery.entry_id is None or not target.receives_updates or self.sink:
+            return None
+        newer = self.store.newer_update(delivery.entry_id, delivery.target)
+        if newer is None:
+            return None
+        return Newer(newer.uid, newer.author, newer.at)
+
+    def _supersede(self, delivery: Delivery, target: Target, newer: Newer) -> None:
+        """Leave an older update unsent where it would move the status back, and say so on
+        the timeline (shared: every laptop learns why the status page did not change)."""
+        when = f"{newer.at:%H:%M:%S} UTC"
+        older = self.store.entry(delivery.entry_id) if delivery.entry_id else None
+        what = f"{older.author}'s update of {older.at:%H:%M:%S} UTC" if older else "an update"
+        reason = f"superseded by {newer.author}'s newer update of {when}, already published"
+        payload = {k: v for k, v in delivery.payload.items() if k not in (OWNER_KEY, DOUBT_KEY)}
+        self.store.update_delivery(
+            delivery.id,
+            state="superseded",
+            next_attempt_at=None,
+            last_error=one_line(reason)[:500],
+            payload=payload,
+        )
+        text = (
+            f"{target.name}: {what} not sent; {newer.author}'s newer update of {when} stands "
+            "there (an older update never moves a status back)"
+        )
+        self.store.append_once(
+            delivery.incident_id,
+            Kind.EXTERNAL,
+            one_line(text)[:500],
+            target.name,
+            meta={
+                "event": "superseded",
+                "target": target.name,
+                "key": str(delivery.payload.get("key") or delivery.id),
+                "newer": newer.uid,
+            },
+            key=("event", "target", "key"),
+        )
+        self._notify(self.store.delivery(delivery.id))
 
     async def _send(self, target: Target, attempt: _Attempt) -> Outcome:
         if self.sink:  # a drill: before any client exists, so no request can leave
@@ -411,14 +496,23 @@ class DeliveryWorker:
         if self.sink:
             text = sink.drill_line(text)
         state = "sent" if isinstance(outcome, Sent) else "failed"
-        meta = {"event": "delivery", "delivery": delivery.id, "target": target.name, "state": state}
+        meta = {
+            "event": "delivery",
+            "delivery": delivery.id,
+            "target": target.name,
+            "action": delivery.action,
+            "state": state,
+            # The entry's uid is derived from these: the payload's key is unique across
+            # laptops, the local delivery id is not (alice's #1 and bob's #1 are two pages).
+            "key": str(delivery.payload.get("key") or f"delivery-{delivery.id}"),
+        }
         self.store.append_once(
             delivery.incident_id,
             Kind.EXTERNAL,
             text,
             target.name,
             meta=meta,
-            key=("event", "delivery", "state"),
+            key=("event", "key", "state"),
         )
 
     def _release(self, delivery: Delivery) -> None:

@@ -21,7 +21,7 @@ class Delivery:
     target: str
     action: str
     payload: Mapping[str, Any]
-    state: str  # queued, sending, retrying, sent, failed
+    state: str  # queued, sending, retrying, sent, failed, superseded
     attempts: int
     next_attempt_at: datetime | None
     last_error: str | None
@@ -33,7 +33,9 @@ class Delivery:
     """Stored values that could not be read (column -> raw text); shown flagged."""
 
 
-DELIVERY_STATES = ("queued", "sending", "retrying", "sent", "failed")
+DELIVERY_STATES = ("queued", "sending", "retrying", "sent", "failed", "superseded")
+"""`superseded`: an update older than one another laptop published, left unsent where it
+would move a status page's status back (why is in `last_error` and on the timeline)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class IncidentEvent:
     entry_id: int
     at: datetime
     queued: tuple[tuple[str, str], ...]  # (target, action) queued earlier for this incident
+    severities: tuple[str, ...] = ()
+    """Every severity the incident has had, set on any laptop (what a teammate may have paged
+    for: resolving here resolves that page too)."""
 
 
 EventHook = Callable[[IncidentEvent], Sequence[tuple[str, str, Mapping[str, Any]]]]

@@ -166,12 +166,17 @@ class Outbox(Incidents):
     @guarded
     def set_remote_ref(self, incident_id: int, target: str, key: str, value: str) -> None:
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO remote_refs (incident_id, target, key, value, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, target, key) "
-                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                (incident_id, target, key, value, format_utc(self.now())),
-            )
+            self._set_ref(conn, incident_id, target, key, value)
+
+    def _set_ref(
+        self, conn: sqlite3.Connection, incident_id: int, target: str, key: str, value: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO remote_refs (incident_id, target, key, value, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, target, key) "
+            "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (incident_id, target, key, value, format_utc(self.now())),
+        )
 
     def _fire(
         self,
@@ -199,7 +204,19 @@ class Outbox(Incidents):
                 (incident_id,),
             )
         )
-        event = IncidentEvent(name, incident, dict(meta), entry_id, now, queued)
+        severities = tuple(
+            str(found[0])
+            for found in conn.execute(
+                "SELECT DISTINCT json_extract(meta, '$.severity') FROM entries "
+                "WHERE incident_id = ? AND kind = 'system' "
+                "AND json_extract(meta, '$.event') = 'declared' "
+                "UNION SELECT json_extract(meta, '$.to') FROM entries "
+                "WHERE incident_id = ? AND kind = 'severity'",
+                (incident_id, incident_id),
+            )
+            if found[0] is not None
+        )
+        event = IncidentEvent(name, incident, dict(meta), entry_id, now, queued, severities)
         try:
             deliveries = list(self.events(event))
         except Exception as exc:

@@ -10,20 +10,22 @@ database has seen, so it is the fold's winner too.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from cockpit.domain.incident import Incident, incident_ref
+from cockpit.domain.incident import Entry, Incident, Kind, incident_ref
 from cockpit.domain.moments import check_moment, format_utc, read_stored
 from cockpit.domain.text import storable
 from cockpit.store.connection import guarded
 from cockpit.store.errors import IncidentNotFound, StoreError
 from cockpit.store.identity import NOTICE, REGISTER_KINDS, receive_stamp
+from cockpit.store.rows import to_entry
 from cockpit.store.threads import Threads
-from cockpit.sync.ids import is_id
+from cockpit.sync.ids import derived_uid, is_id
 
 if TYPE_CHECKING:
     from cockpit.sync.entry import Origin, SyncEntry
@@ -33,6 +35,13 @@ if TYPE_CHECKING:
 
 _REGISTER_KIND_VALUES = tuple(kind.value for kind in REGISTER_KINDS)
 _SHARED = f"origin != '{NOTICE}'"
+_UNSENT = (
+    "origin = 'local' AND remote_ts IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries d "
+    "WHERE d.entry_id = entries.id AND d.target = 'slack' "
+    "AND d.state IN ('queued', 'sending', 'retrying'))"
+)
+"""This laptop's entries not in the thread yet, except updates whose Slack delivery is under
+way (its reply carries the entry: `cockpit.comms.slack`); one that failed is echoed instead."""
 
 
 class Peer(NamedTuple):
@@ -64,11 +73,11 @@ class Syncing(Threads):
 
     @guarded
     def unsent_entries(self, incident_id: int) -> list[SyncEntry]:
-        """This laptop's entries of the incident not yet in its thread, in write order."""
+        """This laptop's entries of the incident not yet in its thread, in write order. An
+        update whose Slack delivery is under way is not among them: that reply carries it."""
         self.incident(incident_id)
         rows = self.conn.execute(
-            "SELECT * FROM entries WHERE incident_id = ? AND origin = 'local' "
-            "AND remote_ts IS NULL ORDER BY id",
+            f"SELECT * FROM entries WHERE incident_id = ? AND {_UNSENT} ORDER BY id",
             (incident_id,),
         )
         return _readable(rows)
@@ -77,11 +86,48 @@ class Syncing(Threads):
     def sync_pending(self, incident_id: int) -> int:
         """How many of this laptop's entries of the incident wait to be sent."""
         row = self.conn.execute(
-            "SELECT count(*) FROM entries WHERE incident_id = ? AND origin = 'local' "
-            "AND remote_ts IS NULL",
+            f"SELECT count(*) FROM entries WHERE incident_id = ? AND {_UNSENT}",
             (incident_id,),
         ).fetchone()
         return int(row[0])
+
+    @guarded
+    def closed_threads(self, resolved_since: datetime) -> list[int]:
+        """Resolved incidents with a thread that were resolved since `resolved_since`, or
+        still hold entries of this laptop to send (the resolution itself, an update delivered
+        late): their threads are still worth reading and writing."""
+        rows = self.conn.execute(
+            "SELECT id FROM incidents WHERE status = 'resolved' "
+            "AND id IN (SELECT incident_id FROM sync_threads) AND (resolved_at >= ? OR id IN "
+            f"(SELECT incident_id FROM entries WHERE {_UNSENT})) ORDER BY id",
+            (format_utc(resolved_since),),
+        )
+        return [int(row[0]) for row in rows]
+
+    @guarded
+    def shared_entry(self, entry_id: int) -> SyncEntry | None:
+        """The entry with local id `entry_id` as every laptop shares it (None for a line this
+        laptop keeps to itself, or an unreadable one)."""
+        rows = self.conn.execute(
+            f"SELECT * FROM entries WHERE id = ? AND {_SHARED}", (entry_id,)
+        ).fetchall()
+        found = _readable(rows)
+        return found[0] if found else None
+
+    @guarded
+    def newer_update(self, entry_id: int, target: str) -> Entry | None:
+        """The newest status update published for `target` on another laptop after the update
+        `entry_id` (by the hybrid clock, which orders what was seen before what), if any: the
+        older one must not move that target's status back when it is delivered late."""
+        row = self.conn.execute(
+            "SELECT e.* FROM entries e JOIN entries u ON u.id = ? "
+            "WHERE e.incident_id = u.incident_id AND e.kind = 'update' AND e.hlc > u.hlc "
+            "AND e.node != u.node AND e.origin != ? AND EXISTS "
+            "(SELECT 1 FROM json_each(e.meta, '$.targets') WHERE json_each.value = ?) "
+            "ORDER BY e.hlc DESC LIMIT 1",
+            (entry_id, NOTICE, target),
+        ).fetchone()
+        return to_entry(row) if row else None
 
     @guarded
     def mark_sent(self, uids: Iterable[str], channel: str, ts: str) -> None:
@@ -195,12 +241,78 @@ class Syncing(Threads):
                     changed_state = changed_state or held[1].kind in REGISTER_KINDS
                 else:
                     continue
+                self._adopt_ref(conn, incident_id, entry)
                 changed_state = changed_state or entry.kind in REGISTER_KINDS
             if changed_state:
                 after = self._register_entries(conn, incident_id)
                 self._refold(conn, incident_id, fold(after), fold(before).conflicts)
             self._announce_late(conn, incident_id, newest, added)
         return [entry.uid for entry in added]
+
+    @guarded
+    def share_remote_ref(self, incident_id: int, target: str, key: str, value: str) -> str:
+        """Record an id the incident has at a service (a status-page incident) and share it
+        with the team as an entry (its uid derived from the gid, the target and the key, so
+        two laptops that each create one keep the first: every laptop then updates that one).
+        Returns the value that stands: the team's, when another laptop's reached here first."""
+        with self._write() as conn:
+            row = self._require_incident(conn, incident_id)
+            uid = shared_ref_uid(row["gid"], target, key)
+            held = self._held(conn, uid)
+            team = _ref_value(held[1], target, key) if held and held[1] else None
+            if team is not None:
+                if team != value:
+                    self._ref_conflict(conn, incident_id, target, value, team)
+                value = team
+            else:
+                meta = {"event": REF_EVENT, "target": target, "key": key, "value": value}
+                now = self.now()
+                self._insert_entry(
+                    conn,
+                    incident_id,
+                    Kind.EXTERNAL,
+                    target,
+                    f"{target} {key} {value} created: every laptop's updates go there",
+                    now,
+                    now,
+                    meta=meta,
+                    uid=uid,
+                )
+            self._set_ref(conn, incident_id, target, key, value)
+        return value
+
+    def _adopt_ref(self, conn: sqlite3.Connection, incident_id: int, entry: SyncEntry) -> None:
+        """An imported shared remote id becomes this laptop's too (never queues anything)."""
+        if entry.kind is not Kind.EXTERNAL or entry.meta.get("event") != REF_EVENT:
+            return
+        target, key = entry.meta.get("target"), entry.meta.get("key")
+        if not (isinstance(target, str) and isinstance(key, str)):
+            return
+        gid = conn.execute("SELECT gid FROM incidents WHERE id = ?", (incident_id,)).fetchone()[0]
+        value = _ref_value(entry, target, key)
+        # Only the entry with the uid every laptop derives counts (a forged one is text).
+        if value is None or entry.uid != shared_ref_uid(gid, target, key):
+            return
+        row = conn.execute(
+            "SELECT value FROM remote_refs WHERE incident_id = ? AND target = ? AND key = ?",
+            (incident_id, target, key),
+        ).fetchone()
+        if row is not None and row[0] != value:
+            self._ref_conflict(conn, incident_id, target, row[0], value)
+        self._set_ref(conn, incident_id, target, key, value)
+
+    def _ref_conflict(
+        self, conn: sqlite3.Connection, incident_id: int, target: str, ours: str, team: str
+    ) -> None:
+        """Say that this laptop made a second one (two laptops created it at once): the
+        team's stands, ours is left for a person to close."""
+        self._notice(
+            conn,
+            incident_id,
+            f"{target}: {ours} was created here while the team's is {team}; "
+            f"updates go to {team}: close {ours} on {target} by hand",
+            {"event": "ref-conflict", "target": target, "ours": ours},
+        )
 
     def _import_target(
         self, conn: sqlite3.Connection, incident: int | str, batch: Sequence[SyncEntry]
@@ -391,6 +503,32 @@ class Syncing(Threads):
             (incident_id, *_REGISTER_KIND_VALUES),
         )
         return _readable(rows)
+
+
+REF_EVENT = "remote_ref"
+"""The meta `event` of an entry sharing a remote id (`target`, `key`, `value`)."""
+_REF_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What a shared remote id may be: it goes into the service's URL path (no `/`, no `..`)."""
+
+
+def shared_ref_uid(gid: str, target: str, key: str) -> str:
+    """The uid of the entry sharing incident `gid`'s id at `target` (same on every laptop)."""
+    return derived_uid(gid, f"remote_ref:{target}:{key}")
+
+
+def _ref_value(entry: SyncEntry, target: str, key: str) -> str | None:
+    """The remote id `entry` shares for (target, key), if it is one and fit for a URL."""
+    meta = entry.meta
+    value = meta.get("value")
+    if (
+        meta.get("event") != REF_EVENT
+        or meta.get("target") != target
+        or meta.get("key") != key
+        or not isinstance(value, str)
+        or _REF_VALUE.fullmatch(value) is None
+    ):
+        return None
+    return value
 
 
 def _content(entry: SyncEntry) -> tuple[Any, ...]:

@@ -22,13 +22,21 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 
-SYMBOLS = {"queued": "…", "sending": "↑", "retrying": "⟳", "sent": "✓", "failed": "✗"}
+SYMBOLS = {
+    "queued": "…",
+    "sending": "↑",
+    "retrying": "⟳",
+    "sent": "✓",
+    "failed": "✗",
+    "superseded": "↷",
+}
 STYLES = {
     "queued": "$text-muted",
     "sending": "$text-primary",
     "retrying": "$text-warning",
     "sent": "$text-success",
     "failed": "bold $text-error",
+    "superseded": "$text-muted",
 }
 
 
@@ -71,7 +79,7 @@ class DeliveryBar(Static):
         # Targets that are fine take what they need; the others share the rest of the line,
         # so one long error hides no other target.
         fixed = [
-            d.state in ("sent", "queued", "sending") and not wait
+            d.state in ("sent", "queued", "sending", "superseded") and not wait
             for (d, _), wait in zip(shown, waiting, strict=True)
         ]
         used = sum(
