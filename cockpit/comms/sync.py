@@ -218,6 +218,20 @@ class ThreadSync:
             self.on_change(incident_id)
         return done
 
+    async def catch_up(self, incident_id: int) -> Round:
+        """Read the thread and import what is new, posting nothing: what a teammate just
+        wrote (an update) arrives before this laptop publishes. Nothing to read before the
+        incident has a thread here; Slack's failure is in the result, never raised."""
+        done = Round()
+        thread = self.store.thread_for(incident_id)
+        if thread is None:
+            return done
+        try:
+            await self._read(incident_id, thread, done, full=False)
+        except SlackFailure as exc:
+            done.failure = exc
+        return done
+
     async def identity(self) -> Identity:
         """Who "we" are on Slack (auth.test, once)."""
         if self._identity is None:
