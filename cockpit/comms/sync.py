@@ -39,6 +39,7 @@ from cockpit.domain import Clock, Incident, system_clock
 from cockpit.store import Store, SyncThread
 from cockpit.store.drills import DrillStore
 from cockpit.sync.entry import SyncEntry, is_declared
+from cockpit.sync.hlc import skew_ms, wall_ms
 from cockpit.sync.ids import SLACK_NODE
 from cockpit.sync.permalink import ThreadRef
 from cockpit.sync.presence import SyncStatus
@@ -47,6 +48,7 @@ from cockpit.sync.slack_text import (
     deletion_entry,
     is_ts,
     message_entries,
+    ts_ms,
     ts_time,
 )
 from cockpit.sync.wire import (
@@ -133,9 +135,13 @@ class ThreadSync:
         thread = self.store.thread_for(incident_id)
         pending = self.store.sync_pending(incident_id)
         last_read = health.last_read_at or (thread.last_read_at if thread else None)
+        measured = self.store.clock_skew()
+        skew = measured[0] if measured else None
         if health.offline_since is not None:
-            return SyncStatus("offline", pending, health.offline_since, health.reason, last_read)
-        return SyncStatus("waiting" if pending else "live", pending, None, None, last_read)
+            return SyncStatus(
+                "offline", pending, health.offline_since, health.reason, last_read, skew
+            )
+        return SyncStatus("waiting" if pending else "live", pending, None, None, last_read, skew)
 
     def wake(self) -> None:
         """Run a round soon (an entry was just written here)."""
@@ -253,7 +259,7 @@ class ThreadSync:
             metadata = encode_incident(gid, declared, incident.ref)
             await self._pace()
             try:
-                root_ts = await self.api.post(self.channel, root_text(incident), metadata)
+                root_ts = await self._post(self.channel, root_text(incident), metadata)
             except SlackFailure as exc:
                 if exc.maybe_landed:
                     self._doubt[declared.uid] = self.clock()
@@ -460,7 +466,7 @@ class ThreadSync:
         metadata = encode_batches(gid, batch, budget=10**9, most=len(batch))[0]
         await self._pace()
         try:
-            ts = await self.api.post(thread.channel, echo_text(batch), metadata, thread.root_ts)
+            ts = await self._post(thread.channel, echo_text(batch), metadata, thread.root_ts)
         except SlackFailure as exc:
             if exc.error == "metadata_too_large" and len(batch) > 1:
                 half = len(batch) // 2
@@ -473,6 +479,22 @@ class ThreadSync:
             raise
         self.store.mark_sent([e.uid for e in batch], thread.channel, ts)
         return len(batch)
+
+    async def _post(
+        self,
+        channel: str,
+        text: str,
+        metadata: Mapping[str, Any],
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post, and measure this laptop's clock against the `ts` Slack gave the message
+        (taken halfway through the call, so a slow answer does not count as skew)."""
+        sent = wall_ms(self.clock())
+        ts = await self.api.post(channel, text, metadata, thread_ts)
+        answered = wall_ms(self.clock())
+        if is_ts(ts):
+            self.store.note_skew(skew_ms((sent + answered) // 2, ts_ms(ts)))
+        return ts
 
     async def _pace(self) -> None:
         """At most one post per second per channel from this laptop."""
