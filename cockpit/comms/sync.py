@@ -533,6 +533,8 @@ def thread_sync(
 
 
 def shared_incidents(store: Store) -> list[int]:
-    """The incidents a background sync keeps reading: every open one (a resolved incident's
-    thread is read once more by `cockpit sync --incident`)."""
-    return [incident.id for incident in store.incidents(open_only=True)]
+    """The incidents a background sync keeps reading: every open one, and a resolved one
+    until its last entries (the resolution) are in its thread. Afterwards its thread is read
+    again only by `cockpit sync --incident`."""
+    chosen = [incident.id for incident in store.incidents(open_only=True)]
+    return chosen + [i for i in store.threads_to_send() if i not in chosen]

@@ -71,6 +71,17 @@ class Threads(Outbox):
         return thread
 
     @guarded
+    def threads_to_send(self) -> list[int]:
+        """Incidents with a thread here and entries of this laptop not yet in it: a resolved
+        incident still has to tell the team it was resolved."""
+        rows = self.conn.execute(
+            "SELECT incident_id FROM sync_threads t WHERE EXISTS (SELECT 1 FROM entries e "
+            "WHERE e.incident_id = t.incident_id AND e.origin = 'local' AND e.remote_ts IS NULL) "
+            "ORDER BY incident_id"
+        )
+        return [int(row[0]) for row in rows]
+
+    @guarded
     def note_read(
         self,
         incident_id: int,
