@@ -34,6 +34,8 @@ from cockpit.comms.sync_messages import (
     root_text,
     ts_minus,
 )
+from cockpit.comms.target import scrubber_for
+from cockpit.comms.targets import configured_targets
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, Incident, system_clock
 from cockpit.store import Store, SyncThread
@@ -523,7 +525,7 @@ def thread_sync(
         )
     return ThreadSync(
         store,
-        SlackThreadApi(slack, http, clock),
+        SlackThreadApi(slack, http, clock, scrubber_for(configured_targets(config).values())),
         slack.channel.strip(),
         clock=clock,
         poll_seconds=config.sync.poll_seconds,

@@ -72,12 +72,25 @@ async def until(pilot: Any, condition: Callable[[], bool], what: str) -> None:
         await pilot.pause(0.05)
 
 
+def offered(app: CockpitApp) -> bool:
+    """The offer is on screen, drawn (a loaded machine composes it after pushing it)."""
+    return isinstance(app.screen, OpenIncidentOffer) and bool(app.screen.query("#hint"))
+
+
 async def declare(app: CockpitApp, pilot: Any, title: str) -> None:
     """Declare from the incident list (the app opens it on an empty database): type a title
     and press Enter."""
-    await until(pilot, lambda: isinstance(app.screen, IncidentList), "the incident list")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, IncidentList) and bool(app.screen.query("#incidents")),
+        "the incident list",
+    )
     await pilot.press("home", "enter")
-    await until(pilot, lambda: isinstance(app.screen, DeclareDialog), "the declare dialog")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, DeclareDialog) and bool(app.screen.query("#title")),
+        "the declare dialog",
+    )
     app.screen.query_one("#title", Input).value = title
     app.screen.query_one("#title", Input).focus()
     await pilot.press("enter")
@@ -91,7 +104,7 @@ async def test_an_open_incident_is_offered_and_j_joins_it(
     app = make_app(bob, db, system_clock)
     async with app.run_test(size=SIZE) as pilot:
         await declare(app, pilot, "Checkout is down")
-        await until(pilot, lambda: isinstance(app.screen, OpenIncidentOffer), "the offer")
+        await until(pilot, lambda: offered(app), "the offer")
         found = str(app.screen.query_one("#found", Static).render())
         assert "SEV-1 · Checkout API errors · declared" in found and "by alice" in found
         assert "j joins it · n declares a new incident all the same" in str(
@@ -112,7 +125,7 @@ async def test_n_declares_anyway_and_escape_goes_back_first(
     app = make_app(bob, db, system_clock)
     async with app.run_test(size=SIZE) as pilot:
         await declare(app, pilot, "Something else")
-        await until(pilot, lambda: isinstance(app.screen, OpenIncidentOffer), "the offer")
+        await until(pilot, lambda: offered(app), "the offer")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, DeclareDialog), "back to the dialog")
         with Store.open(db) as store:

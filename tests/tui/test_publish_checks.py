@@ -54,7 +54,10 @@ def shown(composer: Composer, selector: str) -> str:
 
 async def open_composer(app: CockpitApp, pilot: object, text: str) -> Composer:
     await pilot.press("u")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
+    for _ in range(200):  # a loaded machine composes the dialog a little after pushing it
+        if isinstance(app.screen, Composer) and app.screen.query("#checks"):
+            break
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
     composer = app.screen
     assert isinstance(composer, Composer)
     composer.query_one("#text", TextArea).text = text
