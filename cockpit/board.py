@@ -193,6 +193,7 @@ def incident_json(store: Store, board: Board) -> dict[str, Any]:
         "sync": {
             "pending": store.sync_pending(incident.id),
             "last_read_at": _stamp(thread.last_read_at) if thread else None,
+            **_skew_json(store.clock_skew()),
             "peers": [
                 {
                     "node": peer.node,
@@ -224,6 +225,21 @@ def _thread_json(thread: SyncThread | None) -> dict[str, Any] | None:
     if thread is None:
         return None
     return {"channel": thread.channel, "ts": thread.root_ts, "permalink": thread.permalink}
+
+
+def _skew_json(measured: tuple[int, datetime] | None) -> dict[str, Any]:
+    """This laptop's clock against Slack's at its latest post, and the line shown when it is
+    off by more than 2 s (None otherwise)."""
+    from cockpit.sync.hlc import describe_skew, skew_shown
+
+    if measured is None:
+        return {"clock_skew_ms": None, "clock_skew_measured_at": None, "clock_skew": None}
+    skew, at = measured
+    return {
+        "clock_skew_ms": skew,
+        "clock_skew_measured_at": format_utc(at),
+        "clock_skew": describe_skew(skew) if skew_shown(skew) else None,
+    }
 
 
 def _conflicts_json(store: Store, incident_id: int) -> list[dict[str, Any]]:

@@ -48,6 +48,8 @@ DEFAULT_KEYS: dict[str, str] = {
     "dialog.cancel": "escape",
     "composer.publish": "ctrl+s",
     "outbox.retry": "r",
+    "declare.join": "j",
+    "declare.new": "n",
     "picker.next": "down",
     "picker.previous": "up",
     # The question a quit asks when typed text is not saved yet.

@@ -1,10 +1,14 @@
 """`cockpit update`: publish a status update (a timeline entry plus one delivery per target).
 
-It renders and queues without touching the network: `cockpit deliver` (or the open app) sends.
+It renders and queues; `cockpit deliver` (or the open app) sends. With team sync on it first
+reads the incident's Slack thread once, so a teammate's update that just went out is asked
+about (`publish_checks`, the composer's questions): a terminal is asked, a script is refused
+unless it passes --yes.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from cockpit.cli.context import READ, Context, UsageError, incident_id, read_stdin, usage_error
@@ -41,6 +45,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--dry-run", action="store_true", help="show what each target would receive; send nothing"
+    )
+    p.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="publish even if a teammate's update just arrived or someone else is communicator",
     )
     p.set_defaults(handler=cmd_update)
 
@@ -92,6 +102,8 @@ def cmd_update(ctx: Context) -> int:
             for line in item.text.splitlines():
                 print(f"   {one_line(line)}")
         return 0
+    if not _confirmed(ctx, target, asks_stdin=ctx.args.message == "-"):
+        return 1
     entry = publish(
         ctx.store, ctx.config, target, text, status, ctx.config.author, ctx.clock, template=template
     )
@@ -105,3 +117,57 @@ def cmd_update(ctx: Context) -> int:
     else:
         print("no targets configured ([slack], [statuspage]): recorded on the timeline only")
     return 0
+
+
+def _confirmed(ctx: Context, target: int, *, asks_stdin: bool) -> bool:
+    """Ask what the composer asks before publishing; False (said why) when not confirmed."""
+    from cockpit.comms.publish_checks import publish_checks
+
+    seen = ctx.store.last_entry_id(target)
+    problem = _read_thread(ctx, target)
+    if problem:
+        print(f"cockpit: note: {problem}", file=sys.stderr)
+    checks = publish_checks(ctx.store, ctx.config, target, seen, ctx.clock())
+    if not checks or ctx.args.yes:
+        return True
+    for check in checks:
+        print(f"cockpit: {check.reason}", file=sys.stderr)
+    if not asks_stdin and sys.stdin.isatty():
+        try:
+            answer = input("Publish yours all the same? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+    print("cockpit: nothing published; --yes publishes all the same", file=sys.stderr)
+    return False
+
+
+def _read_thread(ctx: Context, target: int) -> str | None:
+    """One read of the incident's thread (a teammate's newest update arrives here, nothing is
+    posted); why it could not be made, or None. Sync off or a drill: nothing to read."""
+    if ctx.drill is not None or not ctx.config.sync_enabled:
+        return None
+    import asyncio
+
+    from cockpit.comms import transport
+    from cockpit.comms.slack_thread import SlackFailure
+    from cockpit.comms.sync import thread_sync
+    from cockpit.comms.target import MissingSecret
+
+    slack = ctx.config.slack
+    limit = 2 * slack.timeout_seconds + 1 if slack is not None else 10.0
+
+    async def read() -> str | None:
+        async with transport.client() as http:
+            sync = thread_sync(ctx.store, ctx.config, http, clock=ctx.clock)
+            done = await asyncio.wait_for(sync.catch_up(target), limit)
+        return None if done.failure is None else done.failure.reason
+
+    try:
+        failure = asyncio.run(read())
+    except (SlackFailure, MissingSecret, TimeoutError) as exc:
+        failure = str(exc) or "no answer in time"
+    if failure is None:
+        return None
+    return f"could not read the Slack thread for a teammate's newer update: {one_line(failure)}"

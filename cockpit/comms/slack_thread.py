@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cockpit.comms.target import Credential, Retry, retry_after, service_error, transport_outcome
+from cockpit.comms.scrubber import Scrubber
+from cockpit.comms.slack import SlackBot
+from cockpit.comms.target import (
+    Credential,
+    Retry,
+    retry_after,
+    scrubber_for,
+    service_error,
+    transport_outcome,
+)
 from cockpit.config import SlackConfig
 from cockpit.domain import Clock, one_line
 
@@ -81,8 +90,17 @@ class Identity:
 class SlackThreadApi:
     """The calls of one cockpit's sync, with its bot token, over a shared HTTP client."""
 
-    def __init__(self, config: SlackConfig, http: httpx.AsyncClient, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: SlackConfig,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        redactor: Scrubber | None = None,
+    ) -> None:
         self.config = config
+        self.redactor = redactor or scrubber_for([SlackBot(config)])
+        """Masks the secrets in every failure's text (every configured target's, ideally: a
+        server may echo any of them)."""
         self.http = http
         self.clock = clock
         self.api = config.api_url.rstrip("/")
@@ -91,7 +109,24 @@ class SlackThreadApi:
         """Calls made per method (for `cockpit sync` and the campaign's budget figures)."""
 
     async def call(self, method: str, body: Mapping[str, Any], *, read: bool) -> dict[str, Any]:
-        """One Web API call: the answer when `ok`; otherwise `SlackFailure`."""
+        """One Web API call: the answer when `ok`; otherwise `SlackFailure`, whose reason
+        never holds a secret (a hostile or echoing server may send one back in its error)."""
+        try:
+            return await self._call(method, body, read=read)
+        except SlackFailure as exc:
+            raise SlackFailure(
+                self.scrub(exc.reason),
+                error=self.scrub(exc.error),
+                after=exc.after,
+                maybe_landed=exc.maybe_landed,
+                permanent=exc.permanent,
+            ) from None
+
+    def scrub(self, text: str) -> str:
+        """`text` without the secrets, in any encoding."""
+        return self.redactor.scrub(text)
+
+    async def _call(self, method: str, body: Mapping[str, Any], *, read: bool) -> dict[str, Any]:
         import httpx
 
         headers = {"Authorization": f"Bearer {self._token.value()}"}
@@ -187,7 +222,8 @@ class SlackThreadApi:
         dropped = sorted(_METADATA_WARNINGS & set(warnings if isinstance(warnings, list) else []))
         if dropped:
             raise SlackFailure(
-                f"Slack kept message {ts} but dropped its metadata ({dropped[0]}); "
+                f"Slack kept message {self.scrub(one_line(ts))[:40]} but dropped its metadata "
+                f"({dropped[0]}); "
                 "this is a cockpit bug",
                 error=dropped[0],
                 permanent=True,

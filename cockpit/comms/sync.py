@@ -34,11 +34,14 @@ from cockpit.comms.sync_messages import (
     root_text,
     ts_minus,
 )
+from cockpit.comms.target import scrubber_for
+from cockpit.comms.targets import configured_targets
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, Incident, system_clock
 from cockpit.store import Store, SyncThread
 from cockpit.store.drills import DrillStore
 from cockpit.sync.entry import SyncEntry, is_declared
+from cockpit.sync.hlc import skew_ms, wall_ms
 from cockpit.sync.ids import SLACK_NODE
 from cockpit.sync.permalink import ThreadRef
 from cockpit.sync.presence import SyncStatus
@@ -47,6 +50,7 @@ from cockpit.sync.slack_text import (
     deletion_entry,
     is_ts,
     message_entries,
+    ts_ms,
     ts_time,
 )
 from cockpit.sync.wire import (
@@ -135,9 +139,13 @@ class ThreadSync:
         thread = self.store.thread_for(incident_id)
         pending = self.store.sync_pending(incident_id)
         last_read = health.last_read_at or (thread.last_read_at if thread else None)
+        measured = self.store.clock_skew()
+        skew = measured[0] if measured else None
         if health.offline_since is not None:
-            return SyncStatus("offline", pending, health.offline_since, health.reason, last_read)
-        return SyncStatus("waiting" if pending else "live", pending, None, None, last_read)
+            return SyncStatus(
+                "offline", pending, health.offline_since, health.reason, last_read, skew
+            )
+        return SyncStatus("waiting" if pending else "live", pending, None, None, last_read, skew)
 
     def wake(self) -> None:
         """Run a round soon (an entry was just written here)."""
@@ -220,6 +228,20 @@ class ThreadSync:
             self.on_change(incident_id)
         return done
 
+    async def catch_up(self, incident_id: int) -> Round:
+        """Read the thread and import what is new, posting nothing: what a teammate just
+        wrote (an update) arrives before this laptop publishes. Nothing to read before the
+        incident has a thread here; Slack's failure is in the result, never raised."""
+        done = Round()
+        thread = self.store.thread_for(incident_id)
+        if thread is None:
+            return done
+        try:
+            await self._read(incident_id, thread, done, full=False)
+        except SlackFailure as exc:
+            done.failure = exc
+        return done
+
     async def identity(self) -> Identity:
         """Who "we" are on Slack (auth.test, once)."""
         if self._identity is None:
@@ -241,7 +263,7 @@ class ThreadSync:
             metadata = encode_incident(gid, declared, incident.ref)
             await self._pace()
             try:
-                root_ts = await self.api.post(self.channel, root_text(incident), metadata)
+                root_ts = await self._post(self.channel, root_text(incident), metadata)
             except SlackFailure as exc:
                 if exc.maybe_landed:
                     self._doubt[declared.uid] = self.clock()
@@ -448,7 +470,7 @@ class ThreadSync:
         metadata = encode_batches(gid, batch, budget=10**9, most=len(batch))[0]
         await self._pace()
         try:
-            ts = await self.api.post(thread.channel, echo_text(batch), metadata, thread.root_ts)
+            ts = await self._post(thread.channel, echo_text(batch), metadata, thread.root_ts)
         except SlackFailure as exc:
             if exc.error == "metadata_too_large" and len(batch) > 1:
                 half = len(batch) // 2
@@ -461,6 +483,22 @@ class ThreadSync:
             raise
         self.store.mark_sent([e.uid for e in batch], thread.channel, ts)
         return len(batch)
+
+    async def _post(
+        self,
+        channel: str,
+        text: str,
+        metadata: Mapping[str, Any],
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post, and measure this laptop's clock against the `ts` Slack gave the message
+        (taken halfway through the call, so a slow answer does not count as skew)."""
+        sent = wall_ms(self.clock())
+        ts = await self.api.post(channel, text, metadata, thread_ts)
+        answered = wall_ms(self.clock())
+        if is_ts(ts):
+            self.store.note_skew(skew_ms((sent + answered) // 2, ts_ms(ts)))
+        return ts
 
     async def _pace(self) -> None:
         """At most one post per second per channel from this laptop."""
@@ -489,7 +527,7 @@ def thread_sync(
         )
     return ThreadSync(
         store,
-        SlackThreadApi(slack, http, clock),
+        SlackThreadApi(slack, http, clock, scrubber_for(configured_targets(config).values())),
         slack.channel.strip(),
         clock=clock,
         poll_seconds=config.sync.poll_seconds,
@@ -502,7 +540,9 @@ def shared_incidents(store: Store) -> list[int]:
     """The incidents a background sync keeps reading: every open one, and a resolved one for
     `KEEP_READING_RESOLVED` after it was resolved here and as long as this laptop has entries
     of it to send (a teammate's resolution arrives before their late update or the line
-    saying it was superseded). After that, `cockpit sync --incident` reads it once more."""
+    saying it was superseded; this laptop's own resolution reaches the thread). After that,
+    `cockpit sync --incident` reads it once more."""
     chosen = [incident.id for incident in store.incidents(open_only=True)]
     closed = store.closed_threads(store.now() - KEEP_READING_RESOLVED)
-    return chosen + [i for i in closed if i not in chosen]
+    pending = store.threads_to_send()
+    return chosen + [i for i in dict.fromkeys([*closed, *pending]) if i not in chosen]

@@ -1,5 +1,6 @@
-"""The incident's Slack thread as this laptop knows it (root, how far it was read), and the
-cache of Slack people's names: what team sync reads the thread with."""
+"""The incident's Slack thread as this laptop knows it (root, how far it was read), the
+cache of Slack people's names, and this laptop's clock against Slack's: what team sync reads
+the thread with."""
 
 from __future__ import annotations
 
@@ -70,6 +71,17 @@ class Threads(Outbox):
         return thread
 
     @guarded
+    def threads_to_send(self) -> list[int]:
+        """Incidents with a thread here and entries of this laptop not yet in it: a resolved
+        incident still has to tell the team it was resolved."""
+        rows = self.conn.execute(
+            "SELECT incident_id FROM sync_threads t WHERE EXISTS (SELECT 1 FROM entries e "
+            "WHERE e.incident_id = t.incident_id AND e.origin = 'local' AND e.remote_ts IS NULL) "
+            "ORDER BY incident_id"
+        )
+        return [int(row[0]) for row in rows]
+
+    @guarded
     def note_read(
         self,
         incident_id: int,
@@ -89,6 +101,27 @@ class Threads(Outbox):
                 "WHERE incident_id = ?",
                 (stamp, last_ts, last_ts, full_scan, stamp, incident_id),
             )
+
+    # -- this laptop's clock against Slack's
+
+    @guarded
+    def note_skew(self, skew_ms: int) -> None:
+        """Record how far this laptop's clock is ahead of Slack's (negative: behind), now."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE sync_node SET skew_ms = ?, skew_at = ? WHERE id = 1",
+                (skew_ms, format_utc(self.now())),
+            )
+
+    @guarded
+    def clock_skew(self) -> tuple[int, datetime] | None:
+        """The latest skew measured against Slack (ms, positive: ahead) and when; None if
+        this laptop has not posted to Slack yet."""
+        row = self.conn.execute("SELECT skew_ms, skew_at FROM sync_node WHERE id = 1").fetchone()
+        if row is None or not isinstance(row[0], int):
+            return None
+        at = _time(row[1])
+        return (row[0], at) if at is not None else None
 
     # -- Slack names
 

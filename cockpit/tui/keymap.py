@@ -39,6 +39,7 @@ def chains() -> Iterator[tuple[str, Chain]]:
     from cockpit.tui.dialogs.entry import EntryDialog
     from cockpit.tui.dialogs.filter import FilterDialog
     from cockpit.tui.dialogs.incidents import IncidentList
+    from cockpit.tui.dialogs.open_incident import OpenIncidentOffer
     from cockpit.tui.dialogs.outbox import OutboxDialog
     from cockpit.tui.dialogs.role import RoleDialog
     from cockpit.tui.dialogs.runbook_picker import RunbookPicker
@@ -88,6 +89,7 @@ def chains() -> Iterator[tuple[str, Chain]]:
         yield f"in {name}'s choice list", (dialog, Select, SelectOverlay)
     yield "in the post-mortem's fields", (PostmortemScreen, VerticalScroll, TextArea)
     yield "in the post-mortem's action items", (PostmortemScreen, VerticalScroll, ActionItemsTable)
+    yield "on the question about an incident open in Slack", (OpenIncidentOffer,)
     yield "on the too-small screen", (TooSmall,)
 
 

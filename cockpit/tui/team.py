@@ -12,16 +12,21 @@ import asyncio
 import contextlib
 import importlib
 import threading
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App
 from textual.content import Content
 from textual.widgets import Static
 
+from cockpit.domain import Incident, one_line
 from cockpit.store import Store, StoreError
+from cockpit.sync.channel import OpenIncident
 from cockpit.sync.ids import SLACK_NODE
 from cockpit.sync.presence import SyncStatus
+
+T = TypeVar("T")
 
 
 class TeamRunner:
@@ -95,6 +100,90 @@ class TeamRunner:
                 self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class ChannelCheck:
+    """Before declaring: the incidents already open in the team's Slack channel, and joining
+    one. Each call runs on a thread of its own (its own event loop, HTTP client and database
+    connection), so the app's keys never wait on Slack; a failure comes back as one line."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+
+    async def look(self) -> tuple[list[OpenIncident], str | None]:
+        """The open incidents (newest first), or why Slack could not be asked."""
+
+        async def work(module: Any, sync: Any) -> list[OpenIncident]:
+            found: list[OpenIncident] = await module.open_incidents(sync, sync.clock())
+            return found
+
+        return await self._off_loop("cockpit.comms.channel_incidents", work, [])
+
+    def now(self) -> datetime:
+        """The app's clock."""
+        app: Any = self.app
+        moment: datetime = app.clock()
+        return moment
+
+    async def join(self, found: OpenIncident) -> tuple[Incident | None, str | None]:
+        """Take up `found` here (as `cockpit join`; this laptop's copy when it has one): the
+        incident, or why it could not be joined."""
+        from cockpit.sync.permalink import ThreadRef
+
+        app: Any = self.app
+        store: Store = app.store
+        if found.local_ref is None:
+
+            async def work(_: Any, sync: Any) -> int | None:
+                incident, _done = await sync.join(
+                    ThreadRef(found.channel, found.root_ts), found.permalink
+                )
+                return int(incident.id)
+
+            joined, problem = await self._off_loop("cockpit.comms.sync", work, None)
+            if joined is None:
+                return None, problem
+        try:
+            return store.incident_by_gid(found.gid), None
+        except StoreError as exc:
+            return None, one_line(str(exc))
+
+    async def _off_loop(
+        self, name: str, work: Callable[[Any, Any], Awaitable[T]], failed: T
+    ) -> tuple[T, str | None]:
+        app: Any = self.app
+        slack = app.config.slack
+        limit = 4 * slack.timeout_seconds + 1 if slack is not None else 10.0
+
+        async def main(store: Store) -> T:
+            from cockpit.comms import transport
+            from cockpit.comms.sync import thread_sync
+
+            module = importlib.import_module(name)
+            async with transport.client() as http:
+                sync = thread_sync(store, app.config, http, clock=app.clock)
+                return await asyncio.wait_for(work(module, sync), limit)
+
+        def in_thread() -> tuple[T, str | None]:
+            from cockpit.comms.slack_thread import SlackFailure
+            from cockpit.comms.sync_messages import NotACockpitThread
+            from cockpit.comms.target import MissingSecret
+            from cockpit.config import ConfigError
+
+            try:
+                store = app.store.another(busy_timeout_ms=app.config.database.busy_timeout_ms)
+            except StoreError as exc:
+                return failed, one_line(str(exc))
+            try:
+                return asyncio.run(main(store)), None
+            except TimeoutError:
+                return failed, "Slack did not answer in time"
+            except (SlackFailure, NotACockpitThread, MissingSecret, ConfigError, StoreError) as exc:
+                return failed, one_line(str(exc))
+            finally:
+                store.close()
+
+        return await asyncio.to_thread(in_thread)
 
 
 class TeamLine(Static):

@@ -3,7 +3,9 @@ status choice, and a preview of exactly what each configured target will receive
 
 Publishing goes through `cockpit.comms.publish.publish`, the same call as `cockpit update`:
 the timeline entry and one outbox row per target in one transaction. Nothing is sent from
-here; the app's delivery worker picks the rows up.
+here; the app's delivery worker picks the rows up. Before that, `publish_checks` asks what
+`cockpit update` asks (another update arrived since the composer opened, someone else is
+communicator): the first publish shows the questions, the next one publishes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual.content import Content
 from textual.widgets import Label, Select, Static, TextArea
 
 from cockpit.comms.publish import draft, preview, publish
+from cockpit.comms.publish_checks import PublishCheck, publish_checks
 from cockpit.comms.target import Preview
 from cockpit.config import Config
 from cockpit.domain import Clock, Entry, Kind, Status, strip_control
@@ -70,6 +73,9 @@ class Composer(Dialog[Entry | None]):
         incident = store.incident(incident_id)
         self.ref = incident.ref
         self.draft = draft(store, config, incident_id, clock=clock, status=status)
+        self.seen_through = store.last_entry_id(incident_id)
+        """The newest entry when the composer opened: updates after it are asked about."""
+        self.asked: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box -wide", id="composer") as box:
@@ -88,6 +94,7 @@ class Composer(Dialog[Entry | None]):
             yield Label("What each target will receive", classes="composer-label")
             with VerticalScroll(id="preview-box"):
                 yield Static(id="preview")
+            yield Static(id="checks", markup=False)
             yield Label(self.keys_hint(), classes="dialog-hint", id="hint", markup=False)
 
     def keys_hint(self) -> str:
@@ -145,6 +152,12 @@ class Composer(Dialog[Entry | None]):
             self.say(f"Write the update first, or {cancel} to cancel.")
             return
         config, incident_id, clock = self.config, self.incident_id, self.clock
+        checks = publish_checks(self.store, config, incident_id, self.seen_through, clock())
+        new = [check for check in checks if check.key not in self.asked]
+        if new:
+            self.asked.update(check.key for check in new)
+            self.ask(new)
+            return
         template = self.draft.template
         await self.commit(
             lambda store: publish(
@@ -152,6 +165,21 @@ class Composer(Dialog[Entry | None]):
             ),
             self.dismiss,
         )
+
+    def ask(self, checks: list[PublishCheck]) -> None:
+        """Show why publishing waits (and another update's text); the next publish sends."""
+        publish, cancel = (key_text(self.app, i) for i in ("composer.publish", "dialog.cancel"))
+        parts = [Content.styled(strip_control(c.reason), "bold $text-warning") for c in checks]
+        for check in checks:
+            if check.text:
+                text = strip_control(check.text)
+                if len(text) > PREVIEW_CHARS:
+                    text = text[:PREVIEW_CHARS] + "…"
+                parts.append(Content(text))
+        box = self.query_one("#checks", Static)
+        box.update(Content("\n").join(parts))
+        box.display = True
+        self.say(f"{publish} again publishes yours all the same · {cancel} cancels")
 
     def unsaved(self) -> Unsaved | None:
         """An edited update. A quit never publishes it: saving keeps it as a note."""

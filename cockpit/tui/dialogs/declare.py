@@ -1,9 +1,15 @@
 """Declare an incident: title, severity, service and commander (the person on call is
-suggested); Enter declares, Esc cancels."""
+suggested); Enter declares, Esc cancels.
+
+With team sync on, Enter first looks in the team's Slack channel (off the event loop): an
+incident open there is offered (`OpenIncidentOffer`: join it, or declare anyway). Slack that
+cannot be asked never stops a declaration: it is said in one line.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -18,6 +24,11 @@ from cockpit.tui.dialog import Dialog
 from cockpit.tui.keys import key_text
 from cockpit.tui.unsaved import Unsaved
 
+if TYPE_CHECKING:
+    from cockpit.sync.channel import OpenIncident
+    from cockpit.tui.dialogs.open_incident import Choice
+    from cockpit.tui.team import ChannelCheck
+
 
 class DeclareDialog(Dialog[Incident | None]):
     """`declare(store, title, severity, service, commander)` commits the incident before the
@@ -31,8 +42,13 @@ class DeclareDialog(Dialog[Incident | None]):
         *,
         severity: str | None = None,
         service: str = "",
+        channel: ChannelCheck | None = None,
     ) -> None:
         super().__init__()
+        self.channel = channel
+        """Looks in the team's Slack channel before declaring (None: sync off)."""
+        self.looked = channel is None
+        self.found: list[OpenIncident] = []
         self.severities = list(severities)
         self.declare = declare
         self.commander = commander
@@ -83,12 +99,56 @@ class DeclareDialog(Dialog[Incident | None]):
             self.say(f"A title is required ({key_text(self.app, 'dialog.cancel')} cancels).")
             self.query_one("#title", Input).focus()
             return
+        if not self.looked:
+            self.say("Looking in the team's Slack channel for an open incident…")
+            self.run_worker(self._look(), group="declare-look", exclusive=True)
+            return
+        await self._declare()
+
+    async def _declare(self) -> None:
+        title = self.query_one("#title", Input).value.strip()
         severity = str(self.query_one("#severity", Select).value)
         service = self.query_one("#service", Input).value.strip()
         commander = self.query_one("#commander", Input).value.strip()
         await self.commit(
             lambda store: self.declare(store, title, severity, service, commander), self.dismiss
         )
+
+    async def _look(self) -> None:
+        from cockpit.tui.dialogs.open_incident import OpenIncidentOffer
+
+        assert self.channel is not None
+        found, problem = await self.channel.look()
+        self.looked = True
+        if problem is not None or not found:
+            if problem is not None:
+                self.app.notify(
+                    f"Could not look in Slack for an open incident ({problem}); "
+                    "declared all the same",
+                    severity="warning",
+                    timeout=10,
+                )
+            await self._declare()
+            return
+        self.found = found
+        self.say(f"Enter declares all the same · {key_text(self.app, 'dialog.cancel')} cancels")
+        self.app.push_screen(OpenIncidentOffer(found, self.channel.now()), self._offered)
+
+    async def _offered(self, choice: Choice | None) -> None:
+        if choice == "new":
+            await self._declare()
+        elif choice == "join":
+            await self._join(self.found[0])
+
+    async def _join(self, found: OpenIncident) -> None:
+        assert self.channel is not None
+        if found.local_ref is None:
+            self.say(f"Joining {strip_control(found.title)}…")
+        joined, problem = await self.channel.join(found)
+        if joined is None:
+            self.say(f"Could not join: {problem}; Enter declares a new incident instead")
+            return
+        self.dismiss(joined)
 
     def unsaved(self) -> Unsaved | None:
         """Declaring pages people: a quit never does it, it only asks about the typing."""

@@ -19,6 +19,7 @@ from cockpit.domain import Incident, Severity, format_duration, one_line
 from cockpit.store import Store
 from cockpit.tui.dialogs.declare import DeclareDialog
 from cockpit.tui.keys import key_text
+from cockpit.tui.team import ChannelCheck
 
 DECLARE = "declare"
 
@@ -50,8 +51,10 @@ class IncidentList(ModalScreen[int | None]):
         notes: Mapping[int, str] | None = None,
         commander: str = "",
         declare_defaults: tuple[str, str] = ("", ""),
+        channel: ChannelCheck | None = None,
     ) -> None:
         super().__init__(classes="dialog")
+        self.channel = channel  # looks in the team's Slack channel before declaring
         self.notes = notes or {}
         self.declare_defaults = declare_defaults  # (severity, service) from [declare]
         self.commander = commander  # the person on call, suggested when declaring
@@ -103,6 +106,7 @@ class IncidentList(ModalScreen[int | None]):
                     self.commander,
                     severity=self.declare_defaults[0],
                     service=self.declare_defaults[1],
+                    channel=self.channel,
                 ),
                 self._declared,
             )

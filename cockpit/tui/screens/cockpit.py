@@ -8,6 +8,7 @@ methods the CLI calls); the panes then re-read what was committed. A poll of SQL
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
@@ -15,6 +16,9 @@ from cockpit.domain import Entry, Incident, Kind, Status, find_severity
 from cockpit.store import Store, StoreError
 from cockpit.tui.screens.incident_view import IncidentView
 from cockpit.tui.widgets.timeline import Timeline, TimelineFilter
+
+if TYPE_CHECKING:
+    from cockpit.tui.team import ChannelCheck
 
 # The dialogs (and the Input, Select and OptionList widgets behind them) are imported when a key
 # first opens one: a person paged at 2 a.m. should see the incident before they are loaded.
@@ -266,8 +270,19 @@ class CockpitScreen(IncidentView):
                 self.config.declare.default_severity,
                 self.config.declare.default_service,
             ),
+            channel=self._channel_check(),
         )
         self.app.push_screen(dialog, self._switch)
+
+    def _channel_check(self) -> ChannelCheck | None:
+        """What looks in the team's Slack channel before declaring: only when this laptop
+        shares incidents (sync on, a database it writes, not a drill)."""
+        from cockpit.tui.team import ChannelCheck
+
+        shares = self.config.sync_enabled and not self.store.read_only
+        if not shares or getattr(self.app, "drill", None) is not None:
+            return None
+        return ChannelCheck(self.app)
 
     def action_runbook(self) -> None:
         """Open the searchable list of runbooks; the chosen one is linked through the store."""

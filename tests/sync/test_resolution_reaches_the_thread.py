@@ -1,0 +1,56 @@
+"""A resolved incident stays in the background sync until its resolution is in the thread:
+`shared_incidents` lists it while this laptop has entries of it to send, then drops it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cockpit.comms.sync import shared_incidents
+from cockpit.comms.transport import client
+from cockpit.domain import Status
+from cockpit.store import Store
+from cockpit.sync.wire import decode
+from tests.fakes.slack import FakeSlack
+from tests.sync.test_thread_sync import syncer
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with client() as opened:
+        yield opened
+
+
+async def test_the_resolution_is_sent_then_the_incident_leaves_the_loop(
+    tmp_path: Path, slack: FakeSlack, http: httpx.AsyncClient
+) -> None:
+    with Store.open(tmp_path / "alice.db") as store:
+        shared = store.declare("API down", "SEV-2", "alice").id
+        never_shared = store.declare("Resolved before any round", "SEV-3", "alice").id
+        store.set_status(never_shared, Status.RESOLVED, "alice")
+        sync = syncer(slack, http, store)
+        await sync.round(shared)
+        store.set_status(shared, Status.RESOLVED, "alice")
+        assert shared_incidents(store) == [shared]  # resolved, but the team has not heard
+        for incident in shared_incidents(store):
+            await sync.round(incident)
+        assert shared_incidents(store) == []
+        (root,) = slack.roots()
+        texts = [
+            wire.entry.text
+            for message in slack.thread(root["ts"])
+            if "metadata" in message
+            for wire in decode(message["metadata"]).entries
+        ]
+        assert "status investigating → resolved" in texts
