@@ -58,6 +58,7 @@ def test_a_teammates_update_in_the_thread_is_read_and_asked_about(
     ok(run(alice, "sync"))
     ok(run(bob, "join", permalink(slack)))
     ok(run(bob, "update", "-m", "Payments fail for 5% of customers."))
+    ok(run(bob, "deliver"))  # the update's Slack reply carries it into the thread
     ok(run(bob, "sync"))
 
     refused = run(alice, "update", "-m", "We are rolling back.")

@@ -1,15 +1,17 @@
 """A resolved incident stays in the background sync until its resolution is in the thread:
-`shared_incidents` lists it while this laptop has entries of it to send, then drops it."""
+`shared_incidents` lists it while this laptop has entries of it to send, and for
+`KEEP_READING_RESOLVED` after it was resolved (a teammate's late update), then drops it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from cockpit.comms.sync import shared_incidents
+from cockpit.comms.sync import KEEP_READING_RESOLVED, shared_incidents
 from cockpit.comms.transport import client
 from cockpit.domain import Status
 from cockpit.store import Store
@@ -35,7 +37,8 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 async def test_the_resolution_is_sent_then_the_incident_leaves_the_loop(
     tmp_path: Path, slack: FakeSlack, http: httpx.AsyncClient
 ) -> None:
-    with Store.open(tmp_path / "alice.db") as store:
+    now = [datetime(2026, 11, 29, 2, 0, tzinfo=UTC)]
+    with Store.open(tmp_path / "alice.db", clock=lambda: now[0]) as store:
         shared = store.declare("API down", "SEV-2", "alice").id
         never_shared = store.declare("Resolved before any round", "SEV-3", "alice").id
         store.set_status(never_shared, Status.RESOLVED, "alice")
@@ -45,6 +48,10 @@ async def test_the_resolution_is_sent_then_the_incident_leaves_the_loop(
         assert shared_incidents(store) == [shared]  # resolved, but the team has not heard
         for incident in shared_incidents(store):
             await sync.round(incident)
+        assert store.unsent_entries(shared) == []
+        now[0] += KEEP_READING_RESOLVED - timedelta(seconds=1)
+        assert shared_incidents(store) == [shared]  # a teammate's late update may still come
+        now[0] += timedelta(seconds=2)
         assert shared_incidents(store) == []
         (root,) = slack.roots()
         texts = [
