@@ -77,6 +77,8 @@ POLL_SPREAD = 0.05
 """Each pause between reads is the poll times 1 to 1 + this (at random): laptops do not read in
 step, a laptop stays under 60 / poll reads a minute, and an entry waits at most this much
 longer than the poll for the next read."""
+HOLD_SPREAD = 0.2
+"""Slack's Retry-After is waited out times 1 to 1 + this (at random)."""
 LOCAL_CHECK = 0.25
 """Seconds between two looks for entries written here by another connection (the app's writer,
 `cockpit log`): one local query, no Slack call; what is found is posted at once."""
@@ -291,14 +293,19 @@ class ThreadSync:
         """Reads wait as long as Slack asked (with jitter: the team's laptops share the
         budget); posts, a separate budget, go on."""
         if exc.after is not None and not isinstance(exc, _Held):
-            held = self.clock() + timedelta(seconds=exc.after + self.jitter())
+            held = self._hold_end(exc.after)
             self._read_hold = max(held, self._read_hold or held)
 
     def _hold_posts(self, exc: SlackFailure) -> None:
         """Posts wait as long as Slack asked; reads go on."""
         if exc.after is not None and not isinstance(exc, _Held):
-            held = self.clock() + timedelta(seconds=exc.after + self.jitter())
+            held = self._hold_end(exc.after)
             self._post_hold = max(held, self._post_hold or held)
+
+    def _hold_end(self, after: float) -> datetime:
+        """When to call again: Retry-After plus up to a fifth more, so the laptops that
+        shared the budget do not all come back at once (and a 1 s wait stays short)."""
+        return self.clock() + timedelta(seconds=after * (1.0 + HOLD_SPREAD * self.jitter()))
 
     def _settle(self, incident_id: int, health: _Health, done: Round, *, read: bool = True) -> None:
         """What the turn leaves on screen: offline since the first failure, live again after
