@@ -177,7 +177,10 @@ class ThreadSync:
         if self._post_hold is not None and self.clock() >= self._post_hold:
             self._post_hold = None  # what waited for Slack's Retry-After goes now
             written = True
-        for incident_id in incidents:
+        chosen = list(incidents)
+        for gone in self._next_read.keys() - set(chosen):  # resolved: no longer read
+            del self._next_read[gone]
+        for incident_id in chosen:
             now = self.clock()
             due = self._next_read.get(incident_id)
             if due is None or now >= due:

@@ -322,3 +322,12 @@ def test_more_laptops_than_the_budget_is_for_slow_everyones_poll(
     assert sync.poll_interval(3, idle=False) == 5.0
     assert sync.poll_interval(6, idle=False) == 10.0
     assert sync.poll_interval(2, idle=True) == 15.0
+
+
+async def test_an_incident_no_longer_synced_does_not_spin_the_loop(
+    slack: FakeSlack, http: httpx.AsyncClient, laptops: Callable[[str], Store], clock: Clock
+) -> None:
+    sync = syncer(slack, http, laptops("alice"), clock)
+    await declared(sync, clock)
+    clock.advance(60)  # its next read is long due, but it was resolved: no longer listed
+    assert await sync.step([]) == LOCAL_CHECK
