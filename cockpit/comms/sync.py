@@ -540,19 +540,20 @@ class ThreadSync:
         self, incident_id: int, thread: SyncThread, done: Round, *, after_read: bool
     ) -> None:
         """Post this laptop's unsent entries. One whose earlier post may have landed goes
-        again only after reads have missed it for `doubt_settle`, so never without a read
-        just before (`after_read`)."""
+        again only once a read (`after_read`: just before) has missed it `doubt_settle` after
+        that post; from then on it is simply unsent (a refused post, 429, did not land)."""
         now = self.clock()
         gid = self.store.incident(incident_id).gid
-        waiting = [
-            e
-            for e in self.store.unsent_entries(incident_id)
-            if not is_declared(e)
-            and not (
-                e.uid in self._doubt
-                and (not after_read or now - self._doubt[e.uid] < self.doubt_settle)
-            )
-        ]
+        waiting = []
+        for entry in self.store.unsent_entries(incident_id):
+            doubted = self._doubt.get(entry.uid)
+            if is_declared(entry):
+                continue
+            if doubted is not None:
+                if not after_read or now - doubted < self.doubt_settle:
+                    continue
+                del self._doubt[entry.uid]  # missed by a read: it never landed
+            waiting.append(entry)
         for batch in batches(gid, waiting):
             done.sent += await self._post_batch(gid, thread, batch)
 

@@ -331,3 +331,26 @@ async def test_an_incident_no_longer_synced_does_not_spin_the_loop(
     await declared(sync, clock)
     clock.advance(60)  # its next read is long due, but it was resolved: no longer listed
     assert await sync.step([]) == LOCAL_CHECK
+
+
+async def test_a_backlog_refused_after_an_outage_goes_when_the_hold_ends_not_a_read_later(
+    slack: FakeSlack,
+    http: httpx.AsyncClient,
+    laptops: Callable[[str], Store],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    alice = laptops("alice")
+    sync = syncer(slack, http, alice, clock)
+    incident = await declared(sync, clock)
+    slack.outage(3600)
+    with Store.open(tmp_path / "alice.db", clock=clock) as cli:
+        note = cli.append(incident, Kind.NOTE, "working offline", "alice")
+    clock.advance(LOCAL_CHECK)
+    await sync.step([incident])  # 503: it may have landed
+    slack.restore()
+    slack.script(POST, Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}))
+    reads = await turns(sync, clock, incident, 5.0)  # the read misses it; its post is refused
+    assert len(reads) == 1 and note.uid not in echoed(slack)
+    assert await turns(sync, clock, incident, 1.3) == []  # no read in between ...
+    assert echoed(slack).count(note.uid) == 1  # ... yet posted when the hold ended
