@@ -231,12 +231,16 @@ def posted_at(slack: FakeSlack) -> dict[str, float]:
 
 
 class Calls:
-    """Calls per laptop and method over a stretch of the campaign."""
+    """Calls per laptop and method, and 429s, over a stretch of the campaign (`stop` ends it)."""
 
     def __init__(self, slack: FakeSlack) -> None:
         self.slack = slack
         self.start = time.monotonic()
         self.before = self._count()
+        self.refused = len(slack.throttled)
+        self.end = self.start
+        self.after = self.before
+        self.refused_end = self.refused
 
     def _count(self) -> dict[tuple[str, str], int]:
         return {
@@ -245,26 +249,42 @@ class Calls:
             for method in ("conversations.replies", "chat.postMessage")
         }
 
+    def stop(self) -> Calls:
+        self.end = time.monotonic()
+        self.after = self._count()
+        self.refused_end = len(self.slack.throttled)
+        return self
+
     def per_minute(self) -> dict[tuple[str, str], float]:
-        minutes = (time.monotonic() - self.start) / 60
-        now = self._count()
-        return {key: (now[key] - self.before[key]) / minutes for key in now}
+        minutes = max(self.end - self.start, 1e-9) / 60
+        return {key: (self.after[key] - self.before[key]) / minutes for key in self.after}
+
+    def throttled(self) -> str:
+        """The 429s Slack answered over the stretch, by method."""
+        refused = self.slack.throttled[self.refused : self.refused_end]
+        found = Counter(method for method, _ in refused)
+        return ", ".join(f"{n} {m}" for m, n in sorted(found.items())) or "none"
 
 
-def rates_line(label: str, rates: dict[tuple[str, str], float]) -> str:
+def rates_line(label: str, calls: Calls) -> str:
+    rates = calls.per_minute()
     reads = " ".join(f"{n} {rates[(n, 'conversations.replies')]:.1f}" for n in NAMES)
     posts = " ".join(f"{n} {rates[(n, 'chat.postMessage')]:.1f}" for n in NAMES)
-    return f"  {label:<22} reads/min: {reads}; posts/min: {posts}"
+    return f"  {label:<20} reads/min {reads}; posts/min {posts}; 429s: {calls.throttled()}"
 
 
 # -- key latency in the app
 
 
 class PtyApp:
-    """`cockpit` (the app) in a pseudo-terminal, as a terminal emulator runs it."""
+    """`cockpit` (the app) in a pseudo-terminal, as a terminal emulator runs it; a thread
+    reads its output all along (an app whose output is not read would block)."""
 
-    def __init__(self, laptop: Laptop, config: Path, cols: int = 120, rows: int = 40) -> None:
-        env = dict(laptop.env, COCKPIT_CONFIG=str(config), TERM="xterm-256color")
+    def __init__(
+        self, laptop: Laptop, config: Path, db: Path, cols: int = 120, rows: int = 40
+    ) -> None:
+        env = dict(laptop.env, COCKPIT_CONFIG=str(config), COCKPIT_DB=str(db))
+        env["TERM"] = "xterm-256color"
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.process = subprocess.Popen(
@@ -282,39 +302,48 @@ class PtyApp:
         """Texts whose first painting is noted in `painted` (epoch seconds)."""
         self.painted: dict[bytes, float] = {}
         self._tail = b""
+        self._changed = threading.Condition()
+        self._open = True
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while self._open:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            now = time.time()
+            with self._changed:
+                self.seen += chunk
+                self._tail = (self._tail + chunk)[-32768:]
+                waiting = self.watch - self.painted.keys()
+                if waiting:
+                    screen = _ANSI.sub(b"", self._tail)
+                    for text in waiting:
+                        if text in screen:
+                            self.painted[text] = now
+                self._changed.notify_all()
 
     def mark(self) -> None:
         """Forget the output so far: the next `wait_for` looks only at what comes after."""
-        self._read(0.0)
-        self.seen = b""
-
-    def _read(self, timeout: float) -> None:
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if not ready:
-            return
-        try:
-            chunk = os.read(self.master, 65536)
-        except OSError:
-            return
-        now = time.time()
-        self.seen += chunk
-        self._tail = (self._tail + chunk)[-32768:]
-        waiting = self.watch - self.painted.keys()
-        if waiting:
-            screen = _ANSI.sub(b"", self._tail)
-            for text in waiting:
-                if text in screen:
-                    self.painted[text] = now
+        with self._changed:
+            self.seen = b""
 
     def wait_for(self, marker: bytes, timeout: float = 30) -> float:
         """Seconds until `marker` (a regular expression) is painted (after the last `mark`)."""
         start = time.perf_counter()
         pattern = re.compile(marker)
-        while not pattern.search(_ANSI.sub(b"", self.seen)):
-            if time.perf_counter() - start > timeout:
-                tail = _ANSI.sub(b"", self.seen)[-300:].decode("utf-8", "replace")
-                raise AssertionError(f"not painted within {timeout:g} s: {marker!r}; {tail}")
-            self._read(0.002)
+        with self._changed:
+            while not pattern.search(_ANSI.sub(b"", self.seen)):
+                left = timeout - (time.perf_counter() - start)
+                if left <= 0:
+                    tail = _ANSI.sub(b"", self.seen)[-300:].decode("utf-8", "replace")
+                    raise AssertionError(f"not painted within {timeout:g} s: {marker!r}; {tail}")
+                self._changed.wait(left)
         return time.perf_counter() - start
 
     def press(self, data: bytes) -> None:
@@ -323,84 +352,79 @@ class PtyApp:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.write(self.master, b"\x11")  # ctrl+q
-        deadline = time.monotonic() + 10
-        while self.process.poll() is None and time.monotonic() < deadline:
-            self._read(0.05)
-            self.seen = self.seen[-4096:]
-        if self.process.poll() is None:
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
+        self._open = False
+        self._reader.join()
         os.close(self.master)
 
 
-def note_latencies(app: PtyApp, label: str, count: int, rng: random.Random) -> list[float]:
-    """Enter in the note dialog -> the note painted on the timeline, `count` times."""
-    found = []
-    for n in range(count):
-        text = f"keyprobe {label} {n:02d}"
-        app.mark()
-        app.press(b"n")
-        app.wait_for(b"what you saw or learned")
-        app.press(text.encode())
-        app.wait_for(text.encode())
-        app.mark()
-        start = time.perf_counter()
-        app.press(b"\r")
-        app.wait_for(b"carol +" + text.encode())  # the timeline's line, not the dialog's input
-        found.append(time.perf_counter() - start)
-        time.sleep(rng.uniform(0.3, 1.0))
-    return found
+def note_latency(app: PtyApp, text: str) -> float:
+    """Seconds from Enter in the note dialog to the note painted on the timeline."""
+    app.mark()
+    app.press(b"n")
+    app.wait_for(b"what you saw or learned")
+    app.press(text.encode())
+    app.wait_for(text.encode())
+    app.mark()
+    start = time.perf_counter()
+    app.press(b"\r")
+    app.wait_for(b"carol +" + text.encode())  # the timeline's line, not the dialog's input
+    return time.perf_counter() - start
 
 
 def key_latency(
-    carol: Laptop, campaign: Campaign, folder: Path, rounds: int, notes: int
+    carol: Laptop, campaign: Campaign, folder: Path, notes: int
 ) -> dict[str, list[float]]:
-    """Carol's app with sync on, then off (the same database), in turns, while alice and bob
-    keep writing (their entries reach carol's app only when its sync is on). Also, under
-    "on screen", seconds from a teammate's commit to its entry painted in carol's app."""
+    """Two of carol's apps open side by side, one syncing (her database), one with sync off
+    (a copy of it), while alice and bob keep writing; notes are typed into each in turn, so
+    both see the same machine load. Also, under "on screen", seconds from a teammate's
+    commit to its entry painted in the syncing app."""
     off = folder / "carol-nosync.toml"
     off.write_text(carol.config.read_text() + "enabled = false\n")
+    copy = folder / "carol-nosync.db"
+    with (
+        contextlib.closing(sqlite3.connect(carol.db)) as source,
+        contextlib.closing(sqlite3.connect(copy)) as target,
+    ):
+        source.backup(target)
     writers = [t for t in campaign.team if t is not carol]
+    apps = {"sync on": PtyApp(carol, carol.config, carol.db), "sync off": PtyApp(carol, off, copy)}
     stop = threading.Event()
-
     watched: list[Write] = []
-    app: PtyApp | None = None
-    on = False
 
     def teammates() -> None:
         while not stop.is_set():
             write = campaign.write("teammate", writers)
-            if app is not None and app.process.poll() is None and on:
-                app.watch.add(write.text.encode())
-                watched.append(write)
+            apps["sync on"].watch.add(write.text.encode())
+            watched.append(write)
             stop.wait(campaign.rng.uniform(1.0, 3.0))
 
-    background = threading.Thread(target=teammates)
-    background.start()
     found: dict[str, list[float]] = {"sync on": [], "sync off": [], "on screen": []}
+    background = threading.Thread(target=teammates)
     try:
-        for n in range(rounds):
-            for label, config in (("sync on", carol.config), ("sync off", off)):
-                opened = PtyApp(carol, config)
-                try:
-                    opened.wait_for(b"Checkout API errors", 60)
-                    time.sleep(2.0)  # the sync (or nothing) starts after the first paint
-                    app, on = opened, label == "sync on"
-                    tag = f"{label.split()[1]}{n}"
-                    found[label] += note_latencies(opened, tag, notes, campaign.rng)
-                    app = None
-                    for write in watched:
-                        shown = opened.painted.get(write.text.encode())
-                        written = campaign.monitor.seen.get((write.writer, write.text))
-                        if shown is not None and written is not None:
-                            found["on screen"].append(shown - written)
-                    watched.clear()
-                finally:
-                    app = None
-                    opened.close()
+        for app in apps.values():
+            app.wait_for(b"Checkout API errors", 60)
+        time.sleep(3.0)  # the sync (or nothing) starts after the first paint
+        background.start()
+        for n in range(notes):
+            for label, app in apps.items():
+                found[label].append(note_latency(app, f"keyprobe {label.split()[1]} {n:02d}"))
+                time.sleep(campaign.rng.uniform(0.2, 0.6))
     finally:
         stop.set()
-        background.join()
+        if background.is_alive():
+            background.join()
+        for app in apps.values():
+            app.close()
+    for write in watched:
+        shown = apps["sync on"].painted.get(write.text.encode())
+        written = campaign.monitor.seen.get((write.writer, write.text))
+        if shown is not None and written is not None:
+            found["on screen"].append(shown - written)
     return found
 
 
@@ -430,8 +454,7 @@ def main() -> int:
     parser.add_argument("--bursts", type=int, default=6, help="times all three write at once")
     parser.add_argument("--quiet", type=float, default=IDLE_AFTER.total_seconds() + 20)
     parser.add_argument("--outages", default="60,20", help="seconds Slack is down, in turn")
-    parser.add_argument("--notes", type=int, default=15, help="notes typed per app run")
-    parser.add_argument("--rounds", type=int, default=2, help="app runs with sync on and off")
+    parser.add_argument("--notes", type=int, default=40, help="notes typed into each app")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -455,19 +478,22 @@ def main() -> int:
                 laptop.follow()
             monitor.start()
 
-            busy_calls = Calls(slack)
+            whole = Calls(slack)
+            steady_calls = Calls(slack)
             busy = campaign.steady("note", args.writes, args.gap)
             campaign.settle(busy)
-            busy_rates = busy_calls.per_minute()
+            steady_calls.stop()
 
+            burst_calls = Calls(slack)
             bursts = campaign.together("burst", args.bursts, 2 * args.poll)
             campaign.settle(bursts)
+            burst_calls.stop()
 
             quiet_calls = Calls(slack)
             time.sleep(args.quiet)
             after_quiet = campaign.steady("back", 6, args.gap)
             campaign.settle(after_quiet)
-            quiet_rates = quiet_calls.per_minute()
+            quiet_calls.stop()
 
             outage_figures = []
             outage_calls = Calls(slack)
@@ -490,12 +516,12 @@ def main() -> int:
                 steady = campaign.steady("note", 10, args.gap)
                 campaign.settle(steady)
                 busy += steady
-            outage_rates = outage_calls.per_minute()
-            everything = busy_calls.per_minute()
+            outage_calls.stop()
+            whole.stop()
 
             carol = team[2]
             carol.kill()  # her app syncs instead of `sync --follow`
-            keys = key_latency(carol, campaign, folder, args.rounds, args.notes)
+            keys = key_latency(carol, campaign, folder, args.notes)
             carol.follow()
             with contextlib.suppress(AssertionError):
                 wait_for(lambda: len({frozenset(uids(t)) for t in team}) == 1, 120, "agreement")
@@ -540,12 +566,11 @@ def main() -> int:
         f"shared by the app ({TIER3_PER_MINUTE / 3:.1f} each for three); posts "
         f"{POSTS_PER_MINUTE}/min per channel, shared"
     )
-    print(rates_line("while writing:", busy_rates))
-    print(rates_line("quiet stretch + 6:", quiet_rates))
-    print(rates_line("outages + recovery:", outage_rates))
-    print(rates_line("whole campaign:", everything))
-    throttled = Counter(method for method, _ in slack.throttled)
-    print(f"  429s answered: {dict(throttled) or 0}")
+    print(rates_line("steady writing:", steady_calls))
+    print(rates_line("same-second bursts:", burst_calls))
+    print(rates_line("quiet, then 6:", quiet_calls))
+    print(rates_line("outages, recovery:", outage_calls))
+    print(rates_line("all of the above:", whole))
     print(f"  uids in the thread: {len(counts)}, posted twice: {len(twice)}; laptops agree: {same}")
     on, off = keys["sync on"], keys["sync off"]
     print("key latency: Enter in carol's note dialog -> the note painted (pty, 120x40)")
