@@ -5,24 +5,30 @@ laptops; then Slack goes down twice; then the app's key latency with sync on and
 The fake Slack models the internal app's documented limits (team-sync.md §1.4): every
 `conversations.replies` (and `conversations.history`) call counts against Tier 3, 50 a minute
 per method for the whole app, so the three laptops, which share one bot token, share it
-(429 + Retry-After beyond it); `chat.postMessage` one per second per channel, for everyone;
-messages show in reads up to 0.2 s after they are posted.
+(429 + Retry-After beyond it); `chat.postMessage` one per second per channel, for everyone,
+with no burst allowance (stricter than Slack); a message shows in reads up to 0.2 s after it
+is posted. Each laptop calls it through its own `/as/NAME` prefix, so calls are counted per
+laptop; the budget is still one.
 
 An hour of incident, compressed: about an hour's worth of timeline (some 120 entries from three
-people) is written in about ten minutes, in bursts, with a quiet stretch longer than the idle
-threshold and two outages (a minute, and 20 s) while everyone keeps writing. Only the writing is
-faster than real; every timing sync uses is real (poll 5 s, idle poll 15 s after two quiet
-minutes, Retry-After, the budget's minute), so reads a minute are what a real hour costs and
-posts a minute are higher than a real hour's.
+people, plus the app phase's) is written in about ten minutes: steady writing on random laptops
+(`--gap` apart on average), six times all three in the same second, a quiet stretch longer than
+the idle threshold, and two outages (a minute, then 20 s) while everyone keeps writing. Only
+the writing is faster than real; every timing sync uses is real (poll 5 s, idle poll 15 s after
+two quiet minutes, Retry-After, the budget's minute), so reads a minute are what a real hour
+costs, and posts a minute (and the channel's 429s) are more than a real hour's.
 
-Prints: for each write, how long until both other laptops hold it (p50/p99), apart from the
-first write after the quiet stretch; for each outage, how long after Slack is back each entry
-written during it is everywhere (p50/p99, all); thread reads and posts a minute for each laptop
-beside the documented limits; 429s; then keypress (Enter in the note dialog) -> entry painted
-on carol's screen, in a pseudo-terminal, with sync on and off in turns, p50/p99 and the ratio.
+Prints, per phase: how long until both other laptops hold a teammate's entry (p50/p99/max,
+from its commit on the writer's laptop), split into commit -> its message in the thread and
+that message -> both others; for each outage, how long after Slack is back each entry written
+during it is everywhere; thread reads and posts a minute for each laptop beside the documented
+limits, and 429s. Then carol's app twice, side by side in pseudo-terminals, one syncing and one
+not (a copy of her database), notes typed into each in turn while alice and bob keep writing:
+Enter in the note dialog -> the note painted, p50/p99 and the ratio; and a teammate's entry
+from its commit to painted in the syncing app. The load average is printed before and after.
 
     python bench/team_campaign.py [--poll 5] [--idle-poll 15] [--writes 90] [--gap 3]
-        [--quiet 140] [--outages 60,20] [--notes 15] [--seed 1]
+        [--bursts 6] [--quiet 140] [--outages 60,20] [--notes 40] [--seed 1]
 
 Exit 1 if the laptops do not converge, or a uid appears twice in the thread.
 """

@@ -69,6 +69,10 @@ DOUBT_SETTLE = timedelta(seconds=5)
 """After a post that may have landed, how long reads must miss it before it is posted again."""
 DELETION_SETTLE = timedelta(seconds=60)
 """A person's message missing from a whole read counts as deleted only if older than this."""
+NOTE_READ_EVERY = timedelta(minutes=1)
+"""A read that brings nothing new is written down (`last_read_at`) at most this often: each
+write would make the open app re-read the incident (this laptop's screen shows the time of
+the last read from memory)."""
 IDLE_AFTER = timedelta(minutes=2)
 """Nothing sent or read for this long (and not just started): reads slow to the idle poll."""
 TEAM_SIZE = 3
@@ -450,13 +454,17 @@ class ThreadSync:
                     present[wire.entry.uid] = ts
         if full:
             entries += self._deletions(incident_id, gid, thread.channel, seen_ts, started)
+        entries = self.store.unheld(entries)  # the overlap brings back what is here
         if entries:
             done.imported += self.store.import_entries(incident_id, entries, "slack")
         self._confirm_own(incident_id, thread.channel, present)
         if full:
             self._requeue_missing(incident_id, present, started)
-        self._health.setdefault(incident_id, _Health()).last_read_at = self.clock()
-        self.store.note_read(incident_id, last_ts=last_ts, full_scan=full)
+        now = self.clock()
+        self._health.setdefault(incident_id, _Health()).last_read_at = now
+        noted = thread.last_read_at
+        if full or last_ts != thread.last_ts or noted is None or now - noted >= NOTE_READ_EVERY:
+            self.store.note_read(incident_id, last_ts=last_ts, full_scan=full)
         return self.store.thread_for(incident_id) or thread
 
     def _confirm_own(self, incident_id: int, channel: str, present: Mapping[str, str]) -> None:

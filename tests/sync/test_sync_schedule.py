@@ -354,3 +354,32 @@ async def test_a_backlog_refused_after_an_outage_goes_when_the_hold_ends_not_a_r
     assert len(reads) == 1 and note.uid not in echoed(slack)
     assert await turns(sync, clock, incident, 1.3) == []  # no read in between ...
     assert echoed(slack).count(note.uid) == 1  # ... yet posted when the hold ended
+
+
+async def test_a_read_that_brings_nothing_new_writes_nothing(
+    slack: FakeSlack,
+    http: httpx.AsyncClient,
+    laptops: Callable[[str], Store],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    alice, bob = laptops("alice"), laptops("bob")
+    sync = syncer(slack, http, alice, clock)
+    incident = await declared(sync, clock)
+    link = alice.thread_for(incident).permalink  # type: ignore[union-attr]
+    assert link
+    bob_sync = syncer(slack, http, bob, clock)
+    joined, _ = await bob_sync.join(parse_permalink(link), link)
+    bob.append(joined.id, Kind.NOTE, "seen once", "bob")
+    await bob_sync.send(joined.id)
+    with Store.open(tmp_path / "alice.db", clock=clock) as screen:  # what the open app polls
+        version = screen.data_version()
+        reads = await turns(sync, clock, incident, 5.5)
+        assert len(reads) == 1 and screen.data_version() != version  # bob's note: imported
+        version = screen.data_version()
+        reads = await turns(sync, clock, incident, 50)  # the overlap re-reads bob's note
+        assert len(reads) == 10 and screen.data_version() == version
+        reads = await turns(sync, clock, incident, 10)
+        assert screen.data_version() != version  # last_read_at, written once a minute
+    last_read = sync.status(incident).last_read_at
+    assert last_read is not None and (clock() - last_read).total_seconds() <= 5.3  # from memory
