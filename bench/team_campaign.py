@@ -409,7 +409,7 @@ def key_latency(
             watched.append(write)
             stop.wait(campaign.rng.uniform(1.0, 3.0))
 
-    found: dict[str, list[float]] = {"sync on": [], "sync off": [], "on screen": []}
+    found: dict[str, list[float]] = {"sync on": [], "sync off": [], "on screen": [], "drawn": []}
     background = threading.Thread(target=teammates)
     try:
         for app in apps.values():
@@ -431,6 +431,9 @@ def key_latency(
         written = campaign.monitor.seen.get((write.writer, write.text))
         if shown is not None and written is not None:
             found["on screen"].append(shown - written)
+        stored = campaign.monitor.seen.get((carol.name, write.text))
+        if shown is not None and stored is not None:
+            found["drawn"].append(shown - stored)
     return found
 
 
@@ -594,6 +597,7 @@ def main() -> int:
         f"  meanwhile, a teammate's entry painted in carol's app (sync on), from its commit: "
         f"{spread(keys['on screen'])}"
     )
+    print(f"    of which in carol's database -> painted: {spread(keys['drawn'])}")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for failure in campaign.failures[:5]:
         print(f"  {failure}", file=sys.stderr)
