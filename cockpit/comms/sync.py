@@ -160,7 +160,8 @@ class ThreadSync:
         return SyncStatus("waiting" if pending else "live", pending, None, None, last_read)
 
     def wake(self) -> None:
-        """Run a round soon (an entry was just written here)."""
+        """Post soon what was just written here through the sync's own connection (other
+        connections' commits are seen by the next turn without it)."""
         self._wake.set()
 
     # -- the loop
