@@ -73,15 +73,33 @@ DOUBT_SETTLE = timedelta(seconds=5)
 """After a post that may have landed, how long reads must miss it before it is posted again."""
 DELETION_SETTLE = timedelta(seconds=60)
 """A person's message missing from a whole read counts as deleted only if older than this."""
+NOTE_READ_EVERY = timedelta(minutes=1)
+"""A read that brings nothing new is written down (`last_read_at`) at most this often: each
+write would make the open app re-read the incident (this laptop's screen shows the time of
+the last read from memory)."""
 IDLE_AFTER = timedelta(minutes=2)
+"""Nothing sent or read for this long (and not just started): reads slow to the idle poll."""
 KEEP_READING_RESOLVED = timedelta(hours=1)
 """How long after an incident was resolved the background sync still reads its thread."""
 TEAM_SIZE = 3
-"""Laptops the default poll is budgeted for (3 × 12 reads a minute within Tier 3's 50)."""
+"""Laptops the default poll is budgeted for (3 × under 12 reads a minute within Tier 3's 50)."""
+POLL_SPREAD = 0.05
+"""Each pause between reads is the poll times 1 to 1 + this (at random): laptops do not read in
+step, a laptop stays under 60 / poll reads a minute, and an entry waits at most this much
+longer than the poll for the next read."""
+HOLD_SPREAD = 0.2
+"""Slack's Retry-After is waited out times 1 to 1 + this (at random)."""
+LOCAL_CHECK = 0.25
+"""Seconds between two looks for entries written here by another connection (the app's writer,
+`cockpit log`): one local query, no Slack call; what is found is posted at once."""
 POST_GAP = 1.0
 """Seconds between two posts to one channel (Slack: one message per second per channel)."""
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class _Held(SlackFailure):
+    """A call not made: Slack's Retry-After has not run out yet."""
 
 
 @dataclass
@@ -125,7 +143,11 @@ class ThreadSync:
         self.on_change = on_change
         self._identity: Identity | None = None
         self._names: dict[str, str | None] = {}
-        self._hold_until: datetime | None = None
+        self._read_hold: datetime | None = None  # Slack's Retry-After for reads
+        self._post_hold: datetime | None = None  # and for posts (a separate budget)
+        self._next_read: dict[int, datetime] = {}
+        self._data_version: int | None = None
+        self._started = clock()
         self._next_post_at: datetime | None = None
         self._doubt: dict[str, datetime] = {}  # uid -> when its post may have landed
         self._health: dict[int, _Health] = {}
@@ -148,85 +170,175 @@ class ThreadSync:
         return SyncStatus("waiting" if pending else "live", pending, None, None, last_read, skew)
 
     def wake(self) -> None:
-        """Run a round soon (an entry was just written here)."""
+        """Post soon what was just written here through the sync's own connection (other
+        connections' commits are seen by the next turn without it)."""
         self._wake.set()
 
     # -- the loop
 
     async def run(self, incidents: Callable[[], Iterable[int]]) -> None:
-        """Rounds for every incident `incidents()` names, until cancelled; the pause between
-        rounds grows when the team is idle or large, and follows Slack's Retry-After."""
+        """Turns of `step` for every incident `incidents()` names, until cancelled."""
         while True:
-            busy = False
-            team = 1
-            for incident_id in list(incidents()):
+            wait = await self.step(incidents())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def step(self, incidents: Iterable[int]) -> float:
+        """One turn: a round (read, then send) for each incident whose read is due; for the
+        others, a post of what was written here since the last turn, without a read. Returns
+        the seconds until the next turn: soon enough to post a new entry at once, and to read
+        each thread every `poll_interval` (counted from the start of the previous read)."""
+        written = self._written_here()
+        if self._post_hold is not None and self.clock() >= self._post_hold:
+            self._post_hold = None  # what waited for Slack's Retry-After goes now
+            written = True
+        chosen = list(incidents)
+        for gone in self._next_read.keys() - set(chosen):  # resolved: no longer read
+            del self._next_read[gone]
+        for incident_id in chosen:
+            now = self.clock()
+            due = self._next_read.get(incident_id)
+            if due is None or now >= due:
                 done = await self.round(incident_id)
-                busy = busy or not done.quiet
-                laptops = [p for p in self.store.peers(incident_id) if p.node != SLACK_NODE]
-                team = max(team, 1 + len(laptops))
-            await self._pause(self.poll_interval(team, idle=not busy and self._idle()))
+                idle = done.quiet and self._idle()
+                pause = self.poll_interval(self._team(incident_id), idle=idle)
+                pause *= 1.0 + POLL_SPREAD * self.jitter()
+                self._next_read[incident_id] = max(
+                    now + timedelta(seconds=pause), self._read_hold or now
+                )
+            elif written and self.store.sync_pending(incident_id):
+                await self.send(incident_id)
+        now = self.clock()
+        soonest = min(self._next_read.values(), default=now + timedelta(seconds=LOCAL_CHECK))
+        return max(0.0, min(LOCAL_CHECK, (soonest - now).total_seconds()))
 
     def poll_interval(self, laptops: int, *, idle: bool) -> float:
-        """Seconds between rounds: `poll_seconds` for up to three laptops, proportionally
+        """Seconds between reads: `poll_seconds` for up to three laptops, proportionally
         more beyond (they share one read budget), `idle_poll_seconds` when nothing moves."""
         base = self.idle_poll_seconds if idle else self.poll_seconds
         return base * max(1.0, laptops / TEAM_SIZE)
 
-    def _idle(self) -> bool:
-        now = self.clock()
-        latest = max(
-            (h.last_activity for h in self._health.values() if h.last_activity), default=None
-        )
-        return latest is None or now - latest > IDLE_AFTER
+    def _team(self, incident_id: int) -> int:
+        """The laptops working the incident: this one and every other node heard from."""
+        return 1 + sum(1 for p in self.store.peers(incident_id) if p.node != SLACK_NODE)
 
-    async def _pause(self, seconds: float) -> None:
-        wait = seconds * (0.9 + 0.2 * self.jitter())
-        if self._hold_until is not None:
-            wait = max(wait, (self._hold_until - self.clock()).total_seconds())
+    def _idle(self) -> bool:
+        """Nothing sent or imported (on any incident) since IDLE_AFTER, nor just started."""
+        latest = max(
+            (h.last_activity for h in self._health.values() if h.last_activity),
+            default=self._started,
+        )
+        return self.clock() - max(latest, self._started) > IDLE_AFTER
+
+    def _written_here(self) -> bool:
+        """Whether another connection committed since the last look (or `wake` was called):
+        then entries written here may wait to be posted."""
+        woken = self._wake.is_set()
         self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(wait, 0.0))
+        version = self.store.data_version()
+        changed = version != self._data_version
+        self._data_version = version
+        return woken or changed
 
     # -- one round
 
     async def round(self, incident_id: int, *, full: bool = False) -> Round:
         """Read the thread, import, send what this laptop has not sent; never raises for
-        Slack's failures (they are in the result and in `status`)."""
+        Slack's failures (they are in the result and in `status`). While Slack asks reads to
+        wait (Retry-After), the round still posts; while it asks posts to wait, it still reads."""
         done = Round()
         health = self._health.setdefault(incident_id, _Health())
-        now = self.clock()
-        if self._hold_until is not None and now < self._hold_until:
-            wait = (self._hold_until - now).total_seconds()
-            done.failure = SlackFailure(f"Slack asked to wait {wait:.0f} s more", after=wait)
-            return done
+        read = False
         try:
             thread = self.store.thread_for(incident_id)
             if thread is None:
+                if self._posts_held():
+                    return done  # the turn after the hold posts the root
                 thread = await self._start_thread(incident_id)
                 if thread is None:
                     return done  # not ours to start: joined incidents come with their thread
                 full = True
-            scan_due = (
-                thread.last_full_scan_at is None
-                or now - thread.last_full_scan_at >= self.full_scan_every
-            )
-            thread = await self._read(incident_id, thread, done, full=full or scan_due)
-            await self._send(incident_id, thread, done)
+            try:
+                self._check_hold(self._read_hold)
+                scan_due = (
+                    thread.last_full_scan_at is None
+                    or self.clock() - thread.last_full_scan_at >= self.full_scan_every
+                )
+                thread = await self._read(incident_id, thread, done, full=full or scan_due)
+                read = True
+            except SlackFailure as exc:
+                if exc.after is None:
+                    raise
+                self._hold_reads(exc)
+                done.failure = exc
+            if not self._posts_held():
+                await self._send(incident_id, thread, done, after_read=read)
+        except SlackFailure as exc:
+            done.failure = done.failure or exc
+            self._hold_posts(exc)
+        self._settle(incident_id, health, done)
+        return done
+
+    async def send(self, incident_id: int) -> Round:
+        """Post what this laptop wrote and has not sent, without reading the thread (a round
+        when the thread is not there yet). Entries whose earlier post may have landed wait
+        for a round, which reads first."""
+        thread = self.store.thread_for(incident_id)
+        if thread is None:
+            return await self.round(incident_id)
+        done = Round()
+        if self._posts_held():
+            return done  # the turn after the hold sends it
+        health = self._health.setdefault(incident_id, _Health())
+        try:
+            await self._send(incident_id, thread, done, after_read=False)
         except SlackFailure as exc:
             done.failure = exc
-            if exc.after is not None:
-                self._hold_until = self.clock() + timedelta(seconds=exc.after + self.jitter())
+            self._hold_posts(exc)
+        self._settle(incident_id, health, done, read=False)
+        return done
+
+    def _posts_held(self) -> bool:
+        return self._post_hold is not None and self.clock() < self._post_hold
+
+    def _check_hold(self, until: datetime | None) -> None:
+        now = self.clock()
+        if until is not None and now < until:
+            wait = (until - now).total_seconds()
+            raise _Held(f"Slack asked to wait {wait:.0f} s more", after=wait)
+
+    def _hold_reads(self, exc: SlackFailure) -> None:
+        """Reads wait as long as Slack asked (with jitter: the team's laptops share the
+        budget); posts, a separate budget, go on."""
+        if exc.after is not None and not isinstance(exc, _Held):
+            held = self._hold_end(exc.after)
+            self._read_hold = max(held, self._read_hold or held)
+
+    def _hold_posts(self, exc: SlackFailure) -> None:
+        """Posts wait as long as Slack asked; reads go on."""
+        if exc.after is not None and not isinstance(exc, _Held):
+            held = self._hold_end(exc.after)
+            self._post_hold = max(held, self._post_hold or held)
+
+    def _hold_end(self, after: float) -> datetime:
+        """When to call again: Retry-After plus up to a fifth more, so the laptops that
+        shared the budget do not all come back at once (and a 1 s wait stays short)."""
+        return self.clock() + timedelta(seconds=after * (1.0 + HOLD_SPREAD * self.jitter()))
+
+    def _settle(self, incident_id: int, health: _Health, done: Round, *, read: bool = True) -> None:
+        """What the turn leaves on screen: offline since the first failure, live again after
+        a round that went through (a post alone does not say teammates' entries arrive)."""
+        if done.failure is not None:
             if health.offline_since is None:
-                health.offline_since = now
-            health.reason = reason(exc)
-        else:
+                health.offline_since = self.clock()
+            health.reason = reason(done.failure)
+        elif read:
             health.offline_since = None
             health.reason = None
         if done.sent or done.imported:
             health.last_activity = self.clock()
         if self.on_change is not None:
             self.on_change(incident_id)
-        return done
 
     async def catch_up(self, incident_id: int) -> Round:
         """Read the thread and import what is new, posting nothing: what a teammate just
@@ -367,13 +479,17 @@ class ThreadSync:
                     present[wire.entry.uid] = ts
         if full:
             entries += self._deletions(incident_id, gid, thread.channel, seen_ts, started)
+        entries = self.store.unheld(entries)  # the overlap brings back what is here
         if entries:
             done.imported += self.store.import_entries(incident_id, entries, "slack")
         self._confirm_own(incident_id, thread.channel, present)
         if full:
             self._requeue_missing(incident_id, present, started)
-        self._health.setdefault(incident_id, _Health()).last_read_at = self.clock()
-        self.store.note_read(incident_id, last_ts=last_ts, full_scan=full)
+        now = self.clock()
+        self._health.setdefault(incident_id, _Health()).last_read_at = now
+        noted = thread.last_read_at
+        if full or last_ts != thread.last_ts or noted is None or now - noted >= NOTE_READ_EVERY:
+            self.store.note_read(incident_id, last_ts=last_ts, full_scan=full)
         return self.store.thread_for(incident_id) or thread
 
     def _confirm_own(self, incident_id: int, channel: str, present: Mapping[str, str]) -> None:
@@ -453,15 +569,24 @@ class ThreadSync:
 
     # -- sending
 
-    async def _send(self, incident_id: int, thread: SyncThread, done: Round) -> None:
+    async def _send(
+        self, incident_id: int, thread: SyncThread, done: Round, *, after_read: bool
+    ) -> None:
+        """Post this laptop's unsent entries. One whose earlier post may have landed goes
+        again only once a read (`after_read`: just before) has missed it `doubt_settle` after
+        that post; from then on it is simply unsent (a refused post, 429, did not land)."""
         now = self.clock()
         gid = self.store.incident(incident_id).gid
-        waiting = [
-            e
-            for e in self.store.unsent_entries(incident_id)
-            if not is_declared(e)
-            and not (e.uid in self._doubt and now - self._doubt[e.uid] < self.doubt_settle)
-        ]
+        waiting = []
+        for entry in self.store.unsent_entries(incident_id):
+            doubted = self._doubt.get(entry.uid)
+            if is_declared(entry):
+                continue
+            if doubted is not None:
+                if not after_read or now - doubted < self.doubt_settle:
+                    continue
+                del self._doubt[entry.uid]  # missed by a read: it never landed
+            waiting.append(entry)
         for batch in batches(gid, waiting):
             done.sent += await self._post_batch(gid, thread, batch)
 

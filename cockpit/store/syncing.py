@@ -83,6 +83,18 @@ class Syncing(Threads):
         return _readable(rows)
 
     @guarded
+    def unheld(self, entries: Iterable[SyncEntry]) -> list[SyncEntry]:
+        """Those of `entries` this laptop does not hold as they are (a new uid, or another
+        copy of one it holds): what `import_entries` would look at. Reads only, so a read of
+        the thread that brings nothing new writes nothing (and redraws no screen)."""
+        found = []
+        for entry in entries:
+            held = self._held(self.conn, entry.uid)
+            if held is None or held[1] != _storable(entry):
+                found.append(entry)
+        return found
+
+    @guarded
     def sync_pending(self, incident_id: int) -> int:
         """How many of this laptop's entries of the incident wait to be sent."""
         row = self.conn.execute(

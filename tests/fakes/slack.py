@@ -56,6 +56,7 @@ TEAM_URL = "https://fake-team.slack.com"
 SYNC_SCOPES = ("chat:write", "channels:history", "groups:history", "users:read")
 READS = ("conversations.history", "conversations.replies")
 _EVENT_TYPE = re.compile(r"[A-Za-z0-9_-]+")
+_LAPTOP_PREFIX = re.compile(r"^/as/[a-z0-9]+(?=/api/)")
 _SCALARS = (str, int, float, bool)
 
 
@@ -278,9 +279,16 @@ class FakeSlack(FakeServer):
     def route(self, request: Request) -> str:
         if request.path.startswith("/services/"):
             return "webhook"
-        if request.path.startswith("/api/"):
-            return request.path.removeprefix("/api/")
+        # `/as/NAME/api/...` is the Web API too: the multi-process harness gives each laptop its
+        # own prefix so calls can be counted per laptop (`calls_by`); the budget stays shared.
+        path = _LAPTOP_PREFIX.sub("", request.path)
+        if path.startswith("/api/"):
+            return path.removeprefix("/api/")
         return "unknown"
+
+    def calls_by(self, route: str, name: str) -> int:
+        """Calls to `route` made through the `/as/NAME/api` prefix."""
+        return sum(1 for r in self.calls(route) if r.path.startswith(f"/as/{name}/"))
 
     def _next_action(self, route: str) -> Action:
         with self.lock:
@@ -412,6 +420,7 @@ class FakeSlack(FakeServer):
             return problem
         channel = body["channel"]
         if self._limited(channel):
+            self.throttled.append(("chat.postMessage", self.clock()))
             return json_response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
         thread_ts = body.get("thread_ts")
         if thread_ts and not any(m["ts"] == thread_ts for m in self.roots(channel)):

@@ -25,7 +25,14 @@ class Laptop:
     sync (`cockpit sync --follow`), `kill()` stops it with SIGKILL."""
 
     def __init__(
-        self, name: str, folder: Path, slack: FakeSlack, *, skew: float = 0.0, poll: float = 0.2
+        self,
+        name: str,
+        folder: Path,
+        slack: FakeSlack,
+        *,
+        skew: float = 0.0,
+        poll: float = 0.2,
+        idle: float | None = None,
     ) -> None:
         self.name = name
         self.skew = skew
@@ -35,8 +42,8 @@ class Laptop:
         self.config.write_text(
             f'[user]\nname = "{name}"\n\n'
             f'[slack]\ntoken_env = "{SLACK_TOKEN_ENV}"\nchannel = "C0INCIDENT"\n'
-            f'api_url = "{slack.api_url}"\ntimeout_seconds = 3.0\n\n'
-            f"[sync]\npoll_seconds = {poll}\nidle_poll_seconds = {poll}\n"
+            f'api_url = "{slack.url}/as/{name}/api"\ntimeout_seconds = 3.0\n\n'
+            f"[sync]\npoll_seconds = {poll}\nidle_poll_seconds = {poll if idle is None else idle}\n"
         )
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
         self.env.update(
