@@ -466,8 +466,8 @@ class DeliveryWorker:
             return Retry("the incident's Slack root is being posted (team sync); replying under it")
         except SlackFailure as exc:
             if exc.permanent:
-                return Permanent(f"the incident's Slack root: {exc.reason}")
-            return Retry(f"the incident's Slack root: {exc.reason}", exc.after)
+                return Permanent(exc.reason)
+            return Retry(exc.reason, exc.after)
         return None
 
     def _record(
