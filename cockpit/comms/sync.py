@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -95,11 +96,23 @@ LOCAL_CHECK = 0.25
 POST_GAP = 1.0
 """Seconds between two posts to one channel (Slack: one message per second per channel)."""
 
+ROOT_LEASE = timedelta(seconds=60)
+"""How long a claim to post an incident's root holds off other posters (a post and a
+permalink, each within Slack's timeout); after it, the next poster looks for the root first."""
+
 Sleep = Callable[[float], Awaitable[None]]
 
 
 class _Held(SlackFailure):
     """A call not made: Slack's Retry-After has not run out yet."""
+
+
+class ThreadBusy(Exception):
+    """Another poster (the delivery worker, another process) is posting the incident's root."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"another cockpit is posting the incident's Slack root until {until}")
+        self.until = until
 
 
 @dataclass
@@ -127,6 +140,8 @@ class ThreadSync:
         full_scan_every: timedelta = FULL_SCAN_EVERY,
         doubt_settle: timedelta = DOUBT_SETTLE,
         post_gap: float = POST_GAP,
+        root_lease: timedelta = ROOT_LEASE,
+        owner: str | None = None,
         on_change: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
@@ -140,6 +155,8 @@ class ThreadSync:
         self.full_scan_every = full_scan_every
         self.doubt_settle = doubt_settle
         self.post_gap = post_gap
+        self.root_lease = root_lease
+        self._owner = owner or secrets.token_hex(8)  # this poster, in the store's root claims
         self.on_change = on_change
         self._identity: Identity | None = None
         self._names: dict[str, str | None] = {}
@@ -254,7 +271,10 @@ class ThreadSync:
             if thread is None:
                 if self._posts_held():
                     return done  # the turn after the hold posts the root
-                thread = await self._start_thread(incident_id)
+                try:
+                    thread = await self.start_thread(incident_id)
+                except ThreadBusy:
+                    return done  # the delivery worker is posting the root: read it next round
                 if thread is None:
                     return done  # not ours to start: joined incidents come with their thread
                 full = True
@@ -360,30 +380,46 @@ class ThreadSync:
             self._identity = await self.api.identity()
         return self._identity
 
-    async def _start_thread(self, incident_id: int) -> SyncThread | None:
-        """Post the root of an incident declared on this laptop (found first if an earlier
-        post may have landed); None for an incident someone else declared."""
-        declared = next((e for e in self.store.sync_entries(incident_id) if is_declared(e)), None)
-        if declared is None or declared.node != self.store.node:
-            return None
+    async def start_thread(self, incident_id: int) -> SyncThread | None:
+        """The incident's thread, its root posted now if nobody has posted one: the store's
+        claim (`Store.claim_root`) lets one poster at a time on this laptop (this sync, the
+        delivery worker, another process) post it; a claim that ended without a root means
+        a post may have landed, so the channel is searched for the root by the incident's gid
+        first. Only the laptop that declared the incident posts its root; another adopts a
+        root it finds (an incident imported from a file). None when there is none to adopt;
+        ThreadBusy while another poster holds the claim."""
         incident = self.store.incident(incident_id)
-        gid = incident.gid
-        root_ts = None
-        if declared.uid in self._doubt:
-            root_ts = await self._find_root(gid)
-        if root_ts is None:
-            metadata = encode_incident(gid, declared, incident.ref)
-            await self._pace()
-            try:
+        declared = next((e for e in self.store.sync_entries(incident_id) if is_declared(e)), None)
+        ours = declared is not None and declared.node == self.store.node
+        claim = self.store.claim_root(
+            incident_id, self.channel, self._owner, self.clock() + self.root_lease
+        )
+        if claim.thread is not None:
+            return claim.thread
+        if claim.busy_until is not None:
+            raise ThreadBusy(claim.busy_until)
+        try:
+            root_ts = await self._find_root(incident.gid) if claim.in_doubt or not ours else None
+            if root_ts is None and ours:
+                assert declared is not None
+                metadata = encode_incident(incident.gid, declared, incident.ref)
+                await self._pace()
                 root_ts = await self._post(self.channel, root_text(incident), metadata)
-            except SlackFailure as exc:
-                if exc.maybe_landed:
-                    self._doubt[declared.uid] = self.clock()
-                raise
-        self._doubt.pop(declared.uid, None)
-        self.store.mark_sent([declared.uid], self.channel, root_ts)
+        except SlackFailure as exc:
+            if not exc.maybe_landed:
+                self.store.release_root(incident_id, self.channel, self._owner)
+            raise
+        if root_ts is None:
+            self.store.release_root(incident_id, self.channel, self._owner)
+            return None  # not ours to start: joined incidents come with their thread
+        if declared is not None and ours:
+            self.store.mark_sent([declared.uid], self.channel, root_ts)
         self._share_root(incident_id, self.channel, root_ts)
-        permalink = await self.api.permalink(self.channel, root_ts)
+        thread = self.store.set_thread(incident_id, self.channel, root_ts)
+        try:
+            permalink = await self.api.permalink(self.channel, root_ts)
+        except SlackFailure:
+            return thread  # the root stands without its link: people copy it from Slack
         return self.store.set_thread(incident_id, self.channel, root_ts, permalink=permalink)
 
     async def join(self, ref: ThreadRef, link: str | None = None) -> tuple[Incident, Round]:

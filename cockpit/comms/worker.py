@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import random
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ import httpx
 
 from cockpit.comms import sink, transport
 from cockpit.comms.outbox import DOUBT_KEY, OWNER_KEY, PENDING_STATES, lane
+from cockpit.comms.slack import SlackBot
 from cockpit.comms.target import (
     Carried,
     MissingSecret,
@@ -189,6 +191,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
         self._client_lock = asyncio.Lock()
+        self.config = config
+        self._root_owner = secrets.token_hex(8)  # this worker, in the store's root claims
 
     def wake(self) -> None:
         """Look at the outbox now (something was just published)."""
@@ -413,6 +417,9 @@ class DeliveryWorker:
         if self.sink:  # a drill: before any client exists, so no request can leave
             return sink.record(attempt)
         http = await self._client()
+        waiting = await self._team_root(target, attempt, http)
+        if waiting is not None:
+            return waiting
         try:
             if attempt.remote_id:
                 return await target.finish(http, attempt, attempt.remote_id)
@@ -427,6 +434,41 @@ class DeliveryWorker:
             return await target.post(http, attempt)
         except httpx.TransportError as exc:
             return transport_outcome(exc, target.timeout)
+
+    async def _team_root(
+        self, target: Target, attempt: _Attempt, http: httpx.AsyncClient
+    ) -> Outcome | None:
+        """With team sync on, an incident's Slack root is its team thread's, posted (or found)
+        once by the sync's `start_thread` under the store's claim: the delivery never posts a
+        root of its own beside the sync's, and replies under the one that stands. None when
+        the delivery may go on; the outcome to record while the root cannot be had yet."""
+        slack = self.config.slack
+        if not (self.sharing and isinstance(target, SlackBot) and slack is not None):
+            return None
+        incident_id = attempt.delivery.incident_id
+        if self.store.thread_for(incident_id) is not None:
+            return None
+        from cockpit.comms.slack_thread import SlackFailure, SlackThreadApi
+        from cockpit.comms.sync import ThreadBusy, ThreadSync
+
+        sync = ThreadSync(
+            self.store,
+            SlackThreadApi(slack, http, self.clock),
+            target.channel,
+            clock=self.clock,
+            sleep=self.sleep,
+            owner=self._root_owner,
+        )
+        try:
+            await sync.start_thread(incident_id)
+        except ThreadBusy:
+            # Backoff, not a hold on every Slack delivery: only this incident waits.
+            return Retry("the incident's Slack root is being posted (team sync); replying under it")
+        except SlackFailure as exc:
+            if exc.permanent:
+                return Permanent(exc.reason)
+            return Retry(exc.reason, exc.after)
+        return None
 
     def _record(
         self, delivery: Delivery, target: Target, attempt: _Attempt, outcome: Outcome

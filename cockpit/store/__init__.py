@@ -30,7 +30,7 @@ from cockpit.store.rows import UnreadableRow
 from cockpit.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES_ADDED
 from cockpit.store.store import Store
 from cockpit.store.syncing import Peer
-from cockpit.store.threads import SyncThread
+from cockpit.store.threads import RootClaim, SyncThread
 
 __all__ = [
     "DELIVERY_STATES",
@@ -48,6 +48,7 @@ __all__ = [
     "IncidentNotFound",
     "IncidentResolved",
     "Peer",
+    "RootClaim",
     "Store",
     "StoreError",
     "SyncThread",

@@ -4,6 +4,7 @@ the thread with."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import NamedTuple
 
@@ -22,6 +23,15 @@ class SyncThread(NamedTuple):
     last_ts: str | None = None  # the newest message `ts` read
     last_read_at: datetime | None = None  # when the thread was last read
     last_full_scan_at: datetime | None = None
+
+
+class RootClaim(NamedTuple):
+    """Who may post an incident's root message now (`Threads.claim_root`)."""
+
+    thread: SyncThread | None = None  # the root is known already: use it, post none
+    mine: bool = False  # this caller may post the root (nobody else will meanwhile)
+    in_doubt: bool = False  # an earlier claim ended without a root: look for one first
+    busy_until: datetime | None = None  # another poster holds the claim until then
 
 
 class Threads(Outbox):
@@ -66,6 +76,12 @@ class Threads(Outbox):
                 "channel = excluded.channel, root_ts = excluded.root_ts",
                 (incident_id, channel, root_ts, permalink),
             )
+            # The root is known now: nobody posts another (claims on it are spent).
+            conn.execute(
+                "DELETE FROM remote_refs WHERE incident_id = ? AND target = 'slack' "
+                "AND key LIKE 'root_claim:%'",
+                (incident_id,),
+            )
         thread = self.thread_for(incident_id)
         assert thread is not None
         return thread
@@ -80,6 +96,42 @@ class Threads(Outbox):
             "ORDER BY incident_id"
         )
         return [int(row[0]) for row in rows]
+
+    def claim_root(self, incident_id: int, channel: str, owner: str, until: datetime) -> RootClaim:
+        """Decide, in one transaction, who posts the incident's root message: the thread
+        already known, or the right to post it until `until` (for `owner`, a poster's own
+        token), or busy when another poster holds a claim that has not ended. A claim that
+        ended without a root (the poster died, or its post may have landed) leaves the next
+        poster in doubt: it must look for the root before posting one."""
+        key = _claim_key(channel)
+        with self._write() as conn:
+            self._require_incident(conn, incident_id)
+            known = conn.execute(
+                "SELECT 1 FROM sync_threads WHERE incident_id = ?", (incident_id,)
+            ).fetchone()
+            if known is None:
+                row = conn.execute(
+                    "SELECT value FROM remote_refs WHERE incident_id = ? AND target = 'slack' "
+                    "AND key = ?",
+                    (incident_id, key),
+                ).fetchone()
+                held = _claim(row[0]) if row else None
+                if held is not None and held[0] != owner and held[1] > self.now():
+                    return RootClaim(busy_until=held[1])
+                value = json.dumps({"owner": owner, "until": format_utc(until)})
+                self._set_ref(conn, incident_id, "slack", key, value)
+                return RootClaim(mine=True, in_doubt=row is not None)
+        return RootClaim(thread=self.thread_for(incident_id))
+
+    @guarded
+    def release_root(self, incident_id: int, channel: str, owner: str) -> None:
+        """Give up `owner`'s claim to post the root (its post surely did not land)."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM remote_refs WHERE incident_id = ? AND target = 'slack' AND key = ? "
+                "AND json_extract(value, '$.owner') = ?",
+                (incident_id, _claim_key(channel), owner),
+            )
 
     @guarded
     def note_read(
@@ -143,6 +195,19 @@ class Threads(Outbox):
                 "fetched_at = excluded.fetched_at",
                 (user_id, name, format_utc(self.now())),
             )
+
+
+def _claim_key(channel: str) -> str:
+    return f"root_claim:{channel}"
+
+
+def _claim(raw: str) -> tuple[str, datetime] | None:
+    """(owner, until) of a stored root claim; None when unreadable (then it has ended)."""
+    try:
+        value = json.loads(raw)
+        return str(value["owner"]), read_stored(str(value["until"]))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _time(raw: str | None) -> datetime | None:
