@@ -28,6 +28,7 @@ TARGETS: tuple[Target, ...] = (
         tests=(
             "tests/test_domain.py",
             "tests/test_domain_edges.py",
+            "tests/test_mutants_domain.py",
             "tests/test_typed_times.py",
             "tests/test_stored_times.py",
             "tests/test_numbers.py",
