@@ -48,6 +48,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/metrics.py",),
         tests=(
             "tests/test_postmortem_metrics.py",
+            "tests/test_mutants_metrics.py",
             "tests/test_postmortem_export.py",
             "tests/test_postmortem_mermaid.py",
             "tests/test_postmortem_store.py",
