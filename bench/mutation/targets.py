@@ -60,6 +60,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/store/outbox.py",),
         tests=(
             "tests/test_outbox_claim.py",
+            "tests/test_mutants_outbox.py",
             "tests/test_store.py",
             "tests/test_stored_times.py",
             "tests/test_comms_delivery.py",
