@@ -55,7 +55,7 @@ def test_recording_an_outcome_stamps_when_it_was_recorded(store: Store, clock: F
 
 
 def test_a_missing_delivery_is_named(store: Store) -> None:
-    with pytest.raises(StoreError, match="^no delivery 404$"):
+    with pytest.raises(StoreError, match=r"^no delivery 404$"):
         store.delivery(404)
 
 
