@@ -75,6 +75,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/comms/worker.py",),
         tests=(
             "tests/test_outbox_claim.py",
+            "tests/test_mutants_worker.py",
             "tests/test_worker_paths.py",
             "tests/test_delivery_timing.py",
             "tests/test_comms_delivery.py",
