@@ -18,6 +18,7 @@ what it killed as killed; with `--tests` only against the test files added or ch
 from __future__ import annotations
 
 import argparse
+import ast
 import functools
 import glob
 import json
@@ -109,6 +110,10 @@ def select_tests(
             for path, line in uses.get(name, ()):
                 found |= cov.tests_for(path, (line,))
     found = {test for test in found if test.split("::")[0] in allowed}
+    if mutant.uses:
+        # A test that reads the constant itself (`assert TITLE_TEXT.chars == 500`) runs no
+        # line of the package that does: coverage cannot point to it, its text can.
+        found |= tests_naming(mutant.uses, allowed, cov)
     if not found and mutant.uses:
         # A constant read only where the module is imported (a default, another constant):
         # the tests that run the module and name the constant themselves.
@@ -118,6 +123,27 @@ def select_tests(
         if not found:  # a module no test runs a line of after its import
             found = {test for test in cov.durations if test.split("::")[0] in files} - cov.failed
     return sorted(found, key=lambda test: (cov.durations.get(test, 1.0), test))
+
+
+def tests_naming(names: Sequence[str], allowed: set[str], cov: CoverageMap) -> set[str]:
+    """The tests (of `allowed` files, that ran in the coverage pass) whose function names
+    one of `names` in its own text."""
+    found: set[str] = set()
+    for path in sorted(allowed):
+        if not any(name in _text(path) for name in names):
+            continue
+        functions = {
+            node.name
+            for node in ast.walk(ast.parse(_text(path)))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name.startswith("test")
+            and any(name in (ast.get_source_segment(_text(path), node) or "") for name in names)
+        }
+        for test in cov.durations:
+            file, _, rest = test.partition("::")
+            if file == path and rest.split("[")[0].split("::")[-1] in functions:
+                found.add(test)
+    return found - cov.failed
 
 
 @functools.cache

@@ -54,6 +54,7 @@ PYTEST_ARGS = (
     "addopts=",
     "--hypothesis-seed=0",
 )
+USAGE_ERROR = 4  # pytest's exit code when a test id given to it does not exist
 PRELOAD = (
     "asyncio",
     "sqlite3",
@@ -275,6 +276,11 @@ class Server:
             self.process.wait()
 
 
+def unparametrized(tests: Sequence[str]) -> list[str]:
+    """The test functions of `tests`, each once, in order: `f[a]` and `f[b]` become `f`."""
+    return list(dict.fromkeys(test.partition("[")[0] for test in tests))
+
+
 def run_mutants(
     mutants: Sequence[Mutant],
     copies: Sequence[Path],
@@ -302,6 +308,11 @@ def run_mutants(
                 except queue.Empty:
                     return
                 answer = server.run(mutant, timeout_for(mutant))
+                if answer["code"] == USAGE_ERROR:
+                    # A constant that names a parametrized test (`[args5-25000]`) renames it
+                    # in the mutant, and pytest finds no such id: run the whole functions.
+                    mutant.tests = unparametrized(mutant.tests)
+                    answer = server.run(mutant, timeout_for(mutant))
                 if answer["timeout"]:
                     status = "timeout"
                 elif answer["code"] == 0:

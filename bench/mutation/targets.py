@@ -28,6 +28,7 @@ TARGETS: tuple[Target, ...] = (
         tests=(
             "tests/test_domain.py",
             "tests/test_domain_edges.py",
+            "tests/test_mutants_domain.py",
             "tests/test_typed_times.py",
             "tests/test_stored_times.py",
             "tests/test_numbers.py",
@@ -47,6 +48,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/metrics.py",),
         tests=(
             "tests/test_postmortem_metrics.py",
+            "tests/test_mutants_metrics.py",
             "tests/test_postmortem_export.py",
             "tests/test_postmortem_mermaid.py",
             "tests/test_postmortem_store.py",
@@ -58,6 +60,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/store/outbox.py",),
         tests=(
             "tests/test_outbox_claim.py",
+            "tests/test_mutants_outbox.py",
             "tests/test_store.py",
             "tests/test_stored_times.py",
             "tests/test_comms_delivery.py",
@@ -72,6 +75,7 @@ TARGETS: tuple[Target, ...] = (
         files=("cockpit/comms/worker.py",),
         tests=(
             "tests/test_outbox_claim.py",
+            "tests/test_mutants_worker.py",
             "tests/test_worker_paths.py",
             "tests/test_delivery_timing.py",
             "tests/test_comms_delivery.py",

@@ -105,7 +105,7 @@ def parse_moment(text: str, now: datetime) -> datetime:
 def _parse_moment(raw: str, text: str, now: datetime) -> datetime:
     match = _RELATIVE.match(raw)
     if match and (raw.startswith("-") or raw.lower().endswith("ago")):
-        if len(match.group(1)) > 15:
+        if len(match.group(1).lstrip("0")) > 15:
             raise OverflowError(text)  # far beyond any range, and int() refuses huge digit runs
         amount, unit = int(match.group(1)), match.group(2).lower()[0]
         seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit] * amount
@@ -129,9 +129,7 @@ def _parse_moment(raw: str, text: str, now: datetime) -> datetime:
     if not EARLIEST.year - 1 <= value.year <= LATEST.year:
         # Before any conversion: local time and offsets near year 1 or 9999 overflow.
         raise OverflowError(text)
-    if value.tzinfo is None:
-        value = value.astimezone()  # naive means local time
-    return value.astimezone(UTC)
+    return value.astimezone(UTC)  # naive means local time
 
 
 def format_local(moment: datetime, now: datetime, seconds: bool = False) -> str:
