@@ -18,6 +18,8 @@ Delivery (HTTP; never Textual)
                 Stack, PagerDuty, webhook, and the drill `sink`), rendering and templates,
                 the secret scrubber, service probes for the doctor, events (the store's hook),
                 and team sync through the Slack thread (`slack_thread`, `sync`).
+                `worker` (DeliveryWorker) schedules lanes, claims and sends; `attempt` is what
+                a target sees of one attempt; `outcomes` records what each attempt came to.
 
 The core (no Textual, Rich or httpx; `cockpit log` loads only what it needs)
     domain/     the incident, entries, times people type (`moments`), deadlines, text limits,

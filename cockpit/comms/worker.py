@@ -18,23 +18,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import random
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from cockpit.comms import sink, transport
+from cockpit.comms.attempt import StoredAttempt
 from cockpit.comms.outbox import DOUBT_KEY, OWNER_KEY, PENDING_STATES, lane
+
+# The retry policy lives with the outcomes; callers and tests import it from the worker.
+from cockpit.comms.outcomes import BACKOFF_BASE as BACKOFF_BASE
+from cockpit.comms.outcomes import BACKOFF_CAP as BACKOFF_CAP
+from cockpit.comms.outcomes import MAX_RETRY_AFTER as MAX_RETRY_AFTER
+from cockpit.comms.outcomes import OutcomeRecorder
+from cockpit.comms.outcomes import backoff as backoff
 from cockpit.comms.slack import SlackBot
 from cockpit.comms.target import (
-    Carried,
     MissingSecret,
     Newer,
     Outcome,
@@ -47,23 +52,14 @@ from cockpit.comms.target import (
 )
 from cockpit.comms.targets import configured_targets, held
 from cockpit.config import Config
-from cockpit.domain import Clock, Kind, one_line, system_clock
+from cockpit.domain import Clock, one_line, system_clock
 from cockpit.store import Delivery, Store, StoreError
 
-BACKOFF_BASE = 2.0
-BACKOFF_CAP = 300.0
-MAX_RETRY_AFTER = 3600.0
 LEASE = timedelta(minutes=5)
 """How long a claim holds if its process cannot be checked (a hung process, another host)."""
 
 Sleep = Callable[[float], Awaitable[None]]
 log = logging.getLogger("cockpit.comms")
-
-
-def backoff(attempts: int, jitter: float) -> float:
-    """Capped exponential backoff: 2, 4, 8 … 300 s, each scaled by 0.5–1 (`jitter` in [0, 1))."""
-    base = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(max(attempts - 1, 0), 16))
-    return base * (0.5 + jitter / 2)
 
 
 def owner_id() -> str:
@@ -87,76 +83,13 @@ def owner_alive(owner: str) -> bool:
     return True
 
 
-@dataclass
-class _Attempt:
-    """What a target sees of one attempt; every write goes straight to the store, and what a
-    service answered (an id, a `ts`) goes through the scrubber first: a hostile or echoing
-    service may answer with a secret as its id."""
-
-    store: Store
-    delivery: Delivery
-    clock: Clock
-    in_doubt: bool
-    scrub: Callable[[str], str]
-    sharing: bool = field(default=False, kw_only=True)
-    superseded_by: Newer | None = field(default=None, kw_only=True)
-    shared_refs: frozenset[str] = field(default=frozenset(), kw_only=True)
-    remote_id: str | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.remote_id = self.delivery.remote_id
-        if not self.sharing:
-            self.shared_refs = frozenset()
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        return self.delivery.payload
-
-    @property
-    def key(self) -> str:
-        return str(self.delivery.payload.get("key") or f"delivery-{self.delivery.id}")
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    def ref(self, name: str) -> str | None:
-        return self.store.remote_ref(self.delivery.incident_id, self.delivery.target, name)
-
-    def set_ref(self, name: str, value: str) -> None:
-        target, incident = self.delivery.target, self.delivery.incident_id
-        if name in self.shared_refs:
-            self.store.share_remote_ref(incident, target, name, self.scrub(value))
-        else:
-            self.store.set_remote_ref(incident, target, name, self.scrub(value))
-
-    def landed(self, remote_id: str) -> None:
-        self.remote_id = self.scrub(remote_id)
-        self.store.update_delivery(self.delivery.id, remote_id=self.remote_id)
-
-    def carried(self) -> Carried | None:
-        entry_id = self.delivery.entry_id
-        if not self.sharing or entry_id is None:
-            return None
-        if self.store.thread_for(self.delivery.incident_id) is None:
-            return None  # no team thread yet: the reply goes elsewhere, the sync echoes it
-        entry = self.store.shared_entry(entry_id)
-        if entry is None or entry.kind is not Kind.UPDATE:
-            return None
-        return Carried(self.store.incident(self.delivery.incident_id).gid, entry)
-
-    def in_thread(self, channel: str, ts: str) -> None:
-        carried = self.carried()
-        if carried is not None:
-            self.store.mark_sent([carried.entry.uid], channel, self.scrub(ts))
-
-
 def _quiet_http_logs() -> None:
     # httpx logs every request URL at INFO; a webhook URL is a secret.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-class DeliveryWorker:
+class DeliveryWorker(OutcomeRecorder):
     """Delivers queued updates until stopped (the app) or until the outbox is drained."""
 
     def __init__(
@@ -344,7 +277,7 @@ class DeliveryWorker:
         if newer is not None and target.follows_status:
             self._supersede(claimed, target, newer)
             return
-        attempt = _Attempt(
+        attempt = StoredAttempt(
             self.store,
             claimed,
             self.clock,
@@ -379,41 +312,7 @@ class DeliveryWorker:
             return None
         return Newer(newer.uid, newer.author, newer.at)
 
-    def _supersede(self, delivery: Delivery, target: Target, newer: Newer) -> None:
-        """Leave an older update unsent where it would move the status back, and say so on
-        the timeline (shared: every laptop learns why the status page did not change)."""
-        when = f"{newer.at:%H:%M:%S} UTC"
-        older = self.store.entry(delivery.entry_id) if delivery.entry_id else None
-        what = f"{older.author}'s update of {older.at:%H:%M:%S} UTC" if older else "an update"
-        reason = f"superseded by {newer.author}'s newer update of {when}, already published"
-        payload = {k: v for k, v in delivery.payload.items() if k not in (OWNER_KEY, DOUBT_KEY)}
-        self.store.update_delivery(
-            delivery.id,
-            state="superseded",
-            next_attempt_at=None,
-            last_error=one_line(reason)[:500],
-            payload=payload,
-        )
-        text = (
-            f"{target.name}: {what} not sent; {newer.author}'s newer update of {when} stands "
-            "there (an older update never moves a status back)"
-        )
-        self.store.append_once(
-            delivery.incident_id,
-            Kind.EXTERNAL,
-            one_line(text)[:500],
-            target.name,
-            meta={
-                "event": "superseded",
-                "target": target.name,
-                "key": str(delivery.payload.get("key") or delivery.id),
-                "newer": newer.uid,
-            },
-            key=("event", "target", "key"),
-        )
-        self._notify(self.store.delivery(delivery.id))
-
-    async def _send(self, target: Target, attempt: _Attempt) -> Outcome:
+    async def _send(self, target: Target, attempt: StoredAttempt) -> Outcome:
         if self.sink:  # a drill: before any client exists, so no request can leave
             return sink.record(attempt)
         http = await self._client()
@@ -436,7 +335,7 @@ class DeliveryWorker:
             return transport_outcome(exc, target.timeout)
 
     async def _team_root(
-        self, target: Target, attempt: _Attempt, http: httpx.AsyncClient
+        self, target: Target, attempt: StoredAttempt, http: httpx.AsyncClient
     ) -> Outcome | None:
         """With team sync on, an incident's Slack root is its team thread's, posted (or found)
         once by the sync's `start_thread` under the store's claim: the delivery never posts a
@@ -469,121 +368,6 @@ class DeliveryWorker:
                 return Permanent(exc.reason)
             return Retry(exc.reason, exc.after)
         return None
-
-    def _record(
-        self, delivery: Delivery, target: Target, attempt: _Attempt, outcome: Outcome
-    ) -> None:
-        now = self.clock()
-        payload = {k: v for k, v in attempt.payload.items() if k not in (OWNER_KEY, DOUBT_KEY)}
-
-        def shown(text: str | None) -> str | None:
-            if not text:
-                return None
-            # Scrubbed last: cleaning or cutting the line cannot bring a secret back.
-            return self.scrub(one_line(text)[:500])
-
-        if isinstance(outcome, Sent):
-            self.store.update_delivery(
-                delivery.id,
-                state="sent",
-                sent_at=now,
-                next_attempt_at=None,
-                remote_id=self.scrub(outcome.remote_id or attempt.remote_id or "") or None,
-                last_error=shown(outcome.note),
-                payload=payload,
-            )
-        else:
-            if attempt.in_doubt or (isinstance(outcome, Retry) and outcome.maybe_landed):
-                payload[DOUBT_KEY] = True
-            if isinstance(outcome, Retry):
-                if outcome.after is not None and math.isfinite(outcome.after):
-                    delay = min(outcome.after, MAX_RETRY_AFTER) + self.jitter()
-                    self._holds[delivery.target] = now + timedelta(seconds=delay)
-                    reason = f"{outcome.reason}, asked to wait {outcome.after:g} s"
-                else:
-                    delay = backoff(delivery.attempts, self.jitter())
-                    reason = outcome.reason
-                self.store.update_delivery(
-                    delivery.id,
-                    state="retrying",
-                    next_attempt_at=now + timedelta(seconds=delay),
-                    last_error=shown(reason),
-                    payload=payload,
-                )
-            else:
-                self.store.update_delivery(
-                    delivery.id,
-                    state="failed",
-                    next_attempt_at=None,
-                    last_error=shown(outcome.error),
-                    payload=payload,
-                )
-        self._note_on_timeline(delivery, target, outcome, shown)
-        self._notify(self.store.delivery(delivery.id))
-
-    def _note_on_timeline(
-        self,
-        delivery: Delivery,
-        target: Target | None,
-        outcome: Outcome,
-        shown: Callable[[str | None], str | None],
-    ) -> None:
-        """Write what the target says belongs on the timeline (a page sent or failed), once
-        per delivery and outcome even if two processes record it."""
-        if target is None or isinstance(outcome, Retry):
-            return
-        text = shown(target.timeline_text(delivery.action, delivery.payload, outcome))
-        if not text:
-            return
-        if self.sink:
-            text = sink.drill_line(text)
-        state = "sent" if isinstance(outcome, Sent) else "failed"
-        meta = {
-            "event": "delivery",
-            "delivery": delivery.id,
-            "target": target.name,
-            "action": delivery.action,
-            "state": state,
-            # The entry's uid is derived from these: the payload's key is unique across
-            # laptops, the local delivery id is not (alice's #1 and bob's #1 are two pages).
-            "key": str(delivery.payload.get("key") or f"delivery-{delivery.id}"),
-        }
-        self.store.append_once(
-            delivery.incident_id,
-            Kind.EXTERNAL,
-            text,
-            target.name,
-            meta=meta,
-            key=("event", "key", "state"),
-        )
-
-    def _release(self, delivery: Delivery) -> None:
-        """Stopped mid-flight: hand the delivery back, in doubt, for whoever runs next."""
-        payload = {k: v for k, v in delivery.payload.items() if k != OWNER_KEY}
-        payload[DOUBT_KEY] = True
-        with contextlib.suppress(StoreError):
-            self.store.update_delivery(
-                delivery.id,
-                state="retrying",
-                next_attempt_at=self.clock(),
-                last_error="interrupted before the service answered",
-                payload=payload,
-            )
-
-    def _hand_back(self, claimed: Delivery, before: Delivery) -> None:
-        """Undo a claim: the delivery as it was before, for a process that can send it."""
-        self.store.update_delivery(
-            claimed.id,
-            state=before.state,
-            attempts=before.attempts,
-            next_attempt_at=before.next_attempt_at,
-            payload=before.payload,
-        )
-        self._notify(self.store.delivery(claimed.id))
-
-    def _notify(self, delivery: Delivery) -> None:
-        if self.on_change is not None:
-            self.on_change(delivery)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
