@@ -72,7 +72,7 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         "worker",
-        files=("cockpit/comms/worker.py",),
+        files=("cockpit/comms/worker.py", "cockpit/comms/outcomes.py", "cockpit/comms/attempt.py"),
         tests=(
             "tests/test_outbox_claim.py",
             "tests/test_mutants_worker.py",
