@@ -17,7 +17,9 @@ Delivery (HTTP; never Textual)
     comms/      the outbox worker, one module per target (Slack, Statuspage, Instatus, Better
                 Stack, PagerDuty, webhook, and the drill `sink`), rendering and templates,
                 the secret scrubber, service probes for the doctor, events (the store's hook),
-                and team sync through the Slack thread (`slack_thread`, `sync`).
+                and team sync through the Slack thread (`slack_thread`, `sync` over
+                `sync_read`, what a read imports, confirms and corrects, and
+                `sync_post`, the root and this laptop's echoes, paced).
                 `worker` (DeliveryWorker) schedules lanes, claims and sends; `attempt` is what
                 a target sees of one attempt; `outcomes` records what each attempt came to.
 

@@ -21,63 +21,33 @@ import asyncio
 import contextlib
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cockpit.comms.slack_thread import Identity, SlackFailure, SlackThreadApi
-from cockpit.comms.sync_messages import (
-    NotACockpitThread,
-    Round,
-    batches,
-    reason,
-    root_text,
-    ts_minus,
-)
+from cockpit.comms.sync_messages import NotACockpitThread, Round, reason
+from cockpit.comms.sync_post import POST_GAP, ROOT_LEASE, PostingThread, Sleep
+from cockpit.comms.sync_post import ThreadBusy as ThreadBusy  # the delivery worker catches it here
+from cockpit.comms.sync_read import Health, ReadingThread
 from cockpit.comms.target import scrubber_for
 from cockpit.comms.targets import configured_targets
 from cockpit.config import Config, ConfigError
 from cockpit.domain import Clock, Incident, system_clock
-from cockpit.store import Store, SyncThread
+from cockpit.store import Store
 from cockpit.store.drills import DrillStore
-from cockpit.sync.entry import SyncEntry, is_declared
-from cockpit.sync.hlc import skew_ms, wall_ms
 from cockpit.sync.ids import SLACK_NODE
 from cockpit.sync.permalink import ThreadRef
 from cockpit.sync.presence import SyncStatus
-from cockpit.sync.slack_text import (
-    ThreadSource,
-    deletion_entry,
-    is_ts,
-    message_entries,
-    ts_ms,
-    ts_time,
-)
-from cockpit.sync.wire import (
-    EVENT_INCIDENT,
-    WireError,
-    decode,
-    echo_text,
-    encode_batches,
-    encode_incident,
-)
+from cockpit.sync.slack_text import ThreadSource
+from cockpit.sync.wire import EVENT_INCIDENT, WireError, decode
 
 if TYPE_CHECKING:
     import httpx
 
-OVERLAP = timedelta(seconds=60)
-"""How far before the last message seen each read starts: a message with a lower `ts` may
-become visible after a higher one."""
 FULL_SCAN_EVERY = timedelta(minutes=5)
 DOUBT_SETTLE = timedelta(seconds=5)
 """After a post that may have landed, how long reads must miss it before it is posted again."""
-DELETION_SETTLE = timedelta(seconds=60)
-"""A person's message missing from a whole read counts as deleted only if older than this."""
-NOTE_READ_EVERY = timedelta(minutes=1)
-"""A read that brings nothing new is written down (`last_read_at`) at most this often: each
-write would make the open app re-read the incident (this laptop's screen shows the time of
-the last read from memory)."""
 IDLE_AFTER = timedelta(minutes=2)
 """Nothing sent or read for this long (and not just started): reads slow to the idle poll."""
 KEEP_READING_RESOLVED = timedelta(hours=1)
@@ -93,38 +63,17 @@ HOLD_SPREAD = 0.2
 LOCAL_CHECK = 0.25
 """Seconds between two looks for entries written here by another connection (the app's writer,
 `cockpit log`): one local query, no Slack call; what is found is posted at once."""
-POST_GAP = 1.0
-"""Seconds between two posts to one channel (Slack: one message per second per channel)."""
-
-ROOT_LEASE = timedelta(seconds=60)
-"""How long a claim to post an incident's root holds off other posters (a post and a
-permalink, each within Slack's timeout); after it, the next poster looks for the root first."""
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class _Held(SlackFailure):
     """A call not made: Slack's Retry-After has not run out yet."""
 
 
-class ThreadBusy(Exception):
-    """Another poster (the delivery worker, another process) is posting the incident's root."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"another cockpit is posting the incident's Slack root until {until}")
-        self.until = until
-
-
-@dataclass
-class _Health:
-    offline_since: datetime | None = None
-    reason: str | None = None
-    last_read_at: datetime | None = None
-    last_activity: datetime | None = None
-
-
-class ThreadSync:
-    """Syncs incidents through their Slack threads: `round` once, or `run` until cancelled."""
+class ThreadSync(ReadingThread, PostingThread):
+    """Syncs incidents through their Slack threads: `round` once, or `run` until cancelled.
+    What a read does is `ReadingThread`'s (cockpit.comms.sync_read), what a post does
+    `PostingThread`'s (cockpit.comms.sync_post); the schedule, the rounds and the holds are
+    here."""
 
     def __init__(
         self,
@@ -167,14 +116,14 @@ class ThreadSync:
         self._started = clock()
         self._next_post_at: datetime | None = None
         self._doubt: dict[str, datetime] = {}  # uid -> when its post may have landed
-        self._health: dict[int, _Health] = {}
+        self._health: dict[int, Health] = {}
         self._wake = asyncio.Event()
 
     # -- what the screen shows
 
     def status(self, incident_id: int) -> SyncStatus:
         """How this incident's sync stands on this laptop."""
-        health = self._health.get(incident_id, _Health())
+        health = self._health.get(incident_id, Health())
         thread = self.store.thread_for(incident_id)
         pending = self.store.sync_pending(incident_id)
         last_read = health.last_read_at or (thread.last_read_at if thread else None)
@@ -264,7 +213,7 @@ class ThreadSync:
         Slack's failures (they are in the result and in `status`). While Slack asks reads to
         wait (Retry-After), the round still posts; while it asks posts to wait, it still reads."""
         done = Round()
-        health = self._health.setdefault(incident_id, _Health())
+        health = self._health.setdefault(incident_id, Health())
         read = False
         try:
             thread = self.store.thread_for(incident_id)
@@ -309,7 +258,7 @@ class ThreadSync:
         done = Round()
         if self._posts_held():
             return done  # the turn after the hold sends it
-        health = self._health.setdefault(incident_id, _Health())
+        health = self._health.setdefault(incident_id, Health())
         try:
             await self._send(incident_id, thread, done, after_read=False)
         except SlackFailure as exc:
@@ -345,7 +294,7 @@ class ThreadSync:
         shared the budget do not all come back at once (and a 1 s wait stays short)."""
         return self.clock() + timedelta(seconds=after * (1.0 + HOLD_SPREAD * self.jitter()))
 
-    def _settle(self, incident_id: int, health: _Health, done: Round, *, read: bool = True) -> None:
+    def _settle(self, incident_id: int, health: Health, done: Round, *, read: bool = True) -> None:
         """What the turn leaves on screen: offline since the first failure, live again after
         a round that went through (a post alone does not say teammates' entries arrive)."""
         if done.failure is not None:
@@ -373,54 +322,6 @@ class ThreadSync:
         except SlackFailure as exc:
             done.failure = exc
         return done
-
-    async def identity(self) -> Identity:
-        """Who "we" are on Slack (auth.test, once)."""
-        if self._identity is None:
-            self._identity = await self.api.identity()
-        return self._identity
-
-    async def start_thread(self, incident_id: int) -> SyncThread | None:
-        """The incident's thread, its root posted now if nobody has posted one: the store's
-        claim (`Store.claim_root`) lets one poster at a time on this laptop (this sync, the
-        delivery worker, another process) post it; a claim that ended without a root means
-        a post may have landed, so the channel is searched for the root by the incident's gid
-        first. Only the laptop that declared the incident posts its root; another adopts a
-        root it finds (an incident imported from a file). None when there is none to adopt;
-        ThreadBusy while another poster holds the claim."""
-        incident = self.store.incident(incident_id)
-        declared = next((e for e in self.store.sync_entries(incident_id) if is_declared(e)), None)
-        ours = declared is not None and declared.node == self.store.node
-        claim = self.store.claim_root(
-            incident_id, self.channel, self._owner, self.clock() + self.root_lease
-        )
-        if claim.thread is not None:
-            return claim.thread
-        if claim.busy_until is not None:
-            raise ThreadBusy(claim.busy_until)
-        try:
-            root_ts = await self._find_root(incident.gid) if claim.in_doubt or not ours else None
-            if root_ts is None and ours:
-                assert declared is not None
-                metadata = encode_incident(incident.gid, declared, incident.ref)
-                await self._pace()
-                root_ts = await self._post(self.channel, root_text(incident), metadata)
-        except SlackFailure as exc:
-            if not exc.maybe_landed:
-                self.store.release_root(incident_id, self.channel, self._owner)
-            raise
-        if root_ts is None:
-            self.store.release_root(incident_id, self.channel, self._owner)
-            return None  # not ours to start: joined incidents come with their thread
-        if declared is not None and ours:
-            self.store.mark_sent([declared.uid], self.channel, root_ts)
-        self._share_root(incident_id, self.channel, root_ts)
-        thread = self.store.set_thread(incident_id, self.channel, root_ts)
-        try:
-            permalink = await self.api.permalink(self.channel, root_ts)
-        except SlackFailure:
-            return thread  # the root stands without its link: people copy it from Slack
-        return self.store.set_thread(incident_id, self.channel, root_ts, permalink=permalink)
 
     async def join(self, ref: ThreadRef, link: str | None = None) -> tuple[Incident, Round]:
         """Take up the incident whose thread `ref` names: check its root carries a cockpit
@@ -459,214 +360,6 @@ class ThreadSync:
         self.store.set_thread(incident.id, ref.channel, ref.root_ts, permalink=link)
         self._share_root(incident.id, ref.channel, ref.root_ts)
         return incident, await self.round(incident.id, full=True)
-
-    def _share_root(self, incident_id: int, channel: str, root_ts: str) -> None:
-        """Published updates reply in the same thread (the Slack delivery's root)."""
-        if channel == self.channel:
-            self.store.set_remote_ref(incident_id, "slack", f"root_ts:{channel}", root_ts)
-
-    async def _find_root(self, gid: str) -> str | None:
-        for message in await self.api.recent_roots(self.channel):
-            metadata = message.get("metadata")
-            if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_INCIDENT:
-                continue
-            try:
-                received = decode(metadata)
-            except WireError:
-                continue
-            ts = message.get("ts")
-            if received.gid == gid and isinstance(ts, str):
-                return ts
-        return None
-
-    async def _read(
-        self, incident_id: int, thread: SyncThread, done: Round, *, full: bool
-    ) -> SyncThread:
-        identity = await self.identity()
-        oldest = None if full or thread.last_ts is None else ts_minus(thread.last_ts, OVERLAP)
-        started = self.clock()
-        messages = await self.api.replies(thread.channel, thread.root_ts, oldest)
-        gid = self.store.incident(incident_id).gid
-        await self._learn_names(messages)
-        source = ThreadSource(
-            gid=gid,
-            channel=thread.channel,
-            app_id=identity.app_id,
-            bot_id=identity.bot_id,
-            user_name=self._names.get,
-        )
-        entries: list[SyncEntry] = []
-        present: dict[str, str] = {}  # uid -> ts of the message that carries it
-        seen_ts: set[str] = set()
-        last_ts = thread.last_ts
-        for message in messages:
-            ts = message.get("ts")
-            if not is_ts(ts):
-                continue
-            assert isinstance(ts, str)
-            seen_ts.add(ts)
-            if last_ts is None or float(ts) > float(last_ts):
-                last_ts = ts
-            got = message_entries(message, source)
-            done.problems += got.problems
-            for wire in got.entries:
-                entries.append(wire.entry)
-                if source.is_ours(message):
-                    present[wire.entry.uid] = ts
-        if full:
-            entries += self._deletions(incident_id, gid, thread.channel, seen_ts, started)
-        entries = self.store.unheld(entries)  # the overlap brings back what is here
-        if entries:
-            done.imported += self.store.import_entries(incident_id, entries, "slack")
-        self._confirm_own(incident_id, thread.channel, present)
-        if full:
-            self._requeue_missing(incident_id, present, started)
-        now = self.clock()
-        self._health.setdefault(incident_id, _Health()).last_read_at = now
-        noted = thread.last_read_at
-        if full or last_ts != thread.last_ts or noted is None or now - noted >= NOTE_READ_EVERY:
-            self.store.note_read(incident_id, last_ts=last_ts, full_scan=full)
-        return self.store.thread_for(incident_id) or thread
-
-    def _confirm_own(self, incident_id: int, channel: str, present: Mapping[str, str]) -> None:
-        """Our echoes found in the thread are sent, whatever the post that made them heard."""
-        unsent = {e.uid for e in self.store.unsent_entries(incident_id)}
-        by_ts: dict[str, list[str]] = {}
-        for uid, ts in present.items():
-            self._doubt.pop(uid, None)
-            if uid in unsent:
-                by_ts.setdefault(ts, []).append(uid)
-        for ts, uids in by_ts.items():
-            self.store.mark_sent(uids, channel, ts)
-
-    def _requeue_missing(
-        self, incident_id: int, present: Mapping[str, str], started: datetime
-    ) -> None:
-        """Anti-entropy: own entries marked sent that a whole read does not find (a deleted
-        echo, a lost answer) are queued to be posted again on this round's send."""
-        unsent = {e.uid for e in self.store.unsent_entries(incident_id)}
-        missing = [
-            e.uid
-            for e in self.store.sync_entries(incident_id)
-            if e.node == self.store.node
-            and e.uid not in present
-            and e.uid not in unsent
-            and not is_declared(e)
-            and started - e.written_at > DELETION_SETTLE
-        ]
-        if missing:
-            self.store.mark_unsent(missing)
-
-    def _deletions(
-        self, incident_id: int, gid: str, channel: str, seen: set[str], started: datetime
-    ) -> list[SyncEntry]:
-        """Corrections for people's messages this laptop imported that a whole read no
-        longer finds (Slack removes a deleted reply without a trace)."""
-        found = []
-        corrected = set()
-        entries = self.store.sync_entries(incident_id)
-        for entry in entries:
-            if entry.corrects_uid and entry.meta.get("event") == "deleted":
-                corrected.add(entry.corrects_uid)
-        for entry in entries:
-            ts = entry.meta.get("ts")
-            if (
-                entry.node == SLACK_NODE
-                and entry.corrects_uid is None
-                and isinstance(ts, str)
-                and is_ts(ts)
-                and ts not in seen
-                and entry.uid not in corrected
-                and entry.meta.get("event") != "deleted"
-                and started - ts_time(ts) > DELETION_SETTLE
-            ):
-                found.append(deletion_entry(gid, channel, ts))
-        return found
-
-    async def _learn_names(self, messages: Iterable[Mapping[str, Any]]) -> None:
-        """`users.info` for every person the messages name that is not cached yet."""
-        import re
-
-        wanted: set[str] = set()
-        for message in messages:
-            user = message.get("user")
-            if isinstance(user, str) and user and not message.get("bot_id"):
-                wanted.add(user)
-            text = message.get("text")
-            if isinstance(text, str):
-                wanted.update(re.findall(r"<@([UW][A-Z0-9]+)", text))
-        for user in sorted(wanted - self._names.keys()):
-            name = self.store.slack_user(user)
-            if name is None:
-                name = await self.api.user_name(user)
-                if name is not None:
-                    self.store.set_slack_user(user, name)
-            self._names[user] = name
-
-    # -- sending
-
-    async def _send(
-        self, incident_id: int, thread: SyncThread, done: Round, *, after_read: bool
-    ) -> None:
-        """Post this laptop's unsent entries. One whose earlier post may have landed goes
-        again only once a read (`after_read`: just before) has missed it `doubt_settle` after
-        that post; from then on it is simply unsent (a refused post, 429, did not land)."""
-        now = self.clock()
-        gid = self.store.incident(incident_id).gid
-        waiting = []
-        for entry in self.store.unsent_entries(incident_id):
-            doubted = self._doubt.get(entry.uid)
-            if is_declared(entry):
-                continue
-            if doubted is not None:
-                if not after_read or now - doubted < self.doubt_settle:
-                    continue
-                del self._doubt[entry.uid]  # missed by a read: it never landed
-            waiting.append(entry)
-        for batch in batches(gid, waiting):
-            done.sent += await self._post_batch(gid, thread, batch)
-
-    async def _post_batch(self, gid: str, thread: SyncThread, batch: list[SyncEntry]) -> int:
-        """Post `batch` (split when Slack finds its metadata too large); entries sent."""
-        metadata = encode_batches(gid, batch, budget=10**9, most=len(batch))[0]
-        await self._pace()
-        try:
-            ts = await self._post(thread.channel, echo_text(batch), metadata, thread.root_ts)
-        except SlackFailure as exc:
-            if exc.error == "metadata_too_large" and len(batch) > 1:
-                half = len(batch) // 2
-                first = await self._post_batch(gid, thread, batch[:half])
-                return first + await self._post_batch(gid, thread, batch[half:])
-            if exc.maybe_landed:
-                moment = self.clock()
-                for entry in batch:
-                    self._doubt[entry.uid] = moment
-            raise
-        self.store.mark_sent([e.uid for e in batch], thread.channel, ts)
-        return len(batch)
-
-    async def _post(
-        self,
-        channel: str,
-        text: str,
-        metadata: Mapping[str, Any],
-        thread_ts: str | None = None,
-    ) -> str:
-        """Post, and measure this laptop's clock against the `ts` Slack gave the message
-        (taken halfway through the call, so a slow answer does not count as skew)."""
-        sent = wall_ms(self.clock())
-        ts = await self.api.post(channel, text, metadata, thread_ts)
-        answered = wall_ms(self.clock())
-        if is_ts(ts):
-            self.store.note_skew(skew_ms((sent + answered) // 2, ts_ms(ts)))
-        return ts
-
-    async def _pace(self) -> None:
-        """At most one post per second per channel from this laptop."""
-        now = self.clock()
-        if self._next_post_at is not None and now < self._next_post_at:
-            await self.sleep((self._next_post_at - now).total_seconds())
-        self._next_post_at = max(now, self._next_post_at or now) + timedelta(seconds=self.post_gap)
 
 
 def thread_sync(
