@@ -28,7 +28,8 @@ The core (no Textual, Rich or httpx; `cockpit log` loads only what it needs)
                 what a resolved incident keeps, post-mortem and delivery models.
     store/      SQLite: `schema` (migrations), `guard` (foreign, damaged, replaced files),
                 `rows`, `incidents`, `timeline`, `outbox`, `postmortems`, `syncing` (imports,
-                threads, peers), `drills`; `Store` composes them.
+                shared remote ids), `sharing` (shared entries, what to send, the fold, peers),
+                `threads`, `drills`; `Store` composes them.
     sync/       team sync's pure core: ids, the hybrid logical clock, the state as a fold over
                 entries, the Slack wire format, people's Slack text.
     runbooks/   runbook model, front matter, steps parsed with markdown-it-py, the library,

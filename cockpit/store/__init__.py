@@ -5,7 +5,7 @@ committed before the method returns: the CLI and the TUI share these code paths.
 `schema` (tables and migrations), `guard` (the file checks before and while a store holds it),
 `errors` (one-line errors), `rows` (rows to domain objects), `connection` (opening and the write
 transaction), `identity` and `backfill` (global ids and the clock), and the parts of `Store`:
-`timeline`, `incidents`, `outbox`, `syncing`, `postmortems`.
+`timeline`, `incidents`, `outbox`, `threads`, `sharing`, `syncing`, `postmortems`.
 Only the standard library and the domain are imported here (sqlite-utils is loaded when a
 migration or a query needs it), so `cockpit log` starts fast.
 """
@@ -28,8 +28,8 @@ from cockpit.store.errors import (
 from cockpit.store.guard import QUICK_CHECK_BUDGET, SQLITE_MAGIC
 from cockpit.store.rows import UnreadableRow
 from cockpit.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES_ADDED
+from cockpit.store.sharing import Peer
 from cockpit.store.store import Store
-from cockpit.store.syncing import Peer
 from cockpit.store.threads import RootClaim, SyncThread
 
 __all__ = [
