@@ -4,7 +4,7 @@ app's team line print, and under `sync` in `cockpit show --json`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,14 +19,6 @@ from cockpit.sync.presence import SyncStatus
 from tests.fakes.server import Reply
 from tests.fakes.slack import FakeSlack
 from tests.sync.test_thread_sync import syncer
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

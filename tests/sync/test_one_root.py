@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +45,6 @@ def slack(clock: FakeClock) -> Iterator[FakeSlack]:
 def secrets(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack) -> None:
     for name, value in secrets_env(slack).items():
         monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with client() as opened:
-        yield opened
 
 
 @pytest.fixture

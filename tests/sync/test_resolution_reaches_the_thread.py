@@ -4,34 +4,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from cockpit.comms.sync import KEEP_READING_RESOLVED, shared_incidents
-from cockpit.comms.transport import client
 from cockpit.domain import Status
 from cockpit.store import Store
 from cockpit.sync.wire import decode
 from tests.fakes.slack import FakeSlack
 from tests.sync.test_thread_sync import syncer
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with client() as opened:
-        yield opened
 
 
 async def test_the_resolution_is_sent_then_the_incident_leaves_the_loop(

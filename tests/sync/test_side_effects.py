@@ -17,7 +17,6 @@ from cockpit.comms.events import configure
 from cockpit.comms.publish import publish
 from cockpit.comms.slack_thread import SlackThreadApi
 from cockpit.comms.sync import ThreadSync, shared_incidents
-from cockpit.comms.transport import client
 from cockpit.comms.worker import DeliveryWorker
 from cockpit.config import Config, config_from_dict
 from cockpit.domain import Kind, Status
@@ -65,12 +64,6 @@ def statuspage(clock: FakeClock) -> Iterator[FakeStatuspage]:
 def secrets(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, statuspage: FakeStatuspage) -> None:
     for name, value in secrets_env(slack, statuspage).items():
         monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with client() as opened:
-        yield opened
 
 
 class Laptop:

@@ -8,7 +8,7 @@ Time is an injected clock moved by what `step` returns: no sleeps."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -19,7 +19,6 @@ import pytest
 
 from cockpit.comms.slack_thread import SlackThreadApi
 from cockpit.comms.sync import IDLE_AFTER, LOCAL_CHECK, POLL_SPREAD, ThreadSync
-from cockpit.comms.transport import client
 from cockpit.config import SlackConfig
 from cockpit.domain import Kind, system_clock
 from cockpit.store import Store
@@ -52,12 +51,6 @@ def slack() -> Iterator[FakeSlack]:
     fake.start()
     yield fake
     fake.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with client() as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ names, Retry-After, outages, posts that landed although they failed, and the fak
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ import pytest
 from cockpit.comms.slack_thread import SlackFailure, SlackThreadApi
 from cockpit.comms.sync import ThreadSync
 from cockpit.comms.sync_messages import NotACockpitThread
-from cockpit.comms.transport import client
 from cockpit.config import SlackConfig
 from cockpit.domain import Kind, Status, system_clock
 from cockpit.store import Store
@@ -33,12 +32,6 @@ def slack() -> Iterator[FakeSlack]:
     fake.start()
     yield fake
     fake.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with client() as opened:
-        yield opened
 
 
 @pytest.fixture
