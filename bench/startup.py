@@ -14,7 +14,10 @@ after its first frame.
 
 With `--against REV` the cockpit cases of another revision of this repository (`git archive`,
 its own bench seeding its own database) run in the same interleaved rounds, so "no slower than
-REV" is read from one run on one machine.
+REV" is read from one run on one machine: beside the ratio of medians it prints the ratio of
+each round's pair (this tree's start over the other's, started one after the other) as a median
+and the middle half of the rounds, which cancels the machine's slower and faster stretches. The
+order of the cases alternates from round to round, so neither tree always runs first.
 
 Run: .venv/bin/python bench/startup.py [--runs N] [--size 120x40] [--against REV]
 """
@@ -281,8 +284,8 @@ def main() -> None:
         run_once(cases[0], env, cols, rows, args.timeout)  # warm the OS file cache once
         cases[0].seconds.clear()
         cases[0].peak_mb.clear()
-        for _ in range(args.runs):
-            for case in cases:
+        for round_ in range(args.runs):
+            for case in cases if round_ % 2 == 0 else reversed(cases):
                 run_once(case, env, cols, rows, args.timeout)
 
     base_time = statistics.median(cases[0].seconds)
@@ -306,7 +309,20 @@ def main() -> None:
     if args.against:
         for mine, theirs in ((cases[2], cases[4]), (cases[3], cases[5])):
             ratio = statistics.median(mine.seconds) / statistics.median(theirs.seconds)
-            print(f"{mine.name} / {theirs.name}: {ratio:.2f}x")
+            paired = sorted(m / t for m, t in zip(mine.seconds, theirs.seconds, strict=True))
+            low, high = quartiles(paired)
+            print(
+                f"{mine.name} / {theirs.name}: {ratio:.2f}x (round by round: median "
+                f"{statistics.median(paired):.2f}x, middle half {low:.2f}x-{high:.2f}x)"
+            )
+
+
+def quartiles(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles (the middle half of the values lies between them)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    first, _, third = statistics.quantiles(values, n=4)
+    return first, third
 
 
 if __name__ == "__main__":
