@@ -156,6 +156,10 @@ def test_filtering_and_paging(store: Store):
     assert store.entry_count(inc.id, contains="STEP 4") == 11  # 4, 40..49
     page = store.entries(inc.id, offset=10, limit=5)
     assert [e.text for e in page] == [f"step {i}" for i in range(9, 14)]
+    newest = store.entries(inc.id, offset=2, limit=3, from_newest=True)  # counted from the end
+    assert [e.text for e in newest] == ["step 45", "step 46", "step 47"]
+    actions = store.entries(inc.id, offset=1, limit=2, kinds=[Kind.ACTION], from_newest=True)
+    assert [e.text for e in actions] == ["step 35", "step 40"]
     last = store.last_entry_id(inc.id)
     store.append(inc.id, Kind.NOTE, "new", "bob")
     assert [e.text for e in store.entries_after(inc.id, last)] == ["new"]

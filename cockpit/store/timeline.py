@@ -151,13 +151,19 @@ class Timeline(StoreConnection):
         limit: int = -1,
         kinds: Sequence[Kind] | None = None,
         contains: str | None = None,
+        from_newest: bool = False,
     ) -> list[Entry]:
         """Entries in timeline order (claimed time, then clock, then uid: the same on every
-        laptop), optionally filtered."""
+        laptop), optionally filtered.
+
+        With `from_newest`, `offset` counts back from the newest entry (the page still comes
+        oldest first): the pages a responder reads are the newest, and this way reading them
+        skips a few index entries instead of the whole timeline."""
         sql, params = self._entry_query("id", incident_id, kinds, contains)
-        sql += " ORDER BY at, hlc, uid LIMIT ? OFFSET ?"
+        order = "at DESC, hlc DESC, uid DESC" if from_newest else "at, hlc, uid"
+        sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
         # Page on the covering (incident_id, at, hlc, uid) index, then read only the rows kept: a
-        # deep OFFSET (the last page of 50,000 entries) skips index entries, not table rows.
+        # deep OFFSET skips index entries, not table rows.
         rows = self.conn.execute(
             f"SELECT * FROM entries WHERE id IN ({sql}) ORDER BY at, hlc, uid",
             (*params, limit, offset),

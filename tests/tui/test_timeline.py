@@ -41,11 +41,11 @@ async def test_large_incident_reads_one_page_and_renders_only_visible_lines(
     config: Config, store: Store, clock: FakeClock
 ) -> None:
     incident = bulk_incident(store, clock, ENTRIES)
-    reads: list[int] = []
+    reads: list[tuple[int, bool]] = []
     entries = store.entries
 
     def counting(*args: object, **kwargs: object) -> object:
-        reads.append(int(kwargs.get("offset", 0)))  # type: ignore[call-overload]
+        reads.append((int(kwargs.get("offset", 0)), bool(kwargs.get("from_newest"))))  # type: ignore[call-overload]
         return entries(*args, **kwargs)  # type: ignore[arg-type]
 
     store.entries = counting  # type: ignore[method-assign]
@@ -57,10 +57,10 @@ async def test_large_incident_reads_one_page_and_renders_only_visible_lines(
         assert (
             timeline.selected is not None and timeline.selected.text == f"entry {ENTRIES - 1:05d}"
         )
-        assert reads == [(ENTRIES - 1) // PAGE_SIZE * PAGE_SIZE]  # the last page only
+        assert reads == [(0, True)]  # the last page only, read from the newest end
         assert len(timeline._lines) <= timeline.size.height  # only visible lines were rendered
 
-        # One new entry: one count, at most the last page re-read, a few lines rendered.
+        # One new entry: one count, the pages drawn re-read from the newest end, a few lines rendered.
         rendered: list[int] = []
         render = timeline._render_entry
 
@@ -74,17 +74,40 @@ async def test_large_incident_reads_one_page_and_renders_only_visible_lines(
         await pilot.pause()
         assert timeline.count == ENTRIES + 1
         assert timeline.selected is not None and timeline.selected.text == "one more"
-        assert len(reads) <= 1
+        assert len(reads) <= 2 and all(newest for _, newest in reads)  # the pages drawn, cheaply
         assert len(rendered) <= 3  # the new line, and the old and new cursor lines at most
 
         # Jumping to the top loads the first page on demand.
         reads.clear()
         await pilot.press("home")
         await pilot.pause()
-        assert reads == [0]
+        assert reads == [(0, False)]
         assert timeline.cursor == 0 and timeline.scroll_offset.y == 0
         assert timeline.following is False
     assert incident
+
+
+async def test_every_page_read_from_its_nearer_end_is_the_timeline_in_order(
+    config: Config, store: Store, clock: FakeClock
+) -> None:
+    """Pages near the newest entry are read counting back from it: every index still shows
+    the entry the timeline has there, filtered or not, at a size that is no multiple of a page."""
+    incident = bulk_incident(store, clock, 5 * PAGE_SIZE + 37)
+    for n in range(0, 5 * PAGE_SIZE, 3):
+        store.append(incident, Kind.ACTION, f"action {n:05d}", "carol")
+    app = make_app(config, store, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        timeline = app.query_one(Timeline)
+        for timeline_filter, kinds in (
+            (parse_filter(""), None),
+            (parse_filter("kind:action"), [Kind.ACTION]),
+        ):
+            timeline.set_filter(timeline_filter)
+            expected = [e.uid for e in store.entries(incident, kinds=kinds)]
+            assert timeline.count == len(expected) > PAGE_SIZE
+            shown = [timeline.entry_at(i) for i in range(timeline.count)]
+            assert [e.uid for e in shown if e is not None] == expected
 
 
 async def test_cursor_keys_and_following(config: Config, store: Store, clock: FakeClock) -> None:

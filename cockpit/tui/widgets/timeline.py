@@ -192,18 +192,15 @@ class Timeline(ScrollView, can_focus=True):
     def entries_added(self, entries: Sequence[Entry]) -> None:
         """New entries were committed (here or by another process): show them.
 
-        An entry dated after everything shown lands at the end, so only the last page is
-        stale; a backdated one lands in the middle and every cached page is dropped.
+        Every cached page is dropped: an entry dated after everything shown shifts the pages
+        read from the newest end, a backdated one the pages after it. Only the pages drawn are
+        read again, each from its nearer end.
         """
         if not entries or self.incident_id is None:
             return
-        newest = self.entry_at(self.count - 1) if self.count else None
-        old_count = self.count
         self.count = self._count()
-        if newest is not None and any(e.at < newest.at for e in entries):
-            self._pages.clear()
-        else:
-            self._pages.discard(old_count // PAGE_SIZE)
+        # Pages read from the newest end shift with every new entry: read again the ones drawn.
+        self._pages.clear()
         self._resize()
         if self.following:
             self._move_cursor(self.count - 1)
@@ -223,13 +220,18 @@ class Timeline(ScrollView, can_focus=True):
         number, offset = divmod(index, PAGE_SIZE)
         page = self._pages.get(number)
         if page is None:
+            start = number * PAGE_SIZE
+            size = min(PAGE_SIZE, self.count - start)
+            after = self.count - start - size  # entries newer than this page
             try:
+                # From whichever end is nearer: the newest pages cost as little as the first.
                 page = self.store.entries(
                     self.incident_id,
-                    offset=number * PAGE_SIZE,
-                    limit=PAGE_SIZE,
+                    offset=min(start, after),
+                    limit=size,
                     kinds=self.filter.kinds or None,
                     contains=self.filter.text or None,
+                    from_newest=after < start,
                 )
             except StoreError as exc:  # a damaged page of the database: say so, keep drawing
                 self._failed(exc)
