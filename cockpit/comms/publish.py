@@ -73,9 +73,12 @@ def render_deliveries(
             continue  # a pager: it hears of incident events only (cockpit.comms.events)
         message = Message(incident, text, status, phase, now, uuid4().hex)
         payload = target.render(message)
+        # Sent here before, by this laptop or (a root or status-page id shared through the
+        # team's thread) by a teammate: the preview must say the update continues it.
+        ref = target.continuing_ref()
         continuing = any(
             d.target == name and d.state != "failed" for d in store.deliveries(incident_id)
-        )
+        ) or (ref is not None and store.remote_ref(incident_id, name, ref) is not None)
         rendered.append(
             Rendered(name, phase, payload, target.describe(payload, continuing=continuing))
         )

@@ -211,6 +211,9 @@ class SlackBot(KeyedTarget):
     def _root_ref(self) -> str:
         return f"root_ts:{self.channel}"
 
+    def continuing_ref(self) -> str | None:
+        return self._root_ref()
+
     def _metadata(self, attempt: Attempt, part: str) -> dict[str, Any]:
         """The delivery's tag (what a retry looks for); with team sync on, the reply also
         carries the update's entry, so the thread holds the update once: the sync counts it

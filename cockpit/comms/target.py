@@ -225,6 +225,12 @@ class Target(ABC):
     def describe(self, payload: Mapping[str, Any], *, continuing: bool) -> Preview:
         """A person's view of `payload`; `continuing` if this incident was sent here before."""
 
+    def continuing_ref(self) -> str | None:
+        """The remote id (a `remote_ref` key) whose presence means the incident already exists
+        at the service, sent there by this laptop or, with team sync, by a teammate: the next
+        update continues it (None: nothing to continue, each message stands alone)."""
+        return min(self.shared_refs, default=None)
+
     @abstractmethod
     async def post(self, http: httpx.AsyncClient, attempt: Attempt) -> Outcome:
         """Deliver the payload, all steps, from whatever the attempt says is already done."""
