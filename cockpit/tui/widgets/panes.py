@@ -54,7 +54,7 @@ def show_content(widget: Static, content: Content | str) -> bool:
         return False
     styles = widget.styles
     same_lines = isinstance(old, Content) and old.plain.count("\n") == new.plain.count("\n")
-    fixed_width = styles.width is not None and not styles.width.is_auto
+    fixed_width = styles.width is None or not styles.width.is_auto  # unset: the container's
     fixed_height = styles.height is not None and not styles.height.is_auto
     same_size = same_lines and fixed_width and (fixed_height or styles.text_wrap == "nowrap")
     widget.update(new, layout=not same_size)
