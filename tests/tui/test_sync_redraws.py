@@ -141,6 +141,7 @@ async def test_a_tick_that_changes_nothing_redraws_nothing(
         redraws.restyles.clear()
         for _ in range(3):  # the clock does not move: nothing on screen changes
             screen.tick()
+            screen.poll()
             screen.refresh_board()
         assert redraws.refreshes == []
         assert redraws.restyles == []
