@@ -358,6 +358,18 @@ class PtyApp:
     def press(self, data: bytes) -> None:
         os.write(self.master, data)
 
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time so far (user + system) of the app's main thread, which runs the event
+        loop (every key, every redraw), and of the whole process (with the sync's, the
+        writer's and the delivery worker's threads). Linux's /proc."""
+        pid = self.process.pid
+
+        def spent(stat: Path) -> float:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        return spent(Path(f"/proc/{pid}/task/{pid}/stat")), spent(Path(f"/proc/{pid}/stat"))
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.write(self.master, b"\x11")  # ctrl+q
@@ -418,11 +430,15 @@ def key_latency(
         for app in apps.values():
             app.wait_for(b"Checkout API errors", 60)
         time.sleep(3.0)  # the sync (or nothing) starts after the first paint
+        started = {label: app.cpu_seconds() for label, app in apps.items()}
         background.start()
         for n in range(notes):
             for label, app in apps.items():
                 found[label].append(note_latency(app, f"keyprobe {label.split()[1]} {n:02d}"))
                 time.sleep(campaign.rng.uniform(0.2, 0.6))
+        for label, app in apps.items():
+            loop, process = app.cpu_seconds()
+            found[f"{label} cpu"] = [loop - started[label][0], process - started[label][1]]
     finally:
         stop.set()
         if background.is_alive():
@@ -471,6 +487,12 @@ def print_keys(keys: dict[str, list[float]]) -> None:
         f"  ratio on/off: p50 {percentile(on, 0.5) / percentile(off, 0.5):.2f}x, "
         f"p99 {percentile(on, 0.99) / percentile(off, 0.99):.2f}x"
     )
+    for label in ("sync on", "sync off"):
+        loop, process = keys[f"{label} cpu"]
+        print(
+            f"  {label:<9} CPU over the phase: event loop (main thread) {loop:.2f} s, "
+            f"whole process {process:.2f} s"
+        )
     print(
         f"  meanwhile, a teammate's entry painted in carol's app (sync on), from its commit: "
         f"{spread(keys['on screen'])}"
