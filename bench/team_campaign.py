@@ -24,8 +24,9 @@ that message -> both others; for each outage, how long after Slack is back each 
 during it is everywhere; thread reads and posts a minute for each laptop beside the documented
 limits, and 429s. Then carol's app twice, side by side in pseudo-terminals, one syncing and one
 not (a copy of her database), notes typed into each in turn while alice and bob keep writing:
-Enter in the note dialog -> the note painted, p50/p99 and the ratio; and a teammate's entry
-from its commit to painted in the syncing app. The load average is printed before and after.
+Enter in the note dialog -> the note painted, p50/p99 and the ratio; each app's CPU over that
+phase (its event loop's, its process's); and a teammate's entry from its commit to painted in
+the syncing app. The load average is printed before and after.
 
     python bench/team_campaign.py [--poll 5] [--idle-poll 15] [--writes 90] [--gap 3]
         [--bursts 6] [--quiet 140] [--outages 60,20] [--notes 40] [--seed 1] [--keys-only]
