@@ -24,11 +24,15 @@ that message -> both others; for each outage, how long after Slack is back each 
 during it is everywhere; thread reads and posts a minute for each laptop beside the documented
 limits, and 429s. Then carol's app twice, side by side in pseudo-terminals, one syncing and one
 not (a copy of her database), notes typed into each in turn while alice and bob keep writing:
-Enter in the note dialog -> the note painted, p50/p99 and the ratio; and a teammate's entry
-from its commit to painted in the syncing app. The load average is printed before and after.
+Enter in the note dialog -> the note painted, p50/p99 and the ratio; each app's CPU over that
+phase (its event loop's, its process's); and a teammate's entry from its commit to painted in
+the syncing app. The load average is printed before and after.
 
     python bench/team_campaign.py [--poll 5] [--idle-poll 15] [--writes 90] [--gap 3]
-        [--bursts 6] [--quiet 140] [--outages 60,20] [--notes 40] [--seed 1]
+        [--bursts 6] [--quiet 140] [--outages 60,20] [--notes 40] [--seed 1] [--keys-only]
+
+`--keys-only` runs the last phase alone, in minutes: the team declares and joins, `--writes`
+entries are written (`--gap` apart) so carol's timeline is not empty, then the key latency.
 
 Exit 1 if the laptops do not converge, or a uid appears twice in the thread.
 """
@@ -355,6 +359,18 @@ class PtyApp:
     def press(self, data: bytes) -> None:
         os.write(self.master, data)
 
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time so far (user + system) of the app's main thread, which runs the event
+        loop (every key, every redraw), and of the whole process (with the sync's, the
+        writer's and the delivery worker's threads). Linux's /proc."""
+        pid = self.process.pid
+
+        def spent(stat: Path) -> float:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        return spent(Path(f"/proc/{pid}/task/{pid}/stat")), spent(Path(f"/proc/{pid}/stat"))
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.write(self.master, b"\x11")  # ctrl+q
@@ -415,11 +431,15 @@ def key_latency(
         for app in apps.values():
             app.wait_for(b"Checkout API errors", 60)
         time.sleep(3.0)  # the sync (or nothing) starts after the first paint
+        started = {label: app.cpu_seconds() for label, app in apps.items()}
         background.start()
         for n in range(notes):
             for label, app in apps.items():
                 found[label].append(note_latency(app, f"keyprobe {label.split()[1]} {n:02d}"))
                 time.sleep(campaign.rng.uniform(0.2, 0.6))
+        for label, app in apps.items():
+            loop, process = app.cpu_seconds()
+            found[f"{label} cpu"] = [loop - started[label][0], process - started[label][1]]
     finally:
         stop.set()
         if background.is_alive():
@@ -454,6 +474,33 @@ def fake_slack() -> Iterator[FakeSlack]:
         slack.stop()
 
 
+def print_keys(keys: dict[str, list[float]]) -> None:
+    """The key latency of the two apps, side by side, and the ratio."""
+    on, off = keys["sync on"], keys["sync off"]
+    print("key latency: Enter in carol's note dialog -> the note painted (pty, 120x40)")
+    for label in ("sync on", "sync off"):
+        ms = sorted(v * 1000 for v in keys[label])
+        print(
+            f"  {label:<9} p50 {percentile(ms, 0.5):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
+            f"max {ms[-1]:.1f} ms (n={len(ms)})"
+        )
+    print(
+        f"  ratio on/off: p50 {percentile(on, 0.5) / percentile(off, 0.5):.2f}x, "
+        f"p99 {percentile(on, 0.99) / percentile(off, 0.99):.2f}x"
+    )
+    for label in ("sync on", "sync off"):
+        loop, process = keys[f"{label} cpu"]
+        print(
+            f"  {label:<9} CPU over the phase: event loop (main thread) {loop:.2f} s, "
+            f"whole process {process:.2f} s"
+        )
+    print(
+        f"  meanwhile, a teammate's entry painted in carol's app (sync on), from its commit: "
+        f"{spread(keys['on screen'])}"
+    )
+    print(f"    of which in carol's database -> painted: {spread(keys['drawn'])}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--poll", type=float, default=5.0, help="[sync] poll_seconds")
@@ -465,6 +512,9 @@ def main() -> int:
     parser.add_argument("--outages", default="60,20", help="seconds Slack is down, in turn")
     parser.add_argument("--notes", type=int, default=40, help="notes typed into each app")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--keys-only", action="store_true", help="only the key latency (after --writes writes)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     outages = [float(s) for s in args.outages.split(",") if s.strip()]
@@ -486,6 +536,14 @@ def main() -> int:
                 assert laptop.cli("join", permalink(slack)).returncode == 0
                 laptop.follow()
             monitor.start()
+            if args.keys_only:
+                written = campaign.steady("note", args.writes, args.gap)
+                campaign.settle(written)
+                carol = team[2]
+                carol.kill()  # her app syncs instead of `sync --follow`
+                print_keys(key_latency(carol, campaign, folder, args.notes))
+                print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+                return 1 if campaign.failures else 0
 
             whole = Calls(slack)
             steady_calls = Calls(slack)
@@ -581,23 +639,7 @@ def main() -> int:
     print(rates_line("outages, recovery:", outage_calls))
     print(rates_line("all of the above:", whole))
     print(f"  uids in the thread: {len(counts)}, posted twice: {len(twice)}; laptops agree: {same}")
-    on, off = keys["sync on"], keys["sync off"]
-    print("key latency: Enter in carol's note dialog -> the note painted (pty, 120x40)")
-    for label in ("sync on", "sync off"):
-        ms = sorted(v * 1000 for v in keys[label])
-        print(
-            f"  {label:<9} p50 {percentile(ms, 0.5):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
-            f"max {ms[-1]:.1f} ms (n={len(ms)})"
-        )
-    print(
-        f"  ratio on/off: p50 {percentile(on, 0.5) / percentile(off, 0.5):.2f}x, "
-        f"p99 {percentile(on, 0.99) / percentile(off, 0.99):.2f}x"
-    )
-    print(
-        f"  meanwhile, a teammate's entry painted in carol's app (sync on), from its commit: "
-        f"{spread(keys['on screen'])}"
-    )
-    print(f"    of which in carol's database -> painted: {spread(keys['drawn'])}")
+    print_keys(keys)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for failure in campaign.failures[:5]:
         print(f"  {failure}", file=sys.stderr)

@@ -3,7 +3,9 @@ who else works the incident and how this laptop's sync stands.
 
 The sync runs like the delivery worker: on a thread of its own, with its own event loop and
 database connection, started after the first paint, so no key ever waits on Slack. Its state
-reaches the screen as snapshots (`statuses`), written on that thread and read on the screen's.
+reaches the screen as snapshots (`views`: the sync state and the teammates heard from), made on
+that thread after each round and read on the screen's, so the team line costs the event loop no
+query.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import asyncio
 import contextlib
 import importlib
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -21,12 +24,24 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.domain import Incident, one_line
-from cockpit.store import Store, StoreError
+from cockpit.store import Peer, Store, StoreError
 from cockpit.sync.channel import OpenIncident
 from cockpit.sync.ids import SLACK_NODE
 from cockpit.sync.presence import SyncStatus
+from cockpit.tui.widgets.panes import show_content
 
 T = TypeVar("T")
+
+TEAMMATES_SHOWN = 4
+"""Teammates named on the team line, most recently heard from first."""
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """What the team line shows of one incident, as the sync's thread last saw it."""
+
+    status: SyncStatus
+    peers: tuple[Peer, ...]
 
 
 class TeamRunner:
@@ -34,7 +49,8 @@ class TeamRunner:
 
     def __init__(self, app: App[Any]) -> None:
         self.app = app
-        self.statuses: dict[int, SyncStatus] = {}
+        self.views: dict[int, TeamView] = {}
+        """Per incident, written on the sync's thread after each round, read on the screen's."""
         self.running = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -91,7 +107,8 @@ class TeamRunner:
 
             def changed(incident_id: int) -> None:
                 with contextlib.suppress(StoreError):
-                    self.statuses[incident_id] = sync.status(incident_id)
+                    peers = tuple(store.peers(incident_id)[:TEAMMATES_SHOWN])
+                    self.views[incident_id] = TeamView(sync.status(incident_id), peers)
 
             sync.on_change = changed
             self._loop = asyncio.get_running_loop()
@@ -189,19 +206,17 @@ class ChannelCheck:
 class TeamLine(Static):
     """One line under the panes: the sync state and the teammates heard from, with when."""
 
-    def show(self, store: Store, incident_id: int | None, status: SyncStatus | None) -> None:
-        app: Any = self.app
-        self.display = bool(app.config.sync_enabled) and incident_id is not None
-        if not self.display or incident_id is None:
-            return
+    def show(self, status: SyncStatus | None, peers: Sequence[Peer]) -> None:
+        """The line for `status` (None: the sync has not finished a round of this incident)
+        and `peers`; no query: the screen passes what the sync's thread saw."""
         state = status.describe() if status is not None else "starting…"
         names = []
-        for peer in store.peers(incident_id)[:4]:
+        for peer in peers[:TEAMMATES_SHOWN]:
             who = "Slack" if peer.node == SLACK_NODE else ", ".join(peer.authors[:2])
             names.append(f"{who} {_local(peer.last_written_at)}")
         self.set_class(status is not None and status.state == "offline", "-offline")
         team = " · ".join(names) if names else "no teammate heard from yet"
-        self.update(Content.styled("Team ", "$text-muted") + Content(f"{state}  ·  {team}"))
+        show_content(self, Content.styled("Team ", "$text-muted") + Content(f"{state}  ·  {team}"))
 
 
 def _local(moment: datetime) -> str:

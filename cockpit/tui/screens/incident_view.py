@@ -19,7 +19,7 @@ from cockpit.config import Config
 from cockpit.domain import Clock, Entry, incident_ref, severity_rank, unreadable_note
 from cockpit.oncall import current_shift
 from cockpit.runbook_policy import due_escalations, record_due_escalations
-from cockpit.store import Store, StoreError
+from cockpit.store import Peer, Store, StoreError
 from cockpit.tui.committing import Committing
 from cockpit.tui.keys import key_text
 from cockpit.tui.team import TeamLine
@@ -68,6 +68,8 @@ class IncidentView(Committing, Screen[None]):
         self._last_error = ""
         self._applicable: tuple[bool, bool] | None = None
         self._read_busy = False  # the last read found the database locked
+        self._peers: tuple[Peer, ...] | None = None  # the teammates, while the sync has none
+        self._timeline_title: tuple[str, object] | None = None
 
     def compose(self) -> ComposeResult:
         yield IncidentHeader(id="header")
@@ -96,6 +98,7 @@ class IncidentView(Committing, Screen[None]):
         """Put another incident (or none) on screen."""
         self.incident_id = incident_id
         self._rang_for = None
+        self._peers = None
         # In this order, a commit racing with the load is either loaded or seen by the next poll.
         self._data_version = self._safe_data_version()
         # The newest id of any incident: O(1) on the rowid, and entries_after filters by incident.
@@ -147,6 +150,7 @@ class IncidentView(Committing, Screen[None]):
         if self.incident_id is None:
             return
         new = self.store.entries_after(self.incident_id, self._last_entry_id)
+        self._peers = None  # read again if the team line needs them from here
         if new:
             self._last_entry_id = new[-1].id
             self.query_one(Timeline).entries_added(new)
@@ -178,9 +182,7 @@ class IncidentView(Committing, Screen[None]):
         self.query_one(IncidentHeader).show(self.board, now, rank)
         try:
             self.query_one(DeliveryBar).show(self.store, self.incident_id, now)
-            team = getattr(self.app, "team", None)
-            status = team.statuses.get(self.incident_id) if team and self.incident_id else None
-            self.query_one(TeamLine).show(self.store, self.incident_id, status)
+            self._show_team()
         except (StoreError, sqlite3.Error) as exc:
             self._read_failed(exc)
         overdue = self.query_one(NextUpdatePane).show(self.board, now)
@@ -189,6 +191,23 @@ class IncidentView(Committing, Screen[None]):
             self._rang_for = deadline.due_at
             self.app.bell()
         self._escalate(now)
+
+    def _show_team(self) -> None:
+        """The team line, from what the sync's thread saw after its last round; only while
+        the sync has not gone round this incident (or does not sync it, resolved long ago) are
+        the teammates read here, once per change to the database."""
+        line = self.query_one(TeamLine)
+        line.display = bool(self.config.sync_enabled) and self.incident_id is not None
+        if not line.display or self.incident_id is None:
+            return
+        team = getattr(self.app, "team", None)
+        view = team.views.get(self.incident_id) if team is not None else None
+        if view is not None:
+            line.show(view.status, view.peers)
+            return
+        if self._peers is None:
+            self._peers = tuple(self.store.peers(self.incident_id))
+        line.show(None, self._peers)
 
     def _escalate(self, now: datetime) -> None:
         """Record every runbook escalation now due, on any open incident, not only the one on
@@ -225,18 +244,19 @@ class IncidentView(Committing, Screen[None]):
         timeline = self.query_one(Timeline)
         if timeline.filter.active:
             # Content, not a str: the filter is what someone typed, never markup.
-            timeline.border_subtitle = Content(
-                f"{timeline.filter.describe()} · {timeline.count} shown"
-            )
+            title = Content(f"{timeline.filter.describe()} · {timeline.count} shown")
         elif self.incident_id is not None:
             count = "1 entry" if timeline.count == 1 else f"{timeline.count} entries"
             # Enter has no room in the footer at 80 columns: the border names it.
             read = key_text(self.app, "cockpit.timeline.read")
-            timeline.border_subtitle = Content(
-                f"{read} read · {count}" if timeline.count else count
-            )
+            title = Content(f"{read} read · {count}" if timeline.count else count)
         else:
-            timeline.border_subtitle = ""
+            title = Content("")
+        # Setting the border repaints the whole timeline: only when it says something new.
+        shown = (title.plain, title.spans)
+        if shown != self._timeline_title:
+            self._timeline_title = shown
+            timeline.border_subtitle = title
 
     def report(self, error: Exception) -> None:
         """One notification line for a store problem; the same one is not repeated every poll."""

@@ -17,6 +17,7 @@ from cockpit.comms.outbox import state_text, undelivered
 from cockpit.domain import one_line
 from cockpit.store import Delivery, Store
 from cockpit.tui.delivery_runner import DeliveryRunner
+from cockpit.tui.widgets.panes import show_content
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -109,4 +110,4 @@ class DeliveryBar(Static):
         self.set_class("failed" in states, "-failed")
         self.set_class("retrying" in states or any(waiting), "-retrying")
         line = Content.styled("Updates ", "$text-muted") + Content("  ·  ").join(parts)
-        self.update(line + hint)
+        show_content(self, line + hint)

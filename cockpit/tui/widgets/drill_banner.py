@@ -12,6 +12,7 @@ from cockpit.domain import format_local
 from cockpit.drills import play
 from cockpit.drills.clock import format_speed
 from cockpit.drills.scorecard import minute
+from cockpit.tui.widgets.panes import show_content
 
 
 class DrillBanner(Static):
@@ -34,9 +35,11 @@ class DrillBanner(Static):
     def show(self, drill: play.Drill, now: datetime, ended: bool) -> None:
         state = "ENDED" if ended else f"drill time {format_local(now, now, seconds=True)}"
         at = minute(drill.clock.minute(now))
-        self.update(
+        # Redrawn every second in place: one line, as wide as the screen, so no layout.
+        show_content(
+            self,
             Content(
                 f" DRILL · {drill.ref} · {format_speed(drill.row.speed)} speed · {state} "
                 f"({at}) · practice: nothing is sent "
-            )
+            ),
         )
