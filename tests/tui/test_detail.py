@@ -250,11 +250,11 @@ async def test_fifty_thousand_entries_open_without_reading_more(
     app = make_app(config, store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        reads: list[int] = []
+        reads: list[tuple[int, bool]] = []
         entries = store.entries
 
         def counting(*args: object, **kwargs: object) -> object:
-            reads.append(int(kwargs.get("offset", 0)))  # type: ignore[call-overload]
+            reads.append((int(kwargs.get("offset", 0)), bool(kwargs.get("from_newest"))))  # type: ignore[call-overload]
             return entries(*args, **kwargs)  # type: ignore[arg-type]
 
         store.entries = counting  # type: ignore[method-assign]
@@ -263,7 +263,8 @@ async def test_fifty_thousand_entries_open_without_reading_more(
         assert reads == []  # the page on screen is cached: no timeline page read again
         await press(pilot, *["up"] * PAGE_SIZE)
         assert shown(app)[0] == f"entry {49997 - PAGE_SIZE}"
-        assert reads == [(49_999 - 2 - PAGE_SIZE) // PAGE_SIZE * PAGE_SIZE]  # one page back
+        page = (49_999 - 2 - PAGE_SIZE) // PAGE_SIZE
+        assert reads == [(50_000 - (page + 1) * PAGE_SIZE, True)]  # one page back, from the end
     assert store.entry_count(incident) == 50_000
 
 
