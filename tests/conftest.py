@@ -30,6 +30,13 @@ def pytest_configure(config: pytest.Config) -> None:
     compileall.compile_file(ROOT / "tests" / "__init__.py", quiet=1)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `slow` first, the rest in their order: the two workers then share out
+    the minute-long scenarios at the start and end on short tests, not one waiting for the
+    other's last campaign."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 class FakeClock:
     """A clock tests move by hand: `clock.advance(minutes=5)`."""
 

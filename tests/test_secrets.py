@@ -68,6 +68,7 @@ def write_config(path: Path, tables: dict[str, Any], mode: int = 0o600) -> Path:
     return path
 
 
+@pytest.mark.slow
 async def test_a_whole_incident_leaves_no_token_anywhere(tmp_path, fakes, caplog, monkeypatch):
     slack, page = fakes
     caplog.set_level(logging.DEBUG)
@@ -145,6 +146,7 @@ async def test_a_whole_incident_leaves_no_token_anywhere(tmp_path, fakes, caplog
     assert len(page.incidents) == 1 and len(slack.roots()) == 1  # it all really went out
 
 
+@pytest.mark.slow
 def test_a_literal_secret_in_a_file_others_can_read_is_refused(tmp_path, fakes):
     slack, _ = fakes
     db = tmp_path / "cockpit.db"
@@ -434,6 +436,7 @@ def database_bytes(db: Path) -> bytes:
     ],
     ids=["bot-env", "webhook-file", "bot-file", "webhook-env"],
 )
+@pytest.mark.slow
 async def test_every_secret_in_every_encoding_leaves_no_trace(
     tmp_path, monkeypatch, caplog, slack_mode, source, echoes
 ):

@@ -95,6 +95,7 @@ def texts_in_thread(slack: FakeSlack) -> list[tuple[float, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_slack_down_for_a_minute_while_everyone_keeps_working(
     slack: FakeSlack, team: list[FastLaptop]
 ) -> None:

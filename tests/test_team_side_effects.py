@@ -81,6 +81,7 @@ def ok(laptop: Laptop, *args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_updates_from_three_laptops_make_one_status_page_incident_and_one_page(
     services: tuple[FakeSlack, FakeStatuspage, FakePagerDuty], team: dict[str, Laptop]
 ) -> None:

@@ -51,6 +51,7 @@ def side_by_side(*runs: tuple[Laptop, tuple[str, ...]]) -> None:
         assert process.returncode == 0, err
 
 
+@pytest.mark.slow
 def test_three_laptops_converge_through_the_thread(
     slack: FakeSlack, team: dict[str, Laptop]
 ) -> None:
