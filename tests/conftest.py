@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 import subprocess
 import sys
@@ -15,6 +16,25 @@ from cockpit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 27, 2, 14, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Bytecode for the package and the fakes, written once before any test starts a process.
+    An installed cockpit has it (pip compiles it); under PYTHONDONTWRITEBYTECODE (set on the
+    machines this suite runs on) every `python -m cockpit` the tests start would otherwise
+    compile each module again: a quarter of what such a process costs."""
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller has done it before starting the workers
+    for folder in (ROOT / "cockpit", ROOT / "tests" / "fakes"):
+        compileall.compile_dir(folder, quiet=1)
+    compileall.compile_file(ROOT / "tests" / "__init__.py", quiet=1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `slow` first, the rest in their order: the two workers then share out
+    the minute-long scenarios at the start and end on short tests, not one waiting for the
+    other's last campaign."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 class FakeClock:

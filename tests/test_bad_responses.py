@@ -326,6 +326,7 @@ HEADERS = st.dictionaries(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(status=STATUSES, kind=TYPES, body=BODIES, headers=HEADERS)
 def test_any_answer_ends_cleanly(hostile, tmp_path_factory, status, kind, body, headers):
     hostile.answer = response(status, body, kind, **headers)

@@ -11,9 +11,12 @@ import random
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_ten_sigkills_lose_nothing_and_duplicate_nothing():
     seed = random.randrange(1_000_000)  # a new schedule each run; the seed reproduces it
     done = subprocess.run(

@@ -3,10 +3,12 @@ a corrupt page, and the file deleted or replaced under a running cockpit or betw
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
 import sqlite3
+import tempfile
 from contextlib import closing
 from pathlib import Path
 
@@ -124,15 +126,26 @@ def test_an_empty_file_is_still_set_up(tmp_path: Path, empty: str):
 # ---- 11.3: a corrupt page ----------------------------------------------------------------------
 
 
+@functools.cache
+def healthy_database(entries: int) -> bytes:
+    """The bytes of a real cockpit database with `entries` notes, checkpointed into the main
+    file: built once per worker and copied, as thousands of committed appends take seconds."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "c.db"
+        with Store.open(db, clock=FakeClock()) as store:
+            incident = store.declare("Checkout down", "SEV-2", "alice")
+            for n in range(entries):
+                store.append(incident.id, Kind.NOTE, f"note {n} " + "x" * 80, "alice")
+        with closing(sqlite3.connect(db)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return db.read_bytes()
+
+
 def corrupt_database(db: Path, entries: int = 2000, btree: str = "entries") -> int:
     """A real cockpit database with one leaf page of `btree` (a table or an index) overwritten:
     its number."""
-    with Store.open(db, clock=FakeClock()) as store:
-        incident = store.declare("Checkout down", "SEV-2", "alice")
-        for n in range(entries):
-            store.append(incident.id, Kind.NOTE, f"note {n} " + "x" * 80, "alice")
+    db.write_bytes(healthy_database(entries))
     with closing(sqlite3.connect(db)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         try:
             pages = [
                 row[0]
@@ -220,12 +233,7 @@ def test_other_damage_refuses_writes_and_fails_doctor(tmp_path: Path, damage: st
     if damage == "an index page":
         corrupt_database(db, btree="entries_kind")  # `show` never reads this index
     else:
-        with Store.open(db, clock=FakeClock()) as store:
-            incident = store.declare("Checkout down", "SEV-2", "alice")
-            for n in range(2000):
-                store.append(incident.id, Kind.NOTE, f"note {n} " + "x" * 80, "alice")
-        with closing(sqlite3.connect(db)) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.write_bytes(healthy_database(2000))
         os.truncate(db, db.stat().st_size // 2)
     logged = run_cli("log", "x", db=db)
     assert logged.returncode == 1 and logged.stderr.count("\n") == 1

@@ -49,6 +49,7 @@ def ok(done: subprocess.CompletedProcess[str]) -> None:
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow
 def test_a_teammates_update_in_the_thread_is_read_and_asked_about(
     tmp_path: Path, slack: FakeSlack
 ) -> None:

@@ -38,6 +38,7 @@ def test_sync_is_on_exactly_in_bot_mode_unless_said_otherwise() -> None:
         config_from_dict({"slack": bot, "sync": {"every": 5}})
 
 
+@pytest.mark.slow
 def test_join_sync_and_their_errors(tmp_path: Path, slack: FakeSlack) -> None:
     alice = Laptop("alice", tmp_path / "alice", slack)
     bob = Laptop("bob", tmp_path / "bob", slack)

@@ -23,11 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.store import Store, StoreError
 from cockpit.sync.wire import decode
 from tests.fakes.laptop import compressed
 from tests.fakes.slack import FakeSlack
-from tests.fakes.team import Laptop, permalink, shared_view, thread_uids, wait_for
+from tests.fakes.team import Laptop, held, permalink, settled, shared_view, thread_uids, wait_for
 
 RATE = 6.0
 """Clock seconds per real second, for the processes and the fake Slack alike."""
@@ -83,18 +82,6 @@ def side_by_side(*runs: tuple[Laptop, tuple[str, ...]]) -> None:
         assert process.returncode == 0, err
 
 
-def held(laptop: Laptop, gid: str) -> tuple[frozenset[str], int]:
-    """The uids this laptop's database holds for the incident, and how many wait to be sent."""
-    try:
-        with Store.open(laptop.db, read_only=True) as store:
-            incident = store.incident_by_gid(gid).id
-            return frozenset(e.uid for e in store.sync_entries(incident)), store.sync_pending(
-                incident
-            )
-    except StoreError:
-        return frozenset(), -1  # not joined yet, or busy: not converged
-
-
 def texts_in_thread(slack: FakeSlack) -> list[tuple[float, str]]:
     """(post time on the fake's clock, text) of every entry the thread carries."""
     found = []
@@ -108,6 +95,7 @@ def texts_in_thread(slack: FakeSlack) -> list[tuple[float, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_slack_down_for_a_minute_while_everyone_keeps_working(
     slack: FakeSlack, team: list[FastLaptop]
 ) -> None:
@@ -122,11 +110,9 @@ def test_slack_down_for_a_minute_while_everyone_keeps_working(
     gid = alice.show()["gid"]
     side_by_side(*[(laptop, ("log", f"{laptop.name} before")) for laptop in team])
 
-    def agree() -> bool:
-        views = [held(laptop, gid) for laptop in team]
-        return all(v == views[0] for v in views) and views[0][1] == 0
-
-    wait_for(agree, SETTLE, "the three laptops agree before the outage", every=0.05)
+    wait_for(
+        lambda: settled(team, gid), SETTLE, "the three laptops agree before the outage", every=0.05
+    )
 
     # Switched on until OUTAGE seconds of the clocks have passed, and at least until every
     # write below is done (a loaded machine may take longer than that to run them).
@@ -139,7 +125,7 @@ def test_slack_down_for_a_minute_while_everyone_keeps_working(
         (alice, ("assign", "communicator", "alice")),
     ]
     side_by_side(*during)
-    waiting = [held(laptop, gid)[1] for laptop in team]
+    waiting = [found[1] if (found := held(laptop, gid)) else -1 for laptop in team]
     assert all(count >= 3 for count in waiting), waiting  # kept locally, queued to send
     assert not any("during" in text for _, text in texts_in_thread(slack))
     wait_for(
@@ -150,7 +136,9 @@ def test_slack_down_for_a_minute_while_everyone_keeps_working(
     )
     slack.restore()
     down_until = slack.clock()
-    wait_for(agree, SETTLE, "the three laptops agree after the outage", every=0.05)
+    wait_for(
+        lambda: settled(team, gid), SETTLE, "the three laptops agree after the outage", every=0.05
+    )
     converged = slack.clock()
 
     posted = [at for at, text in texts_in_thread(slack) if "during" in text]

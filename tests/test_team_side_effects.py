@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import tomli_w
 
-from cockpit.store import Store
+from cockpit.store import Store, StoreError
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
-from tests.fakes.team import Laptop, permalink, shared_view, thread_uids, wait_for
+from tests.fakes.team import Laptop, permalink, settled, shared_view, thread_uids, wait_for
 from tests.fakes.wiring import pagerduty_table, secrets_env, service_secrets_env, statuspage_table
 
 # Generous: a loaded two-core machine starts a cockpit process in about a second.
@@ -66,12 +66,22 @@ def shown(laptop: Laptop) -> dict[str, Any]:
     return data
 
 
+def status(laptop: Laptop, gid: str) -> str | None:
+    """The incident's status as the laptop's database holds it (read in this process)."""
+    try:
+        with Store.open(laptop.db, read_only=True) as store:
+            return store.incident_by_gid(gid).status.value
+    except StoreError:
+        return None
+
+
 def ok(laptop: Laptop, *args: str) -> str:
     done = laptop.cli(*args)
     assert done.returncode == 0, f"{laptop.name} {args}: {done.stdout}{done.stderr}"
     return done.stdout
 
 
+@pytest.mark.slow
 def test_updates_from_three_laptops_make_one_status_page_incident_and_one_page(
     services: tuple[FakeSlack, FakeStatuspage, FakePagerDuty], team: dict[str, Laptop]
 ) -> None:
@@ -97,17 +107,25 @@ def test_updates_from_three_laptops_make_one_status_page_incident_and_one_page(
     ok(bob, "update", "-m", "Rolled back; checkout is healthy.", "--status", "resolved")
     ok(bob, "deliver", "--wait", "60")
     assert created["status"] == "resolved" and alert["status"] == "resolved"
-    wait_for(lambda: shown(carol)["status"] == "resolved", SETTLE, "carol hears of bob's")
+    wait_for(
+        # `shown` is a process: asked once carol's database holds the resolution.
+        lambda: status(carol, gid) == "resolved" and shown(carol)["status"] == "resolved",
+        SETTLE,
+        "carol hears of bob's",
+    )
     # Carol's older update goes out last: Slack gets it as history, the status page does not.
     ok(carol, "deliver", "--wait", "60")
 
     def converged() -> bool:
+        # Each `shown` is a process: asked only once the databases hold the same entries.
+        if not settled((alice, bob, carol), gid):
+            return False
         shows = [shown(laptop) for laptop in (alice, bob, carol)]
         views = [shared_view(show) for show in shows]
         return all(v == views[0] for v in views) and all(s["sync"]["pending"] == 0 for s in shows)
 
     try:
-        wait_for(converged, SETTLE, "the three laptops agree", every=1.0)
+        wait_for(converged, SETTLE, "the three laptops agree", every=0.25)
     except AssertionError:
         shows = [shown(laptop) for laptop in (alice, bob, carol)]
         views = [shared_view(show) for show in shows]

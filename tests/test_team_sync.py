@@ -14,7 +14,7 @@ import pytest
 
 from tests.fakes.server import Hang
 from tests.fakes.slack import FakeSlack
-from tests.fakes.team import Laptop, permalink, shared_view, thread_uids, wait_for
+from tests.fakes.team import Laptop, permalink, settled, shared_view, thread_uids, wait_for
 
 # Generous: a loaded two-core machine starts a cockpit process in about a second.
 SETTLE = 120.0
@@ -51,6 +51,7 @@ def side_by_side(*runs: tuple[Laptop, tuple[str, ...]]) -> None:
         assert process.returncode == 0, err
 
 
+@pytest.mark.slow
 def test_three_laptops_converge_through_the_thread(
     slack: FakeSlack, team: dict[str, Laptop]
 ) -> None:
@@ -93,15 +94,21 @@ def test_three_laptops_converge_through_the_thread(
     carol.follow()
     ok(carol.cli("log", "carol here, watching the graphs"))
 
+    gid = alice.show()["gid"]
+
     def views() -> list[dict[str, object]]:
         return [shared_view(laptop.show()) for laptop in (alice, bob, carol)]
 
     def converged() -> bool:
-        first, *rest = views()
-        pending = [laptop.show()["sync"]["pending"] for laptop in (alice, bob, carol)]
+        # Each `show` is a process: asked only once the databases hold the same entries.
+        if not settled((alice, bob, carol), gid):
+            return False
+        shows = [laptop.show() for laptop in (alice, bob, carol)]
+        first, *rest = [shared_view(show) for show in shows]
+        pending = [show["sync"]["pending"] for show in shows]
         return all(view == first for view in rest) and pending == [0, 0, 0]
 
-    wait_for(converged, SETTLE, "the three laptops agree", every=1.0)
+    wait_for(converged, SETTLE, "the three laptops agree", every=0.25)
     view = views()[0]
     texts = {entry[4] for entry in view["entries"]}  # type: ignore[union-attr]
     for text in (

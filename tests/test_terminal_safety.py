@@ -60,6 +60,7 @@ def test_nothing_unsafe_survives_strip_control(text):
         DANGEROUS_TEXT, lambda inner: st.lists(inner) | st.dictionaries(DANGEROUS_TEXT, inner)
     )
 )
+@pytest.mark.slow
 def test_escaped_json_is_the_same_json_with_nothing_raw(value):
     text = escape_unsafe(json.dumps(value, ensure_ascii=False))
     assert json.loads(text) == value

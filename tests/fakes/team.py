@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from cockpit.store import Store, StoreError
 from cockpit.sync.wire import decode
 from tests.fakes.slack import TEAM_URL, FakeSlack
 from tests.fakes.wiring import SLACK_TOKEN_ENV
@@ -139,6 +140,27 @@ def thread_uids(slack: FakeSlack) -> list[str]:
         if isinstance(metadata, dict) and str(metadata.get("event_type")).startswith("cockpit_"):
             found += [wire.entry.uid for wire in decode(metadata).entries]
     return found
+
+
+def held(laptop: Laptop, gid: str) -> tuple[frozenset[str], int] | None:
+    """The uids of the shared entries the laptop's database holds for incident `gid`, and how
+    many of its own wait to be sent; None before it has the incident, or while it is busy.
+    Read in this process: a wait polls this before it pays for `show()`, a process start."""
+    try:
+        with Store.open(laptop.db, read_only=True) as store:
+            incident = store.incident_by_gid(gid).id
+            uids = frozenset(entry.uid for entry in store.sync_entries(incident))
+            return uids, store.sync_pending(incident)
+    except StoreError:
+        return None
+
+
+def settled(laptops: Iterable[Laptop], gid: str) -> bool:
+    """Every laptop holds the same shared entries of `gid` and has nothing left to send: what
+    any agreement of `show()` implies, so a wait asks `show()` only once this holds."""
+    found = [held(laptop, gid) for laptop in laptops]
+    first = found[0]
+    return first is not None and first[1] == 0 and all(other == first for other in found)
 
 
 def wait_for(

@@ -243,6 +243,7 @@ async def test_an_update_shows_its_template_and_each_delivery(
         assert field(app, "→ statuspage") == "queued"
 
 
+@pytest.mark.slow
 async def test_fifty_thousand_entries_open_without_reading_more(
     config: Config, store: Store, clock: FakeClock
 ) -> None:

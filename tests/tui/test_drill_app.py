@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -134,6 +135,7 @@ async def test_countdown_and_escalation_follow_drill_time(tmp_path: Path) -> Non
         assert (escalation.at - ZERO) / timedelta(minutes=1) == 31
 
 
+@pytest.mark.slow
 async def test_a_bundled_scenario_played_end_to_end_with_keys_ends_on_its_scorecard(
     tmp_path: Path,
 ) -> None:

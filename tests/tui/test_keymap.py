@@ -227,6 +227,7 @@ def signature(chain: tuple[type[DOMNode], ...]) -> tuple[frozenset[tuple[str, st
     )
 
 
+@pytest.mark.slow
 async def test_the_chains_checked_are_the_ones_the_app_has(tmp_path: Path) -> None:
     """Walk the screens a responder can open; every focusable widget's binding chain must be
     one `chains()` lists, or a clash there would go unnoticed."""

@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -376,6 +377,7 @@ QUOTED = {
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow
 @given(st.fixed_dictionaries({name: markupish() for name in FIELDS}))
 @example(QUOTED)
 def test_markup_looking_text_is_shown_as_typed_everywhere(texts: dict[str, str]) -> None:

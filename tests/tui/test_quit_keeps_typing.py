@@ -417,6 +417,7 @@ STEPS = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(steps=STEPS, patient=st.booleans())
 def test_the_last_text_typed_survives_any_quit(
     config: Config, tmp_path_factory: pytest.TempPathFactory, steps: list[str], patient: bool
