@@ -60,7 +60,7 @@ async def test_large_incident_reads_one_page_and_renders_only_visible_lines(
         assert reads == [(0, True)]  # the last page only, read from the newest end
         assert len(timeline._lines) <= timeline.size.height  # only visible lines were rendered
 
-        # One new entry: one count, the pages drawn re-read from the newest end, a few lines rendered.
+        # One new entry: one count, the pages drawn read again from the end, a few lines drawn.
         rendered: list[int] = []
         render = timeline._render_entry
 
