@@ -176,6 +176,9 @@ async def test_outbox_lists_deliveries_and_r_retries_a_failed_one_after_the_conf
     publish(store, config, declared, "Investigating.", None, AUTHOR, clock)
     app = app_with(config, store, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        # Both lanes done (they run side by side: Slack may land after Statuspage failed).
+        done = {"slack": "sent", "statuspage": "failed"}
+        await until(pilot, lambda: {d.target: d.state for d in store.deliveries()} == done)
         await until(pilot, lambda: "failed" in bar_text(app))
         await pilot.press("o")
         assert isinstance(app.screen, OutboxDialog)
