@@ -13,6 +13,10 @@ Run: .venv/bin/python -m bench.mutation [--target NAME ...] [--jobs N] [--json F
 `--rerun FILE` (an earlier `--json`) runs again only what that run did not kill, and counts
 what it killed as killed; with `--tests` only against the test files added or changed since
 (the rest already let those mutants live).
+
+With `--json FILE` every outcome is also appended, as it comes, to FILE.log (one JSON object a
+line): a run that is killed keeps what it finished, `--report FILE.log` reads it while the run
+goes on, and `--rerun FILE.log` resumes it (only what it had not killed runs again).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.mutation.mutants import Mutant, mutants_of, name_uses
 from bench.mutation.runner import (
@@ -56,6 +61,42 @@ class Verdict:
 def key(target: str, mutant: Mutant) -> tuple[str, str, str, str]:
     """What identifies a mutant across edits: its target, source line and change."""
     return (target, mutant.function, mutant.original, mutant.mutation)
+
+
+def record(target: str, outcome: Outcome) -> dict[str, object]:
+    """One outcome as written to `--json` and its journal."""
+    m = outcome.mutant
+    return {
+        "target": target,
+        "path": m.path,
+        "line": m.line,
+        "function": m.function,
+        "mutation": m.mutation,
+        "original": m.original,
+        "status": outcome.status,
+        "seconds": round(outcome.seconds, 2),
+        "tests": len(m.tests),
+    }
+
+
+def read_outcomes(path: Path) -> list[dict[str, Any]]:
+    """The outcomes of an earlier `--json` (a list) or of its journal (a line each, the later
+    line of the same mutant winning: a survivor of the first tests run again against all)."""
+    text = path.read_text()
+    if text.lstrip().startswith("["):
+        found: list[dict[str, Any]] = json.loads(text)
+        return found
+    latest: dict[tuple[object, ...], dict[str, Any]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            o = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the last line of a run killed while writing it
+        where = (o["target"], o["path"], o["line"], o["function"], o["original"], o["mutation"])
+        latest[where] = o
+    return list(latest.values())
 
 
 def load_verdicts(path: Path) -> dict[tuple[str, str, str, str], Verdict]:
@@ -207,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rerun:
         earlier = {
             (o["target"], o["function"], o["original"], o["mutation"]): o["status"]
-            for o in json.loads(args.rerun.read_text())
+            for o in read_outcomes(args.rerun)
         }
         for name, found in mutants.items():
             for m in found:
@@ -251,7 +292,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             # modules alone can take half a minute.
             return 90.0 + 4.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
 
+        journal = args.json.with_name(args.json.name + ".log") if args.json else None
+        if journal is not None:
+            journal.write_text("")
+
         def progress(outcome: Outcome) -> None:
+            if journal is not None:
+                with journal.open("a") as out:
+                    out.write(json.dumps(record(owner[id(outcome.mutant)], outcome)) + "\n")
             done[outcome.status] += 1
             count = sum(done.values())
             if count % 50 == 0 or count == total:
@@ -289,22 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                [
-                    {
-                        "target": owner[id(o.mutant)],
-                        "path": o.mutant.path,
-                        "line": o.mutant.line,
-                        "function": o.mutant.function,
-                        "mutation": o.mutant.mutation,
-                        "original": o.mutant.original,
-                        "status": o.status,
-                        "seconds": round(o.seconds, 2),
-                        "tests": len(o.mutant.tests),
-                    }
-                    for o in outcomes
-                ],
-                indent=1,
-                ensure_ascii=False,
+                [record(owner[id(o.mutant)], o) for o in outcomes], indent=1, ensure_ascii=False
             )
         )
     ok = report(by_target, verdicts, args.markdown, args.min_score)
@@ -315,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def report_again(path: Path, markdown: bool, min_score: float) -> bool:
     """The report of an earlier run's `--json`, against today's verdicts."""
     by_target: dict[str, list[Outcome]] = {}
-    for o in json.loads(path.read_text()):
+    for o in read_outcomes(path):
         mutant = Mutant(
             o["path"], o["function"], o["line"], o["mutation"], o["original"], "", (o["line"],)
         )
