@@ -26,6 +26,8 @@ from typing import Any
 
 from bench.mutation.mutants import Mutant
 
+ROOT = Path(__file__).resolve().parents[2]
+
 _IGNORED = shutil.ignore_patterns(
     ".git",
     ".venv",
@@ -82,6 +84,12 @@ def copy_repository(root: Path, dest: Path) -> Path:
     """A copy of what the tests need (sources, tests, configuration), without caches."""
     shutil.copytree(root, dest, ignore=_IGNORED, symlinks=True)
     return dest
+
+
+def restore(copy: Path, path: str) -> None:
+    """Put `path` back in `copy` as the repository has it (a server killed mid-mutant leaves
+    the mutant there), with a new mtime so no stale bytecode of the mutant is used."""
+    _write(copy / path, (ROOT / path).read_bytes(), time.time())
 
 
 @dataclass
@@ -301,18 +309,35 @@ def run_mutants(
 
     def work(copy: Path) -> None:
         server = Server(copy)
+
+        def run(mutant: Mutant) -> dict[str, Any]:
+            nonlocal server
+            try:
+                return server.run(mutant, timeout_for(mutant))
+            except (RuntimeError, OSError, ValueError):
+                # The server died (killed from outside, out of memory): a thread that raised
+                # here would leave its mutants unrun and the report silently short. A new
+                # server in the same copy, which it first puts back as it was.
+                server.close()
+                restore(copy, mutant.path)
+                server = Server(copy)
+                return server.run(mutant, timeout_for(mutant))
+
         try:
             while True:
                 try:
                     mutant = jobs.get_nowait()
                 except queue.Empty:
                     return
-                answer = server.run(mutant, timeout_for(mutant))
-                if answer["code"] == USAGE_ERROR:
-                    # A constant that names a parametrized test (`[args5-25000]`) renames it
-                    # in the mutant, and pytest finds no such id: run the whole functions.
-                    mutant.tests = unparametrized(mutant.tests)
-                    answer = server.run(mutant, timeout_for(mutant))
+                try:
+                    answer = run(mutant)
+                    if answer["code"] == USAGE_ERROR:
+                        # A constant that names a parametrized test (`[args5-25000]`) renames
+                        # it in the mutant, and pytest finds no such id: run the whole functions.
+                        mutant.tests = unparametrized(mutant.tests)
+                        answer = run(mutant)
+                except (RuntimeError, OSError, ValueError):
+                    answer = {"code": None, "seconds": 0.0, "timeout": False}
                 if answer["timeout"]:
                     status = "timeout"
                 elif answer["code"] == 0:
