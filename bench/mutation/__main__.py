@@ -26,6 +26,7 @@ import ast
 import functools
 import glob
 import json
+import math
 import sys
 import tempfile
 import time
@@ -75,6 +76,7 @@ def record(target: str, outcome: Outcome) -> dict[str, object]:
         "original": m.original,
         "status": outcome.status,
         "seconds": round(outcome.seconds, 2),
+        "cpu": round(outcome.cpu, 2),
         "tests": len(m.tests),
     }
 
@@ -228,6 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="[TARGET=]K",
         help="every K-th mutant only (of every target, or of one): a quicker, rougher figure",
     )
+    parser.add_argument(
+        "--cpu-base",
+        type=int,
+        default=20,
+        metavar="SECONDS",
+        help="CPU seconds a mutant's child may use beyond twice its tests' durations (default 20)",
+    )
     parser.add_argument("--report", type=Path, help="judge an earlier --json again, run nothing")
     args = parser.parse_args(argv)
     if args.serve:
@@ -287,10 +296,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         total = len(everything)
         done = Counter[str]()
 
-        def timeout_for(mutant: Mutant) -> float:
+        def timeout_for(mutant: Mutant) -> tuple[float, int]:
+            """The wall-clock timeout and the CPU budget (seconds) of a mutant's child."""
             # Generous: a timeout counts as killed, and on a loaded machine importing the test
-            # modules alone can take half a minute.
-            return 90.0 + 4.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
+            # modules alone can take half a minute of wall time (a few seconds of CPU).
+            took = sum(cov.durations.get(t, 1.0) for t in mutant.tests)
+            return 90.0 + 4.0 * took, args.cpu_base + math.ceil(2.0 * took)
 
         journal = args.json.with_name(args.json.name + ".log") if args.json else None
         if journal is not None:
