@@ -243,8 +243,14 @@ def _run_child(tests: Sequence[str], timeout: float, cpu: int, log: Path) -> dic
         if time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return {"code": None, "seconds": time.monotonic() - started, "timeout": True}
+            _, _, usage = os.wait4(pid, 0)
+            return {
+                "code": None,
+                "seconds": time.monotonic() - started,
+                # Near zero: it blocked (a wait that never ends); near its budget: it spun.
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "timeout": True,
+            }
         time.sleep(0.01)
 
 
