@@ -3,17 +3,21 @@ asserting."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
 import socket
+from typing import Any
 
 import pytest
 
 from cockpit.comms.target import Sent
-from cockpit.comms.worker import owner_alive
-from cockpit.store import Store
+from cockpit.comms.worker import DeliveryWorker, owner_alive
+from cockpit.config import Config
+from cockpit.store import Delivery, Store
 from tests.conftest import FakeClock
+from tests.fakes.wiring import FakeSleep
 from tests.test_worker_paths import Scripted, drain, queued
 
 
@@ -42,3 +46,45 @@ def test_asking_whether_an_owner_is_alive_sends_it_no_signal() -> None:
     finally:
         signal.signal(signal.SIGHUP, previous)
     assert received == []
+
+
+async def looks_at_the_outbox(store: Store, monkeypatch: pytest.MonkeyPatch) -> asyncio.Queue[int]:
+    """Each time the worker reads the outbox, the count so far."""
+    looks: asyncio.Queue[int] = asyncio.Queue()
+    read = store.deliveries
+
+    def counted(*args: Any, **kwargs: Any) -> list[Delivery]:
+        looks.put_nowait(looks.qsize() + 1)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(store, "deliveries", counted)
+    return looks
+
+
+async def settle() -> None:
+    """Let every task that can run, run (no time passes)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+async def test_an_idle_worker_woken_once_looks_once_and_waits_again(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A wake-up left set would make every later wait return at once: the app's worker would
+    # spin on the outbox, a core busy for as long as the app is open.
+    looks = await looks_at_the_outbox(store, monkeypatch)
+    worker = DeliveryWorker(
+        store, Config(), clock=clock, sleep=FakeSleep(clock), targets={}, poll_seconds=3600
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+        await looks.get()  # its first look: nothing queued, so it waits
+        await settle()
+        assert looks.empty()
+        worker.wake()
+        await looks.get()
+        await settle()
+        assert looks.empty()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
