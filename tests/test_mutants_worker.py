@@ -8,16 +8,22 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cockpit.comms.publish import publish
 from cockpit.comms.target import Sent
 from cockpit.comms.worker import DeliveryWorker, owner_alive
-from cockpit.config import Config
+from cockpit.config import Config, config_from_dict
 from cockpit.store import Delivery, Store
 from tests.conftest import FakeClock
-from tests.fakes.wiring import FakeSleep
+from tests.fakes.statuspage import FakeStatuspage
+from tests.fakes.wiring import STATUSPAGE_KEY_ENV, FakeSleep, statuspage_table
+from tests.test_outbox_claim import start_owner
 from tests.test_worker_paths import Scripted, drain, queued
 
 
@@ -88,3 +94,45 @@ async def test_an_idle_worker_woken_once_looks_once_and_waits_again(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture
+def statuspage(clock: FakeClock) -> Iterator[FakeStatuspage]:
+    fake = FakeStatuspage(clock=clock)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+async def test_a_running_worker_takes_over_within_a_poll_of_the_owner_dying(
+    db_path: Path, clock: FakeClock, statuspage: FakeStatuspage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another cockpit claimed the update for an hour and dies while this worker waits: the
+    # worker looks again after one poll and sends it then, not when the hour is over.
+    monkeypatch.setenv(STATUSPAGE_KEY_ENV, statuspage.api_key)
+    config = config_from_dict({"statuspage": statuspage_table(statuspage)})
+    with Store.open(db_path, clock=clock) as store:
+        incident = store.declare("Checkout API errors", "SEV-1", "alice")
+        publish(store, config, incident.id, "Investigating.", None, "alice", clock)
+        start = clock()
+        owner = start_owner(db_path, (start + timedelta(hours=1)).isoformat())
+        try:
+            assert owner.stdout is not None and owner.stdout.readline() == "claimed\n"
+            waits: list[float] = []
+
+            async def owner_dies_meanwhile(seconds: float) -> None:
+                waits.append(seconds)
+                if owner.poll() is None:
+                    owner.kill()
+                    owner.wait()  # reaped: its pid is gone
+                clock.advance(seconds=seconds)
+                await asyncio.sleep(0)
+
+            worker = DeliveryWorker(store, config, clock=clock, sleep=owner_dies_meanwhile)
+            await worker.run(until_idle=True)
+        finally:
+            owner.kill()
+            owner.wait()
+        (taken,) = store.deliveries()
+        assert waits == [worker.poll_seconds]
+        assert (taken.state, taken.sent_at) == ("sent", start + timedelta(seconds=1))
