@@ -9,14 +9,16 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from cockpit.comms import transport
 from cockpit.comms.publish import publish
-from cockpit.comms.target import Sent
+from cockpit.comms.target import Outcome, Retry, Sent
 from cockpit.comms.worker import DeliveryWorker, owner_alive
 from cockpit.config import Config, config_from_dict
 from cockpit.store import Delivery, Store
@@ -136,3 +138,59 @@ async def test_a_running_worker_takes_over_within_a_poll_of_the_owner_dying(
         (taken,) = store.deliveries()
         assert waits == [worker.poll_seconds]
         assert (taken.state, taken.sent_at) == ("sent", start + timedelta(seconds=1))
+
+
+async def test_a_stopped_worker_has_closed_its_connections_and_can_run_again(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[httpx.AsyncClient] = []
+    make = transport.client
+
+    def client() -> httpx.AsyncClient:
+        made.append(make())
+        return made[-1]
+
+    monkeypatch.setattr(transport, "client", client)
+    target = Scripted(Sent("x"))
+    worker = DeliveryWorker(
+        store, Config(), clock=clock, sleep=FakeSleep(clock), targets={"scripted": target}
+    )
+    queued(store, n=1)
+    await worker.run(until_idle=True)
+    assert [c.is_closed for c in made] == [True]
+    queued(store, n=2)
+    await worker.run(until_idle=True)  # a new client: the closed one cannot send
+    assert [c.is_closed for c in made] == [True, True]
+    assert target.posts == 2 and [d.state for d in store.deliveries()] == ["sent", "sent"]
+
+
+async def test_a_retry_due_in_a_fraction_of_a_second_is_attempted_then(
+    store: Store, clock: FakeClock
+) -> None:
+    # Retry-After: 0 plus a quarter second of jitter: the worker waits exactly that long.
+    target = Scripted(Retry("busy", after=0.0))
+    sleep = FakeSleep(clock)
+    worker = DeliveryWorker(
+        store,
+        Config(),
+        clock=clock,
+        sleep=sleep,
+        jitter=lambda: 0.25,
+        targets={"scripted": target},
+    )
+    delivery = queued(store, n=1)
+    start = clock()
+    attempted_at: list[datetime] = []
+    post = target.post
+
+    async def second_answer_sent(http: httpx.AsyncClient, attempt: Any) -> Outcome:
+        attempted_at.append(clock())
+        outcome = await post(http, attempt)
+        target.answer = Sent("x")
+        return outcome
+
+    target.post = second_answer_sent  # type: ignore[method-assign]
+    await worker.run(until_idle=True)
+    assert sleep.calls == [0.25]
+    assert attempted_at == [start, start + timedelta(seconds=0.25)]
+    assert store.delivery(delivery.id).state == "sent"
