@@ -23,8 +23,15 @@ from cockpit.comms.worker import DeliveryWorker, owner_alive
 from cockpit.config import Config, config_from_dict
 from cockpit.store import Delivery, Store
 from tests.conftest import FakeClock
+from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
-from tests.fakes.wiring import STATUSPAGE_KEY_ENV, FakeSleep, statuspage_table
+from tests.fakes.wiring import (
+    STATUSPAGE_KEY_ENV,
+    FakeSleep,
+    secrets_env,
+    slack_table,
+    statuspage_table,
+)
 from tests.test_outbox_claim import start_owner
 from tests.test_worker_paths import Scripted, drain, queued
 
@@ -194,3 +201,28 @@ async def test_a_retry_due_in_a_fraction_of_a_second_is_attempted_then(
     assert sleep.calls == [0.25]
     assert attempted_at == [start, start + timedelta(seconds=0.25)]
     assert store.delivery(delivery.id).state == "sent"
+
+
+@pytest.fixture
+def slack(clock: FakeClock) -> Iterator[FakeSlack]:
+    fake = FakeSlack(clock=clock)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.mark.parametrize("sync", [False, True])
+async def test_a_slack_delivery_starts_the_team_thread_exactly_when_team_sync_is_on(
+    store: Store, clock: FakeClock, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, sync: bool
+) -> None:
+    for name, value in secrets_env(slack).items():
+        monkeypatch.setenv(name, value)
+    config = config_from_dict({"slack": slack_table(slack, "bot"), "sync": {"enabled": sync}})
+    incident = store.declare("Checkout API errors", "SEV-2", "alice")
+    publish(store, config, incident.id, "Investigating.", None, "alice", clock)
+    worker = DeliveryWorker(store, config, clock=clock, sleep=FakeSleep(clock))
+    await worker.run(until_idle=True)
+    assert [d.state for d in store.deliveries()] == ["sent"]
+    (root,) = slack.roots()  # the team's root when sharing, else the delivery's own
+    team_root = (root.get("metadata") or {}).get("event_type") == "cockpit_incident"
+    assert (store.thread_for(incident.id) is not None, team_root) == (sync, sync)
