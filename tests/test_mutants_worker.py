@@ -95,7 +95,7 @@ async def test_an_idle_worker_woken_once_looks_once_and_waits_again(
     try:
         await looks.get()  # its first look: nothing queued, so it waits
         await settle()
-        assert looks.empty()
+        assert looks.empty() and not task.done()
         worker.wake()
         await looks.get()
         await settle()
