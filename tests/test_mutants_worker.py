@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from cockpit.comms import transport
+from cockpit.comms.outbox import DOUBT_KEY
 from cockpit.comms.publish import publish
 from cockpit.comms.target import Outcome, Retry, Sent
 from cockpit.comms.worker import DeliveryWorker, owner_alive
@@ -147,17 +148,23 @@ async def test_a_running_worker_takes_over_within_a_poll_of_the_owner_dying(
         assert (taken.state, taken.sent_at) == ("sent", start + timedelta(seconds=1))
 
 
-async def test_a_stopped_worker_has_closed_its_connections_and_can_run_again(
-    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    made: list[httpx.AsyncClient] = []
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
+    """Every HTTP client the worker makes."""
+    clients: list[httpx.AsyncClient] = []
     make = transport.client
 
     def client() -> httpx.AsyncClient:
-        made.append(make())
-        return made[-1]
+        clients.append(make())
+        return clients[-1]
 
     monkeypatch.setattr(transport, "client", client)
+    return clients
+
+
+async def test_a_stopped_worker_has_closed_its_connections_and_can_run_again(
+    store: Store, clock: FakeClock, made: list[httpx.AsyncClient]
+) -> None:
     target = Scripted(Sent("x"))
     worker = DeliveryWorker(
         store, Config(), clock=clock, sleep=FakeSleep(clock), targets={"scripted": target}
@@ -226,3 +233,40 @@ async def test_a_slack_delivery_starts_the_team_thread_exactly_when_team_sync_is
     (root,) = slack.roots()  # the team's root when sharing, else the delivery's own
     team_root = (root.get("metadata") or {}).get("event_type") == "cockpit_incident"
     assert (store.thread_for(incident.id) is not None, team_root) == (sync, sync)
+
+
+class Holding(Scripted):
+    """A target whose first post hangs until the worker is stopped; later posts are sent."""
+
+    def __init__(self) -> None:
+        super().__init__(Sent("x"))
+        self.holding = asyncio.Event()
+
+    async def post(self, http: httpx.AsyncClient, attempt: Any) -> Outcome:
+        self.posts += 1
+        if self.posts == 1:
+            self.holding.set()
+            await asyncio.Event().wait()
+        return self.answer
+
+
+async def test_a_worker_stopped_mid_flight_has_handed_the_delivery_back_when_it_returns(
+    store: Store, clock: FakeClock, made: list[httpx.AsyncClient]
+) -> None:
+    target = Holding()
+    worker = DeliveryWorker(
+        store, Config(), clock=clock, sleep=FakeSleep(clock), targets={"scripted": target}
+    )
+    delivery = queued(store, n=1)
+    task = asyncio.create_task(worker.run())
+    await target.holding.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # Already handed back, in doubt, and the connections closed: nothing is left to the loop.
+    handed_back = store.delivery(delivery.id)
+    assert (handed_back.state, handed_back.payload[DOUBT_KEY]) == ("retrying", True)
+    assert [c.is_closed for c in made] == [True]
+    await worker.run(until_idle=True)  # the next run checks (in doubt), then posts
+    after = store.delivery(delivery.id)
+    assert (after.state, target.checks, target.posts) == ("sent", 1, 2)
