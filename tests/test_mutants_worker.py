@@ -4,6 +4,7 @@ asserting."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -19,7 +20,7 @@ import pytest
 from cockpit.comms import transport
 from cockpit.comms.outbox import DOUBT_KEY
 from cockpit.comms.publish import publish
-from cockpit.comms.target import Outcome, Retry, Sent
+from cockpit.comms.target import MissingSecret, Outcome, Retry, Sent
 from cockpit.comms.worker import DeliveryWorker, owner_alive
 from cockpit.config import Config, config_from_dict
 from cockpit.store import Delivery, Store
@@ -270,3 +271,17 @@ async def test_a_worker_stopped_mid_flight_has_handed_the_delivery_back_when_it_
     await worker.run(until_idle=True)  # the next run checks (in doubt), then posts
     after = store.delivery(delivery.id)
     assert (after.state, target.checks, target.posts) == ("sent", 1, 2)
+
+
+async def test_a_secret_lost_before_the_post_is_handed_back_without_an_error_logged(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `cockpit deliver` prints what is logged at ERROR: a hand-back that went on to record an
+    # outcome would print asyncio's "Task exception was never retrieved" and a traceback.
+    caplog.set_level(logging.ERROR)
+    delivery = queued(store, n=1)
+    target = Scripted(MissingSecret("scripted.key_env: TEST_KEY is not set", env=True))
+    await drain(store, clock, target)
+    gc.collect()  # a task's unretrieved exception is logged when the task is freed
+    assert [r.getMessage() for r in caplog.records] == []
+    assert (target.posts, store.delivery(delivery.id).state) == (1, "queued")
