@@ -285,3 +285,32 @@ async def test_a_secret_lost_before_the_post_is_handed_back_without_an_error_log
     gc.collect()  # a task's unretrieved exception is logged when the task is freed
     assert [r.getMessage() for r in caplog.records] == []
     assert (target.posts, store.delivery(delivery.id).state) == (1, "queued")
+
+
+async def test_a_bug_in_a_target_fails_its_delivery_says_so_in_the_log_and_stops_nothing_else(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="cockpit.comms")
+    broken = queued(store, n=1)
+    target = Scripted(ZeroDivisionError("division by zero"))
+    posted: list[int] = []
+    post = target.post
+
+    async def only_the_first_is_broken(http: httpx.AsyncClient, attempt: Any) -> Outcome:
+        posted.append(attempt.delivery.id)
+        if len(posted) > 1:
+            return Sent("x")
+        return await post(http, attempt)
+
+    target.post = only_the_first_is_broken  # type: ignore[method-assign]
+    other = queued(store, n=2)  # another incident: another lane
+    await drain(store, clock, target)
+    failed = store.delivery(broken.id)
+    assert (failed.state, failed.last_error) == (
+        "failed",
+        "unexpected error (ZeroDivisionError: division by zero); this is a cockpit bug",
+    )
+    assert store.delivery(other.id).state == "sent"
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        ("cockpit.comms", f"delivery #{broken.id} to scripted: ZeroDivisionError: division by zero")
+    ]
