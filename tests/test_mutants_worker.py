@@ -314,3 +314,38 @@ async def test_a_bug_in_a_target_fails_its_delivery_says_so_in_the_log_and_stops
     assert [(r.name, r.getMessage()) for r in caplog.records] == [
         ("cockpit.comms", f"delivery #{broken.id} to scripted: ZeroDivisionError: division by zero")
     ]
+
+
+async def test_the_apps_worker_sends_a_lanes_updates_back_to_back_and_keeps_running(
+    store: Store, clock: FakeClock
+) -> None:
+    # The app's worker polls by real time (here: never, in effect); an attempt that ends must
+    # end the wait at once, and ending it must neither stop the worker nor wait for the poll.
+    incident = store.declare("Checkout API errors", "SEV-2", "alice")
+    ids = [store.enqueue(incident.id, "scripted", "update", {"n": n}) for n in (1, 2)]
+    changes: asyncio.Queue[Delivery] = asyncio.Queue()
+    worker = DeliveryWorker(
+        store,
+        Config(),
+        clock=clock,
+        sleep=FakeSleep(clock),
+        targets={"scripted": Scripted(Sent("x"))},
+        poll_seconds=3600,
+        on_change=changes.put_nowait,
+    )
+    task = asyncio.create_task(worker.run())
+    sent: list[int] = []
+    try:
+        while len(sent) < 2:
+            change = asyncio.ensure_future(changes.get())
+            # 60 s: a hang guard only, for a worker that would wait for its poll.
+            await asyncio.wait({change, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+            assert change.done(), "the worker stopped, or waits for its poll"
+            if change.result().state == "sent":
+                sent.append(change.result().id)
+        await settle()
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert sent == ids
