@@ -349,3 +349,44 @@ async def test_the_apps_worker_sends_a_lanes_updates_back_to_back_and_keeps_runn
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert sent == ids
+
+
+async def test_an_earlier_post_found_but_not_finished_is_finished_next_time_without_a_search(
+    store: Store, clock: FakeClock
+) -> None:
+    # The check found the earlier attempt's incident; finishing it failed. The id is kept, so
+    # the next attempt finishes that incident instead of searching (or posting) again.
+    delivery = queued(store, n=1, **{DOUBT_KEY: True})
+    target = Scripted(Sent("posted-again"), previous="inc-earlier")
+    finishing: list[str] = []
+
+    async def finish(http: httpx.AsyncClient, attempt: Any, remote_id: str) -> Outcome:
+        finishing.append(remote_id)
+        return Retry("timed out") if len(finishing) == 1 else Sent(remote_id)
+
+    target.finish = finish  # type: ignore[method-assign]
+    await drain(store, clock, target)
+    kept = store.delivery(delivery.id)
+    assert (kept.state, kept.remote_id, target.checks) == ("retrying", "inc-earlier", 1)
+    clock.advance(minutes=5)
+    await drain(store, clock, target)
+    done = store.delivery(delivery.id)
+    assert (done.state, done.remote_id) == ("sent", "inc-earlier")
+    assert (target.checks, target.posts, finishing) == (1, 0, ["inc-earlier", "inc-earlier"])
+
+
+async def test_an_attempt_checked_and_then_refused_is_no_longer_in_doubt(
+    store: Store, clock: FakeClock
+) -> None:
+    # The check showed the earlier attempt did not land and the new post was refused outright
+    # (not "may have landed"): the next attempt posts without searching again.
+    delivery = queued(store, n=1, **{DOUBT_KEY: True})
+    target = Scripted(Retry("service unavailable"), previous=None)
+    await drain(store, clock, target)
+    after = store.delivery(delivery.id)
+    assert (after.state, target.checks, target.posts) == ("retrying", 1, 1)
+    assert DOUBT_KEY not in after.payload
+    clock.advance(minutes=5)
+    target.answer = Sent("inc-1")
+    await drain(store, clock, target)
+    assert (store.delivery(delivery.id).state, target.checks, target.posts) == ("sent", 1, 2)
