@@ -211,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only these test files (with --rerun: the ones added or changed since)",
     )
     parser.add_argument(
+        "--skip-judged",
+        action="store_true",
+        help="with --rerun: survivors judged in verdicts.toml keep their earlier outcome",
+    )
+    parser.add_argument(
         "--coverage",
         type=Path,
         metavar="DIR",
@@ -253,16 +258,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for target in [name] if name else list(every):
             every[target] = max(int(k), 1)
     mutants = {t.name: generate(t)[:: every[t.name]] for t in targets}
-    carried: list[tuple[str, Outcome]] = []  # killed in the earlier run: not run again
+    carried: list[tuple[str, Outcome]] = []  # decided in the earlier run: not run again
     if args.rerun:
         earlier = {
             (o["target"], o["function"], o["original"], o["mutation"]): o["status"]
             for o in read_outcomes(args.rerun)
         }
+        judged = load_verdicts(VERDICTS) if args.skip_judged else {}
         for name, found in mutants.items():
             for m in found:
-                if earlier.get(key(name, m)) in KILLED:
-                    carried.append((name, Outcome(m, earlier[key(name, m)], 0.0)))
+                status = earlier.get(key(name, m))
+                if status in KILLED or (status is not None and key(name, m) in judged):
+                    carried.append((name, Outcome(m, status, 0.0)))
         done_before = {id(outcome.mutant) for _, outcome in carried}
         mutants = {
             name: [m for m in found if id(m) not in done_before] for name, found in mutants.items()
