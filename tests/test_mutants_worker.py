@@ -12,7 +12,8 @@ import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from cockpit.comms.publish import publish
 from cockpit.comms.target import MissingSecret, Outcome, Retry, Sent
 from cockpit.comms.worker import DeliveryWorker, owner_alive
 from cockpit.config import Config, config_from_dict
+from cockpit.domain import Kind
 from cockpit.store import Delivery, Store
 from tests.conftest import FakeClock
 from tests.fakes.slack import FakeSlack
@@ -390,3 +392,44 @@ async def test_an_attempt_checked_and_then_refused_is_no_longer_in_doubt(
     target.answer = Sent("inc-1")
     await drain(store, clock, target)
     assert (store.delivery(delivery.id).state, target.checks, target.posts) == ("sent", 1, 2)
+
+
+class Following(Scripted):
+    """A status page: an older update must not move its status back."""
+
+    follows_status: ClassVar[bool] = True
+
+
+async def test_an_older_update_superseded_by_a_teammates_says_whose_and_keeps_its_payload(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = "alice " + "a" * 194  # a local name at its limit (200 characters)
+    bob = "bob " + "b" * 596  # a teammate's name: another laptop's is taken as it comes
+    incident = store.declare("Checkout API errors", "SEV-2", alice)
+    older = store.append(incident.id, Kind.UPDATE, "Investigating.", alice)
+    delivery_id = store.enqueue(
+        incident.id, "scripted", "update", {"key": "k-1"}, entry_id=older.id
+    )
+    newer = SimpleNamespace(uid="f" * 32, author=bob, at=older.at + timedelta(minutes=6))
+    monkeypatch.setattr(store, "newer_update", lambda entry_id, target: newer)
+    target = Following(Sent("x"))
+    seen = await drain(store, clock, target)
+
+    assert target.posts == 0 and [d.state for d in seen] == ["sending", "superseded"]
+    after = store.delivery(delivery_id)
+    reason = f"superseded by {bob}'s newer update of 02:20:00 UTC, already published"
+    assert (after.state, after.next_attempt_at) == ("superseded", None)
+    assert after.payload == {"key": "k-1"}  # neither this process's claim nor a doubt
+    assert after.last_error == reason[:500] and len(reason) > 500
+    (line,) = [e for e in store.entries(incident.id) if e.kind is Kind.EXTERNAL]
+    said = (
+        f"scripted: {alice}'s update of 02:14:00 UTC not sent; {bob}'s newer update of 02:20:00"
+        " UTC stands there (an older update never moves a status back)"
+    )
+    assert line.text == said[:500] and line.author == "scripted"
+    assert line.meta == {
+        "event": "superseded",
+        "target": "scripted",
+        "key": "k-1",
+        "newer": newer.uid,
+    }
