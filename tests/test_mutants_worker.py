@@ -27,6 +27,7 @@ from cockpit.config import Config, config_from_dict
 from cockpit.domain import Kind
 from cockpit.store import Delivery, Store
 from tests.conftest import FakeClock
+from tests.fakes.server import Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
 from tests.fakes.wiring import (
@@ -433,3 +434,24 @@ async def test_an_older_update_superseded_by_a_teammates_says_whose_and_keeps_it
         "key": "k-1",
         "newer": newer.uid,
     }
+
+
+async def test_a_team_root_slack_refuses_for_good_fails_the_delivery_and_posts_nothing_else(
+    store: Store, clock: FakeClock, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With team sync on, the update is a reply under the team's root; when Slack refuses that
+    # root for good (the bot is not in the channel), the update must not go out as a root of
+    # its own that no teammate's thread knows.
+    for name, value in secrets_env(slack).items():
+        monkeypatch.setenv(name, value)
+    config = config_from_dict({"slack": slack_table(slack, "bot")})
+    slack.script("chat.postMessage", Reply(200, {"ok": False, "error": "not_in_channel"}))
+    incident = store.declare("Checkout API errors", "SEV-2", "alice")
+    publish(store, config, incident.id, "Investigating.", None, "alice", clock)
+    await DeliveryWorker(store, config, clock=clock, sleep=FakeSleep(clock)).run(until_idle=True)
+    (delivery,) = store.deliveries()
+    assert (delivery.state, delivery.last_error) == (
+        "failed",
+        "Slack chat.postMessage: not_in_channel",
+    )
+    assert len(slack.calls("chat.postMessage")) == 1 and slack.roots() == []
