@@ -455,3 +455,23 @@ async def test_a_team_root_slack_refuses_for_good_fails_the_delivery_and_posts_n
         "Slack chat.postMessage: not_in_channel",
     )
     assert len(slack.calls("chat.postMessage")) == 1 and slack.roots() == []
+
+
+async def test_a_retry_after_is_waited_in_full_plus_the_jitter_never_less(
+    store: Store, clock: FakeClock
+) -> None:
+    # Retry-After is the least the service asks to wait: the jitter spreads retries after it.
+    delivery = queued(store, n=1)
+    target = Scripted(Retry("rate limited", after=30.0))
+    worker = DeliveryWorker(
+        store,
+        Config(),
+        clock=clock,
+        sleep=FakeSleep(clock),
+        jitter=lambda: 0.25,
+        targets={"scripted": target},
+    )
+    await worker.run(until_idle=True, budget=0)
+    after = store.delivery(delivery.id)
+    assert after.next_attempt_at == clock() + timedelta(seconds=30.25)
+    assert after.last_error == "rate limited, asked to wait 30 s"
