@@ -21,7 +21,7 @@ import pytest
 from cockpit.comms import transport
 from cockpit.comms.outbox import DOUBT_KEY
 from cockpit.comms.publish import publish
-from cockpit.comms.target import MissingSecret, Outcome, Retry, Sent
+from cockpit.comms.target import MissingSecret, Outcome, Permanent, Retry, Sent
 from cockpit.comms.worker import DeliveryWorker, owner_alive
 from cockpit.config import Config, config_from_dict
 from cockpit.domain import Kind
@@ -475,3 +475,82 @@ async def test_a_retry_after_is_waited_in_full_plus_the_jitter_never_less(
     after = store.delivery(delivery.id)
     assert after.next_attempt_at == clock() + timedelta(seconds=30.25)
     assert after.last_error == "rate limited, asked to wait 30 s"
+
+
+class Paging(Scripted):
+    """A pager: what it did goes on the timeline (`None`: nothing for this delivery)."""
+
+    def timeline_text(self, action: str, payload: Any, outcome: Outcome) -> str | None:
+        if payload.get("quiet"):
+            return None
+        return "paged the on-call" if isinstance(outcome, Sent) else "could not page"
+
+
+def timeline_lines(store: Store, incident_id: int) -> list[tuple[str, dict[str, object]]]:
+    return [(e.text, dict(e.meta)) for e in store.entries(incident_id) if e.kind is Kind.EXTERNAL]
+
+
+async def test_a_page_sent_or_failed_for_good_is_one_timeline_line_naming_its_delivery(
+    store: Store, clock: FakeClock
+) -> None:
+    keyed = queued(store, key="k-1")
+    unkeyed = queued(store, n=2)  # no key: the line names the local delivery
+    quiet = queued(store, quiet=True)
+    await drain(store, clock, Paging(Sent("x")))
+    for delivery, key in ((keyed, "k-1"), (unkeyed, f"delivery-{unkeyed.id}")):
+        assert timeline_lines(store, delivery.incident_id) == [
+            (
+                "paged the on-call",
+                {
+                    "event": "delivery",
+                    "delivery": delivery.id,
+                    "target": "scripted",
+                    "action": "update",
+                    "state": "sent",
+                    "key": key,
+                },
+            )
+        ]
+    assert store.delivery(quiet.id).state == "sent"
+    assert timeline_lines(store, quiet.incident_id) == []
+
+
+async def test_a_page_retried_says_nothing_until_it_fails_for_good(
+    store: Store, clock: FakeClock
+) -> None:
+    delivery = queued(store, key="k-2")
+    target = Paging(Retry("service unavailable"))
+    await drain(store, clock, target)
+    assert store.delivery(delivery.id).state == "retrying"
+    assert timeline_lines(store, delivery.incident_id) == []
+    clock.advance(minutes=5)
+    target.answer = Permanent("the routing key is unknown")
+    await drain(store, clock, target)
+    lines = timeline_lines(store, delivery.incident_id)
+    assert [(text, meta["state"]) for text, meta in lines] == [("could not page", "failed")]
+
+
+class Creating(Scripted):
+    """A status page that creates the incident's page at the first post."""
+
+    shared_refs: ClassVar[frozenset[str]] = frozenset({"incident"})
+
+    async def post(self, http: httpx.AsyncClient, attempt: Any) -> Outcome:
+        attempt.set_ref("incident", "inc-1")
+        return await super().post(http, attempt)
+
+
+@pytest.mark.parametrize("sync", [False, True])
+async def test_a_created_page_is_shared_with_the_team_exactly_when_team_sync_is_on(
+    store: Store, clock: FakeClock, slack: FakeSlack, sync: bool
+) -> None:
+    config = config_from_dict({"slack": slack_table(slack, "bot"), "sync": {"enabled": sync}})
+    delivery = queued(store, n=1)
+    target = Creating(Sent("x"))
+    worker = DeliveryWorker(
+        store, config, clock=clock, sleep=FakeSleep(clock), targets={"scripted": target}
+    )
+    await worker.run(until_idle=True)
+    assert store.remote_ref(delivery.incident_id, "scripted", "incident") == "inc-1"
+    shared = [meta for _, meta in timeline_lines(store, delivery.incident_id)]
+    assert len(shared) == (1 if sync else 0)
