@@ -554,3 +554,11 @@ async def test_a_created_page_is_shared_with_the_team_exactly_when_team_sync_is_
     assert store.remote_ref(delivery.incident_id, "scripted", "incident") == "inc-1"
     shared = [meta for _, meta in timeline_lines(store, delivery.incident_id)]
     assert len(shared) == (1 if sync else 0)
+
+
+async def test_a_failure_is_kept_in_at_most_500_characters(
+    store: Store, clock: FakeClock
+) -> None:
+    delivery = queued(store, n=1)
+    await drain(store, clock, Scripted(Permanent("the service said: " + "x" * 600)))
+    assert store.delivery(delivery.id).last_error == ("the service said: " + "x" * 600)[:500]
