@@ -556,9 +556,28 @@ async def test_a_created_page_is_shared_with_the_team_exactly_when_team_sync_is_
     assert len(shared) == (1 if sync else 0)
 
 
-async def test_a_failure_is_kept_in_at_most_500_characters(
-    store: Store, clock: FakeClock
-) -> None:
+async def test_a_failure_is_kept_in_at_most_500_characters(store: Store, clock: FakeClock) -> None:
     delivery = queued(store, n=1)
     await drain(store, clock, Scripted(Permanent("the service said: " + "x" * 600)))
     assert store.delivery(delivery.id).last_error == ("the service said: " + "x" * 600)[:500]
+
+
+def test_the_apps_worker_quits_on_its_own_loop_with_nothing_left_pending(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As the app runs it (tui/delivery_runner.py): a loop of its own, the worker cancelled
+    # when the app quits, then the loop closed. A task still pending then is destroyed, and
+    # asyncio logs "Task was destroyed but it is pending!" at ERROR.
+    caplog.set_level(logging.ERROR)
+    loop = asyncio.new_event_loop()
+    try:
+        worker = DeliveryWorker(store, Config(), clock=clock, sleep=FakeSleep(clock), targets={})
+        task = loop.create_task(worker.run())
+        loop.run_until_complete(settle())  # it has looked, found nothing, and waits
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            loop.run_until_complete(task)
+    finally:
+        loop.close()
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records] == []
