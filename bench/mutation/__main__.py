@@ -12,7 +12,8 @@ Run: .venv/bin/python -m bench.mutation [--target NAME ...] [--jobs N] [--json F
 
 `--rerun FILE` (an earlier `--json`) runs again only what that run did not kill, and counts
 what it killed as killed; with `--tests` only against the test files added or changed since
-(the rest already let those mutants live).
+(the rest already let those mutants live), and a mutant those files do not run keeps its earlier
+outcome. With `--skip-judged` a survivor already judged in `verdicts.toml` is not run again.
 
 With `--json FILE` every outcome is also appended, as it comes, to FILE.log (one JSON object a
 line): a run that is killed keeps what it finished, `--report FILE.log` reads it while the run
@@ -259,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             every[target] = max(int(k), 1)
     mutants = {t.name: generate(t)[:: every[t.name]] for t in targets}
     carried: list[tuple[str, Outcome]] = []  # decided in the earlier run: not run again
+    earlier: dict[tuple[str, str, str, str], str] = {}
     if args.rerun:
         earlier = {
             (o["target"], o["function"], o["original"], o["mutation"]): o["status"]
@@ -299,7 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for m in mutants[target.name]:
                 m.tests = select_tests(m, cov, uses, allowed)
                 owner[id(m)] = target.name
-        everything = [m for t in targets for m in mutants[t.name]]
+                if args.rerun and args.tests and not m.tests and key(target.name, m) in earlier:
+                    # Not run by the files given: what the earlier run found stands (it is
+                    # not "uncovered": other files run it).
+                    carried.append((target.name, Outcome(m, earlier[key(target.name, m)], 0.0)))
+        kept = {id(outcome.mutant) for _, outcome in carried}
+        everything = [m for t in targets for m in mutants[t.name] if id(m) not in kept]
         total = len(everything)
         done = Counter[str]()
 
