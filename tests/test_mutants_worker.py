@@ -581,3 +581,36 @@ def test_the_apps_worker_quits_on_its_own_loop_with_nothing_left_pending(
         loop.close()
     gc.collect()
     assert [r.getMessage() for r in caplog.records] == []
+
+
+async def test_a_retry_after_holds_every_lane_of_that_service_until_it_ends(
+    store: Store, clock: FakeClock
+) -> None:
+    # The service asked to wait a minute; an update queued meanwhile for another incident
+    # waits for that minute too, rather than being refused for the same reason.
+    first = queued(store, n=1)
+    target = Scripted(Sent("x"))
+    attempts: list[tuple[int, datetime]] = []
+    later: list[Delivery] = []
+    post = target.post
+
+    async def rate_limited_once(http: httpx.AsyncClient, attempt: Any) -> Outcome:
+        attempts.append((attempt.delivery.id, clock()))
+        if len(attempts) == 1:
+            later.append(queued(store, n=2))  # published while the service says wait
+            return Retry("rate limited", after=60.0)
+        return await post(http, attempt)
+
+    target.post = rate_limited_once  # type: ignore[method-assign]
+    start = clock()
+    worker = DeliveryWorker(
+        store,
+        Config(),
+        clock=clock,
+        sleep=FakeSleep(clock),
+        jitter=lambda: 0.0,
+        targets={"scripted": target},
+    )
+    await worker.run(until_idle=True)
+    minute = start + timedelta(seconds=60)
+    assert sorted(attempts) == [(first.id, start), (first.id, minute), (later[0].id, minute)]
