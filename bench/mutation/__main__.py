@@ -12,7 +12,12 @@ Run: .venv/bin/python -m bench.mutation [--target NAME ...] [--jobs N] [--json F
 
 `--rerun FILE` (an earlier `--json`) runs again only what that run did not kill, and counts
 what it killed as killed; with `--tests` only against the test files added or changed since
-(the rest already let those mutants live).
+(the rest already let those mutants live), and a mutant those files do not run keeps its earlier
+outcome. With `--skip-judged` a survivor already judged in `verdicts.toml` is not run again.
+
+With `--json FILE` every outcome is also appended, as it comes, to FILE.log (one JSON object a
+line): a run that is killed keeps what it finished, `--report FILE.log` reads it while the run
+goes on, and `--rerun FILE.log` resumes it (only what it had not killed runs again).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import ast
 import functools
 import glob
 import json
+import math
 import sys
 import tempfile
 import time
@@ -30,6 +36,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.mutation.mutants import Mutant, mutants_of, name_uses
 from bench.mutation.runner import (
@@ -56,6 +63,43 @@ class Verdict:
 def key(target: str, mutant: Mutant) -> tuple[str, str, str, str]:
     """What identifies a mutant across edits: its target, source line and change."""
     return (target, mutant.function, mutant.original, mutant.mutation)
+
+
+def record(target: str, outcome: Outcome) -> dict[str, object]:
+    """One outcome as written to `--json` and its journal."""
+    m = outcome.mutant
+    return {
+        "target": target,
+        "path": m.path,
+        "line": m.line,
+        "function": m.function,
+        "mutation": m.mutation,
+        "original": m.original,
+        "status": outcome.status,
+        "seconds": round(outcome.seconds, 2),
+        "cpu": round(outcome.cpu, 2),
+        "tests": len(m.tests),
+    }
+
+
+def read_outcomes(path: Path) -> list[dict[str, Any]]:
+    """The outcomes of an earlier `--json` (a list) or of its journal (a line each, the later
+    line of the same mutant winning: a survivor of the first tests run again against all)."""
+    text = path.read_text()
+    if text.lstrip().startswith("["):
+        found: list[dict[str, Any]] = json.loads(text)
+        return found
+    latest: dict[tuple[object, ...], dict[str, Any]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            o = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the last line of a run killed while writing it
+        where = (o["target"], o["path"], o["line"], o["function"], o["original"], o["mutation"])
+        latest[where] = o
+    return list(latest.values())
 
 
 def load_verdicts(path: Path) -> dict[tuple[str, str, str, str], Verdict]:
@@ -168,6 +212,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only these test files (with --rerun: the ones added or changed since)",
     )
     parser.add_argument(
+        "--skip-judged",
+        action="store_true",
+        help="with --rerun: survivors judged in verdicts.toml keep their earlier outcome",
+    )
+    parser.add_argument(
         "--coverage",
         type=Path,
         metavar="DIR",
@@ -187,6 +236,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="[TARGET=]K",
         help="every K-th mutant only (of every target, or of one): a quicker, rougher figure",
     )
+    parser.add_argument(
+        "--cpu-base",
+        type=int,
+        default=20,
+        metavar="SECONDS",
+        help="CPU seconds a mutant's child may use beyond twice its tests' durations (default 20)",
+    )
     parser.add_argument("--report", type=Path, help="judge an earlier --json again, run nothing")
     args = parser.parse_args(argv)
     if args.serve:
@@ -203,16 +259,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for target in [name] if name else list(every):
             every[target] = max(int(k), 1)
     mutants = {t.name: generate(t)[:: every[t.name]] for t in targets}
-    carried: list[tuple[str, Outcome]] = []  # killed in the earlier run: not run again
+    carried: list[tuple[str, Outcome]] = []  # decided in the earlier run: not run again
+    earlier: dict[tuple[str, str, str, str], str] = {}
     if args.rerun:
         earlier = {
             (o["target"], o["function"], o["original"], o["mutation"]): o["status"]
-            for o in json.loads(args.rerun.read_text())
+            for o in read_outcomes(args.rerun)
         }
+        judged = load_verdicts(VERDICTS) if args.skip_judged else {}
         for name, found in mutants.items():
             for m in found:
-                if earlier.get(key(name, m)) in KILLED:
-                    carried.append((name, Outcome(m, earlier[key(name, m)], 0.0)))
+                status = earlier.get(key(name, m))
+                if status in KILLED or (status is not None and key(name, m) in judged):
+                    carried.append((name, Outcome(m, status, 0.0)))
         done_before = {id(outcome.mutant) for _, outcome in carried}
         mutants = {
             name: [m for m in found if id(m) not in done_before] for name, found in mutants.items()
@@ -242,16 +301,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             for m in mutants[target.name]:
                 m.tests = select_tests(m, cov, uses, allowed)
                 owner[id(m)] = target.name
-        everything = [m for t in targets for m in mutants[t.name]]
+                if args.rerun and args.tests and not m.tests and key(target.name, m) in earlier:
+                    # Not run by the files given: what the earlier run found stands (it is
+                    # not "uncovered": other files run it).
+                    carried.append((target.name, Outcome(m, earlier[key(target.name, m)], 0.0)))
+        kept = {id(outcome.mutant) for _, outcome in carried}
+        everything = [m for t in targets for m in mutants[t.name] if id(m) not in kept]
         total = len(everything)
         done = Counter[str]()
 
-        def timeout_for(mutant: Mutant) -> float:
+        def timeout_for(mutant: Mutant) -> tuple[float, int]:
+            """The wall-clock timeout and the CPU budget (seconds) of a mutant's child."""
             # Generous: a timeout counts as killed, and on a loaded machine importing the test
-            # modules alone can take half a minute.
-            return 90.0 + 4.0 * sum(cov.durations.get(t, 1.0) for t in mutant.tests)
+            # modules alone can take half a minute of wall time (a few seconds of CPU).
+            took = sum(cov.durations.get(t, 1.0) for t in mutant.tests)
+            return 90.0 + 4.0 * took, args.cpu_base + math.ceil(2.0 * took)
+
+        journal = args.json.with_name(args.json.name + ".log") if args.json else None
+        if journal is not None:
+            journal.write_text("")
 
         def progress(outcome: Outcome) -> None:
+            if journal is not None:
+                with journal.open("a") as out:
+                    out.write(json.dumps(record(owner[id(outcome.mutant)], outcome)) + "\n")
             done[outcome.status] += 1
             count = sum(done.values())
             if count % 50 == 0 or count == total:
@@ -289,22 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                [
-                    {
-                        "target": owner[id(o.mutant)],
-                        "path": o.mutant.path,
-                        "line": o.mutant.line,
-                        "function": o.mutant.function,
-                        "mutation": o.mutant.mutation,
-                        "original": o.mutant.original,
-                        "status": o.status,
-                        "seconds": round(o.seconds, 2),
-                        "tests": len(o.mutant.tests),
-                    }
-                    for o in outcomes
-                ],
-                indent=1,
-                ensure_ascii=False,
+                [record(owner[id(o.mutant)], o) for o in outcomes], indent=1, ensure_ascii=False
             )
         )
     ok = report(by_target, verdicts, args.markdown, args.min_score)
@@ -315,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def report_again(path: Path, markdown: bool, min_score: float) -> bool:
     """The report of an earlier run's `--json`, against today's verdicts."""
     by_target: dict[str, list[Outcome]] = {}
-    for o in json.loads(path.read_text()):
+    for o in read_outcomes(path):
         mutant = Mutant(
             o["path"], o["function"], o["line"], o["mutation"], o["original"], "", (o["line"],)
         )

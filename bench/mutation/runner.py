@@ -4,6 +4,12 @@ mutant runs against its own tests in a temporary copy of the repository, never t
 Each worker is a fork server: a process that has imported pytest and the libraries the tests use
 (but never `cockpit`) and forks one child per mutant, so a mutant costs its tests, not an
 interpreter start. A child runs in its own process group and is killed with it at the timeout.
+
+A mutant that spins (a loop whose exit was mutated away, on the tests' fake sleep) is stopped
+by its CPU time, not the clock: the child gets an `RLIMIT_CPU` and the kernel ends it with
+SIGXCPU once it has used its budget. CPU time does not stretch on a loaded machine as wall time
+does, so the budget can be tight where the wall timeout must stay generous (it is still there
+for a mutant that blocks without computing).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import importlib
 import json
 import os
 import queue
+import resource
 import shutil
 import signal
 import subprocess
@@ -25,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.mutation.mutants import Mutant
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _IGNORED = shutil.ignore_patterns(
     ".git",
@@ -82,6 +91,12 @@ def copy_repository(root: Path, dest: Path) -> Path:
     """A copy of what the tests need (sources, tests, configuration), without caches."""
     shutil.copytree(root, dest, ignore=_IGNORED, symlinks=True)
     return dest
+
+
+def restore(copy: Path, path: str) -> None:
+    """Put `path` back in `copy` as the repository has it (a server killed mid-mutant leaves
+    the mutant there), with a new mtime so no stale bytecode of the mutant is used."""
+    _write(copy / path, (ROOT / path).read_bytes(), time.time())
 
 
 @dataclass
@@ -180,7 +195,7 @@ def serve() -> None:
         stamp += 2.0  # a new mtime each time: Python never reuses a stale .pyc of a mutant
         _write(path, job["source"].encode("utf-8"), stamp)
         try:
-            outcome = _run_child(job["tests"], float(job["timeout"]), log)
+            outcome = _run_child(job["tests"], float(job["timeout"]), int(job["cpu"]), log)
         finally:
             stamp += 2.0
             _write(path, original, stamp)
@@ -195,12 +210,14 @@ def _write(path: Path, data: bytes, stamp: float) -> None:
     os.replace(temporary, path)
 
 
-def _run_child(tests: Sequence[str], timeout: float, log: Path) -> dict[str, Any]:
+def _run_child(tests: Sequence[str], timeout: float, cpu: int, log: Path) -> dict[str, Any]:
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child: its own process group, quiet, then pytest
         try:
             os.setpgid(0, 0)
+            # A forked child starts at zero CPU time: the budget is its tests' alone.
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -214,15 +231,26 @@ def _run_child(tests: Sequence[str], timeout: float, log: Path) -> dict[str, Any
         os._exit(code)
     deadline = started + timeout
     while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
+        done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             code = os.waitstatus_to_exitcode(status)
-            return {"code": code, "seconds": time.monotonic() - started, "timeout": False}
+            return {
+                "code": code,
+                "seconds": time.monotonic() - started,
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "timeout": code in (-signal.SIGXCPU, -signal.SIGKILL),
+            }
         if time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return {"code": None, "seconds": time.monotonic() - started, "timeout": True}
+            _, _, usage = os.wait4(pid, 0)
+            return {
+                "code": None,
+                "seconds": time.monotonic() - started,
+                # Near zero: it blocked (a wait that never ends); near its budget: it spun.
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "timeout": True,
+            }
         time.sleep(0.01)
 
 
@@ -234,6 +262,7 @@ class Outcome:
     mutant: Mutant
     status: str  # killed, timeout, survived, uncovered, error
     seconds: float
+    cpu: float = 0.0  # CPU seconds the child used
 
 
 class Server:
@@ -250,13 +279,14 @@ class Server:
             env={**os.environ, "PYTHONPATH": str(copy)},
         )
 
-    def run(self, mutant: Mutant, timeout: float) -> dict[str, Any]:
+    def run(self, mutant: Mutant, timeout: float, cpu: int) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
         job = {
             "path": mutant.path,
             "source": mutant.source,
             "tests": mutant.tests,
             "timeout": timeout,
+            "cpu": cpu,
         }
         self.process.stdin.write(json.dumps(job) + "\n")
         self.process.stdin.flush()
@@ -284,7 +314,7 @@ def unparametrized(tests: Sequence[str]) -> list[str]:
 def run_mutants(
     mutants: Sequence[Mutant],
     copies: Sequence[Path],
-    timeout_for: Callable[[Mutant], float],
+    timeout_for: Callable[[Mutant], tuple[float, int]],
     progress: Callable[[Outcome], None],
 ) -> list[Outcome]:
     """Every mutant against its tests, one per server at a time."""
@@ -301,18 +331,35 @@ def run_mutants(
 
     def work(copy: Path) -> None:
         server = Server(copy)
+
+        def run(mutant: Mutant) -> dict[str, Any]:
+            nonlocal server
+            try:
+                return server.run(mutant, *timeout_for(mutant))
+            except (RuntimeError, OSError, ValueError):
+                # The server died (killed from outside, out of memory): a thread that raised
+                # here would leave its mutants unrun and the report silently short. A new
+                # server in the same copy, which it first puts back as it was.
+                server.close()
+                restore(copy, mutant.path)
+                server = Server(copy)
+                return server.run(mutant, *timeout_for(mutant))
+
         try:
             while True:
                 try:
                     mutant = jobs.get_nowait()
                 except queue.Empty:
                     return
-                answer = server.run(mutant, timeout_for(mutant))
-                if answer["code"] == USAGE_ERROR:
-                    # A constant that names a parametrized test (`[args5-25000]`) renames it
-                    # in the mutant, and pytest finds no such id: run the whole functions.
-                    mutant.tests = unparametrized(mutant.tests)
-                    answer = server.run(mutant, timeout_for(mutant))
+                try:
+                    answer = run(mutant)
+                    if answer["code"] == USAGE_ERROR:
+                        # A constant that names a parametrized test (`[args5-25000]`) renames
+                        # it in the mutant, and pytest finds no such id: run the whole functions.
+                        mutant.tests = unparametrized(mutant.tests)
+                        answer = run(mutant)
+                except (RuntimeError, OSError, ValueError):
+                    answer = {"code": None, "seconds": 0.0, "cpu": 0.0, "timeout": False}
                 if answer["timeout"]:
                     status = "timeout"
                 elif answer["code"] == 0:
@@ -321,7 +368,8 @@ def run_mutants(
                     status = "killed"
                 else:
                     status = "error"
-                outcome = Outcome(mutant, status, float(answer["seconds"]))
+                cpu = float(answer.get("cpu", 0.0))
+                outcome = Outcome(mutant, status, float(answer["seconds"]), cpu)
                 with lock:
                     outcomes.append(outcome)
                     progress(outcome)
