@@ -8,13 +8,15 @@ are restyled, and which SQL statements run on the app's own connection.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.dom import DOMNode
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from cockpit.config import Config, config_from_dict
@@ -46,6 +48,11 @@ class Redraws:
     @property
     def layouts(self) -> list[str]:
         return [name for name, layout in self.refreshes if layout]
+
+    def clear(self) -> None:
+        """Count from here on."""
+        self.refreshes.clear()
+        self.restyles.clear()
 
 
 @pytest.fixture
@@ -89,10 +96,17 @@ def no_background_sync(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(TeamRunner, "start", lambda self: None)
 
 
-def cockpit_screen(app: CockpitApp) -> CockpitScreen:
-    screen = app.screen
-    assert isinstance(screen, CockpitScreen)
-    return screen
+@contextlib.asynccontextmanager
+async def opened(
+    config: Config, store: Store, clock: FakeClock
+) -> AsyncIterator[tuple[CockpitApp, Pilot[int], CockpitScreen]]:
+    """The app on `store`'s incident, its first frame drawn."""
+    app = make_app(config, store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CockpitScreen)
+        yield app, pilot, screen
 
 
 class Teammate:
@@ -133,12 +147,8 @@ async def test_a_tick_that_changes_nothing_redraws_nothing(
     config: Config, store: Store, clock: FakeClock, redraws: Redraws
 ) -> None:
     store.declare("Checkout API errors", "SEV-1", AUTHOR)
-    app = make_app(config, store, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = cockpit_screen(app)
-        redraws.refreshes.clear()
-        redraws.restyles.clear()
+    async with opened(config, store, clock) as (_app, _pilot, screen):
+        redraws.clear()
         for _ in range(3):  # the clock does not move: nothing on screen changes
             screen.tick()
             screen.poll()
@@ -151,12 +161,8 @@ async def test_the_clocks_moving_repaints_two_lines_and_lays_out_nothing(
     config: Config, store: Store, clock: FakeClock, redraws: Redraws
 ) -> None:
     store.declare("Checkout API errors", "SEV-1", AUTHOR)
-    app = make_app(config, store, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = cockpit_screen(app)
-        redraws.refreshes.clear()
-        redraws.restyles.clear()
+    async with opened(config, store, clock) as (_app, _pilot, screen):
+        redraws.clear()
         clock.advance(seconds=1)
         screen.tick()
         # "00:00:01 since declared" and the countdown: repainted where they are, same size.
@@ -171,10 +177,7 @@ async def test_a_change_of_severity_still_restyles_and_redraws_the_header(
 ) -> None:
     """The other side of redrawing only what changed: what did change is drawn."""
     incident = store.declare("Checkout API errors", "SEV-1", AUTHOR)
-    app = make_app(config, store, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = cockpit_screen(app)
+    async with opened(config, store, clock) as (_app, pilot, screen):
         header = screen.query_one("IncidentHeader")
         assert header.has_class("-sev1")
         with Store.open(store.path, clock=clock) as other:
@@ -193,10 +196,7 @@ async def test_the_team_line_reads_the_sync_threads_snapshot_not_the_database(
     team_config: Config, store: Store, clock: FakeClock, no_background_sync: None
 ) -> None:
     incident = store.declare("Checkout API errors", "SEV-1", AUTHOR)
-    app = make_app(team_config, store, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = cockpit_screen(app)
+    async with opened(team_config, store, clock) as (app, _pilot, screen):
         bob = Peer("node-bob", ("bob",), T0)
         app.team.views[incident.id] = TeamView(SyncStatus("live"), (bob,))
         statements: list[str] = []
@@ -219,11 +219,8 @@ async def test_without_a_snapshot_the_teammates_are_read_once_per_change(
     teammates come from the database, once per commit seen, never once a second."""
     incident = store.declare("Checkout API errors", "SEV-1", AUTHOR)
     bob = Teammate(tmp_path, store.path, clock, incident.id)
-    app = make_app(team_config, store, clock)
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            screen = cockpit_screen(app)
+        async with opened(team_config, store, clock) as (_app, _pilot, screen):
             statements: list[str] = []
             store.conn.set_trace_callback(statements.append)
             try:
@@ -262,11 +259,8 @@ async def test_fifty_teammates_entries_are_one_timeline_redraw_and_nothing_else(
     redrawn nor restyled, and the entries between two polls arrive as one batch."""
     incident = store.declare("Checkout API errors", "SEV-1", AUTHOR)
     bob = Teammate(tmp_path, store.path, clock, incident.id)
-    app = make_app(team_config, store, clock)
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            screen = cockpit_screen(app)
+        async with opened(team_config, store, clock) as (app, pilot, screen):
             timeline = screen.query_one(Timeline)
             app.team.views[incident.id] = TeamView(SyncStatus("live"), ())
             screen.tick()
@@ -282,8 +276,7 @@ async def test_fifty_teammates_entries_are_one_timeline_redraw_and_nothing_else(
             monkeypatch.setattr(Timeline, "entries_added", counted)
             bob.write(50, Kind.NOTE)
             assert len(bob.arrive(one_by_one=one_by_one)) == 50
-            redraws.refreshes.clear()
-            redraws.restyles.clear()
+            redraws.clear()
             screen.poll()
             screen.poll()  # nothing new: nothing more
             await pilot.pause()
@@ -307,15 +300,11 @@ async def test_the_syncs_own_bookkeeping_redraws_nothing(
     screen sees, that changes nothing it shows."""
     incident = store.declare("Checkout API errors", "SEV-1", AUTHOR)
     entry = store.append(incident.id, Kind.NOTE, "checked the dashboards", AUTHOR)
-    app = make_app(team_config, store, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = cockpit_screen(app)
+    async with opened(team_config, store, clock) as (app, pilot, screen):
         app.team.views[incident.id] = TeamView(SyncStatus("live"), ())
         screen.tick()
         await pilot.pause()
-        redraws.refreshes.clear()
-        redraws.restyles.clear()
+        redraws.clear()
         with Store.open(store.path, clock=clock) as sync:
             sync.mark_sent([entry.uid], "C0INCIDENT", "1795000000.000100")
         version = store.data_version()
